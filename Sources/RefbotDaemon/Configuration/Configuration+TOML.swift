@@ -1,0 +1,340 @@
+import Foundation
+
+/// Reading the configuration file.
+///
+/// Every key, its type and default (spec §8):
+///
+/// | key | type | default |
+/// | --- | --- | --- |
+/// | `bot.address` | email, required | |
+/// | `bot.name` | string | `"Referral Network"` |
+/// | `bot.base_url` | http(s) URL | `"http://127.0.0.1:8080"` |
+/// | `bot.admins` | array of emails | `[]` |
+/// | `bot.database` | path | `/var/lib/refbot/refbot.sqlite` (relative: to `$STATE_DIRECTORY` when set) |
+/// | `bot.templates` | path | `/usr/share/refbot/mail-templates` |
+/// | `bot.secret_file` | path | `/var/lib/refbot/secret` |
+/// | `imap.url` | `imaps://host[:port]/FOLDER` or `imap://…`, required | |
+/// | `imap.username` | string, required | |
+/// | `imap.password_file` | path (relative: to `$CREDENTIALS_DIRECTORY`), or env `REFBOT_IMAP_PASSWORD` | |
+/// | `imap.poll_seconds` | integer ≥ 1 | 30 |
+/// | `imap.processed_folder` / `imap.quarantine_folder` | string | `Processed` / `Quarantine` |
+/// | `imap.ca_file` | path | `""` |
+/// | `imap.tls_verify` / `imap.starttls` | boolean | true / true |
+/// | `smtp.url` | `smtps://host[:port]` or `smtp://host[:port]`, required | |
+/// | `smtp.username` | string (empty: no AUTH) | `""` |
+/// | `smtp.password_file` | path, or env `REFBOT_SMTP_PASSWORD` | |
+/// | `smtp.give_up_hours` | integer ≥ 1 | 48 |
+/// | `smtp.ca_file`, `smtp.tls_verify`, `smtp.starttls`, `smtp.helo_name` | | `""`, true, true, domain of bot.address |
+/// | `http.listen` | `host:port` | `127.0.0.1:8080` |
+/// | `auth.trusted_authserv_id` | string | `""` |
+/// | `network.*` | see spec §8 | |
+/// | `links.expiry_days` | integer ≥ 1 | 14 |
+/// | `health.max_poll_age_seconds` | integer ≥ 1 | 600 |
+/// | `mail.bounce_limit`, `mail.error_replies_per_hour`, `mail.max_message_bytes` | integers | 3, 5, 10 MiB |
+extension Configuration {
+    /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(problems: [
+                .init(key: path, problem: "cannot read the configuration file", remedy: "check the path and its permissions")
+            ])
+        }
+        return try parse(text, file: path, environment: environment)
+    }
+
+    /// Reads and checks configuration text.
+    public static func parse(_ text: String, file: String = "config", environment: [String: String] = [:]) throws(ConfigError) -> Configuration {
+        let root: [String: TOMLValue]
+        do {
+            root = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigError(problems: [.init(key: file, problem: "\(error)", remedy: "fix the TOML syntax")])
+        }
+        var reader = Reader(root: root, environment: environment)
+        var c = Configuration()
+
+        reader.table("bot") { r in
+            c.bot.address = r.email("address", required: true) ?? ""
+            r.string("name").map { c.bot.name = $0 }
+            if let url = r.string("base_url") {
+                if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                    c.bot.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+                } else {
+                    r.problem("base_url", "\"\(url)\" is not an http(s) URL", "write it as https://refer.example.org")
+                }
+            }
+            c.bot.admins = r.emails("admins") ?? []
+            r.string("database").map { c.bot.database = r.statePath($0) }
+            r.string("templates").map { c.bot.templates = $0 }
+            r.string("secret_file").map { c.bot.secretFile = r.statePath($0) }
+        }
+        reader.table("imap") { r in
+            if let url = r.string("url", required: true) {
+                if url.hasPrefix("imaps://") || url.hasPrefix("imap://") {
+                    c.imap.url = url
+                } else {
+                    r.problem("url", "\"\(url)\" is not an IMAP URL", "write imaps://mail.example.org/INBOX")
+                }
+            }
+            c.imap.username = r.string("username", required: true) ?? ""
+            c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: true)
+            r.integer("poll_seconds", min: 1).map { c.imap.pollSeconds = $0 }
+            r.string("processed_folder").map { c.imap.processedFolder = $0 }
+            r.string("quarantine_folder").map { c.imap.quarantineFolder = $0 }
+            r.string("ca_file").map { c.imap.caFile = r.existingFile($0, key: "ca_file") }
+            r.bool("tls_verify").map { c.imap.tlsVerify = $0 }
+            r.bool("starttls").map { c.imap.starttls = $0 }
+            if c.imap.processedFolder == c.imap.quarantineFolder {
+                r.problem("quarantine_folder", "is the same folder as processed_folder", "give the two folders different names")
+            }
+        }
+        reader.table("smtp") { r in
+            if let url = r.string("url", required: true) {
+                if url.hasPrefix("smtps://") || url.hasPrefix("smtp://") {
+                    c.smtp.url = url
+                } else {
+                    r.problem("url", "\"\(url)\" is not an SMTP URL", "write smtps://mail.example.org or smtp://mail.example.org:587")
+                }
+            }
+            c.smtp.username = r.string("username") ?? ""
+            c.smtp.password = r.secret("password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty)
+            r.integer("give_up_hours", min: 1).map { c.smtp.giveUpHours = $0 }
+            r.string("ca_file").map { c.smtp.caFile = r.existingFile($0, key: "ca_file") }
+            r.bool("tls_verify").map { c.smtp.tlsVerify = $0 }
+            r.bool("starttls").map { c.smtp.starttls = $0 }
+            r.string("helo_name").map { c.smtp.heloName = $0 }
+        }
+        reader.table("http") { r in
+            if let listen = r.string("listen") {
+                let parts = listen.split(separator: ":")
+                if parts.count >= 2, let port = Int(parts.last ?? ""), (0...65535).contains(port) {
+                    c.http.listen = listen
+                } else {
+                    r.problem("listen", "\"\(listen)\" is not host:port", "write 127.0.0.1:8080")
+                }
+            }
+        }
+        reader.table("auth") { r in
+            r.string("trusted_authserv_id").map { c.auth.trustedAuthservID = $0 }
+        }
+        reader.table("network") { r in
+            r.integer("starting_credits", min: 0).map { c.network.startingCredits = $0 }
+            r.integer("points_per_credit", min: 1).map { c.network.pointsPerCredit = $0 }
+            if let currency = r.string("currency") {
+                if currency.count == 3, currency.allSatisfy({ $0.isLetter && $0.isASCII }) {
+                    c.network.currency = currency.uppercased()
+                } else {
+                    r.problem("currency", "\"\(currency)\" is not a currency code", "use a three-letter ISO 4217 code such as USD or EUR")
+                }
+            }
+            r.integer("referral_expiry_days", min: 1).map { c.network.referralExpiryDays = $0 }
+            r.integer("stale_after_days", min: 1).map { c.network.staleAfterDays = $0 }
+            r.bool("auto_approve_listings").map { c.network.autoApproveListings = $0 }
+            if let consent = r.string("customer_consent") {
+                if consent == "referrer" || consent == "ask" {
+                    c.network.customerConsent = consent
+                } else {
+                    r.problem("customer_consent", "\"\(consent)\" is not a consent mode", "use \"referrer\" or \"ask\"")
+                }
+            }
+            r.integer("max_referrals_per_day", min: 1).map { c.network.maxReferralsPerDay = $0 }
+            r.integer("max_connect_requests_per_day", min: 1).map { c.network.maxConnectRequestsPerDay = $0 }
+        }
+        reader.table("links") { r in r.integer("expiry_days", min: 1).map { c.links.expiryDays = $0 } }
+        reader.table("health") { r in r.integer("max_poll_age_seconds", min: 1).map { c.health.maxPollAgeSeconds = $0 } }
+        reader.table("mail") { r in
+            r.integer("bounce_limit", min: 1).map { c.mail.bounceLimit = $0 }
+            r.integer("error_replies_per_hour", min: 0).map { c.mail.errorRepliesPerHour = $0 }
+            r.integer("max_message_bytes", min: 1024).map { c.mail.maxMessageBytes = $0 }
+        }
+        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
+
+        if c.bot.admins.contains(where: { $0 == c.bot.address.lowercased() }) {
+            reader.problems.append(
+                .init(key: "bot.admins", problem: "lists refbot's own address", remedy: "name the people who run the network"))
+        }
+        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
+        return c
+    }
+}
+
+/// Walks the TOML tables, collecting every problem instead of stopping at the first.
+private struct Reader {
+    let root: [String: TOMLValue]
+    let environment: [String: String]
+    var problems: [ConfigError.Problem] = []
+
+    init(root: [String: TOMLValue], environment: [String: String]) {
+        self.root = root
+        self.environment = environment
+    }
+
+    mutating func table(_ name: String, _ body: (inout TableReader) -> Void) {
+        var table: [String: TOMLValue] = [:]
+        switch root[name] {
+        case .table(let t)?: table = t
+        case nil: break
+        case let other?:
+            problems.append(.init(key: name, problem: "is \(other.typeName), not a table", remedy: "write it as [\(name)]"))
+        }
+        var reader = TableReader(name: name, table: table, environment: environment)
+        body(&reader)
+        reader.reportUnknownKeys()
+        problems += reader.problems
+    }
+
+    mutating func unknownTables(known: Set<String>) {
+        for key in root.keys.sorted() where !known.contains(key) {
+            problems.append(
+                .init(
+                    key: key, problem: "is not a setting refbot knows",
+                    remedy: "remove it, or check the spelling against the example config (tables: \(known.sorted().joined(separator: ", ")))"))
+        }
+    }
+}
+
+private struct TableReader {
+    let name: String
+    let table: [String: TOMLValue]
+    let environment: [String: String]
+    var problems: [ConfigError.Problem] = []
+    var used: Set<String> = []
+
+    init(name: String, table: [String: TOMLValue], environment: [String: String]) {
+        self.name = name
+        self.table = table
+        self.environment = environment
+    }
+
+    mutating func problem(_ key: String, _ problem: String, _ remedy: String) {
+        problems.append(.init(key: "\(name).\(key)", problem: problem, remedy: remedy))
+    }
+
+    mutating func string(_ key: String, required: Bool = false) -> String? {
+        used.insert(key)
+        switch table[key] {
+        case .string(let s)?:
+            if required && s.trimmingCharacters(in: .whitespaces).isEmpty {
+                problem(key, "is empty", "set it")
+                return nil
+            }
+            return s
+        case nil:
+            if required { problem(key, "is missing", "add \(key) = \"…\" under [\(name)]") }
+            return nil
+        case let other?:
+            problem(key, "is \(other.typeName), not a string", "put the value in quotes")
+            return nil
+        }
+    }
+
+    mutating func integer(_ key: String, min: Int) -> Int? {
+        used.insert(key)
+        switch table[key] {
+        case .integer(let v)?:
+            guard v >= min, v <= Int64(Int32.max) else {
+                problem(key, "is \(v)", "use a whole number of at least \(min)")
+                return nil
+            }
+            return Int(v)
+        case nil: return nil
+        case let other?:
+            problem(key, "is \(other.typeName), not a whole number", "write it without quotes, as \(key) = \(Swift.max(min, 1))")
+            return nil
+        }
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        used.insert(key)
+        switch table[key] {
+        case .boolean(let v)?: return v
+        case nil: return nil
+        case let other?:
+            problem(key, "is \(other.typeName), not true or false", "write \(key) = true or \(key) = false, without quotes")
+            return nil
+        }
+    }
+
+    mutating func email(_ key: String, required: Bool) -> String? {
+        guard let value = string(key, required: required) else { return nil }
+        guard Self.looksLikeEmail(value) else {
+            problem(key, "\"\(value)\" is not an email address", "write it as name@example.org")
+            return nil
+        }
+        return value.lowercased()
+    }
+
+    mutating func emails(_ key: String) -> [String]? {
+        used.insert(key)
+        switch table[key] {
+        case .array(let items)?:
+            var result: [String] = []
+            for item in items {
+                if case .string(let s) = item, Self.looksLikeEmail(s) {
+                    result.append(s.lowercased())
+                } else {
+                    problem(key, "has an entry that is not an email address", "list addresses as [\"admin@example.org\"]")
+                }
+            }
+            return result
+        case nil: return nil
+        case let other?:
+            problem(key, "is \(other.typeName), not a list", "write \(key) = [\"admin@example.org\"]")
+            return nil
+        }
+    }
+
+    /// A secret from the environment variable, or else from the file the key names.
+    mutating func secret(_ key: String, env: String, required: Bool) -> String {
+        let path = string(key)
+        if let value = environment[env], !value.isEmpty { return value }
+        guard let path, !path.isEmpty else {
+            if required {
+                problem(key, "is missing and \(env) is not set", "point \(key) at a file holding the password, or set \(env)")
+            }
+            return ""
+        }
+        var resolved = path
+        if !path.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"] {
+            resolved = credentials + "/" + path
+        }
+        guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {
+            problem(key, "cannot read \(resolved)", "check that the file exists and refbot may read it")
+            return ""
+        }
+        let secret = text.trimmingCharacters(in: .newlines)
+        if secret.isEmpty { problem(key, "\(resolved) is empty", "write the password into it") }
+        return secret
+    }
+
+    mutating func existingFile(_ path: String, key: String) -> String {
+        if !path.isEmpty, !FileManager.default.isReadableFile(atPath: path) {
+            problem(key, "cannot read \(path)", "check the path, or leave it empty to use the system's CAs")
+        }
+        return path
+    }
+
+    /// A relative state path lives under systemd's `$STATE_DIRECTORY` when that is set.
+    func statePath(_ path: String) -> String {
+        if !path.hasPrefix("/"), let state = environment["STATE_DIRECTORY"], !state.isEmpty {
+            return state + "/" + path
+        }
+        return path
+    }
+
+    func reportUnknownKeysProblems() -> [ConfigError.Problem] {
+        table.keys.sorted().filter { !used.contains($0) }.map {
+            .init(key: "\(name).\($0)", problem: "is not a setting refbot knows", remedy: "remove it, or check its spelling")
+        }
+    }
+
+    mutating func reportUnknownKeys() { problems += reportUnknownKeysProblems() }
+
+    static func looksLikeEmail(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(where: { $0 == " " || $0 == "<" || $0 == ">" })
+    }
+}

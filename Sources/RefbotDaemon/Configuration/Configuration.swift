@@ -1,0 +1,116 @@
+import RefbotTransport
+
+/// Everything refbot reads from its TOML file (spec §8), with secrets resolved.
+/// Properties mirror the keys: `imap.poll_seconds` is `configuration.imap.pollSeconds`.
+public struct Configuration: Sendable, Equatable {
+    /// `[bot]`
+    public struct Bot: Sendable, Equatable {
+        public var address = ""
+        public var name = "Referral Network"
+        public var baseURL = "http://127.0.0.1:8080"
+        public var admins: [String] = []
+        public var database = "/var/lib/refbot/refbot.sqlite"
+        public var templates = "/usr/share/refbot/mail-templates"
+        public var secretFile = "/var/lib/refbot/secret"
+    }
+
+    /// `[imap]`
+    public struct IMAP: Sendable, Equatable {
+        public var url = ""
+        public var username = ""
+        public var password = ""
+        public var pollSeconds = 30
+        public var processedFolder = "Processed"
+        public var quarantineFolder = "Quarantine"
+        public var caFile = ""
+        public var tlsVerify = true
+        /// Require STARTTLS on `imap://` URLs.
+        public var starttls = true
+    }
+
+    /// `[smtp]`
+    public struct SMTP: Sendable, Equatable {
+        public var url = ""
+        public var username = ""
+        public var password = ""
+        public var giveUpHours = 48
+        public var caFile = ""
+        public var tlsVerify = true
+        /// Require STARTTLS on `smtp://` URLs.
+        public var starttls = true
+        /// The name given in EHLO; defaults to the domain of `bot.address`.
+        public var heloName = ""
+    }
+
+    /// `[http]`
+    public struct HTTP: Sendable, Equatable {
+        public var listen = "127.0.0.1:8080"
+    }
+
+    /// `[auth]`
+    public struct Auth: Sendable, Equatable {
+        public var trustedAuthservID = ""
+    }
+
+    /// `[network]`
+    public struct Network: Sendable, Equatable {
+        public var startingCredits = 10
+        public var pointsPerCredit = 1
+        public var currency = "USD"
+        public var referralExpiryDays = 14
+        public var staleAfterDays = 10
+        public var autoApproveListings = false
+        public var customerConsent = "referrer"
+        public var maxReferralsPerDay = 20
+        public var maxConnectRequestsPerDay = 20
+    }
+
+    /// `[links]`
+    public struct Links: Sendable, Equatable {
+        public var expiryDays = 14
+    }
+
+    /// `[health]`
+    public struct Health: Sendable, Equatable {
+        public var maxPollAgeSeconds = 600
+    }
+
+    /// `[mail]`
+    public struct Mail: Sendable, Equatable {
+        public var bounceLimit = 3
+        public var errorRepliesPerHour = 5
+        /// Inbound mail larger than this many bytes is quarantined unread.
+        public var maxMessageBytes = 10 << 20
+    }
+
+    public var bot = Bot()
+    public var imap = IMAP()
+    public var smtp = SMTP()
+    public var http = HTTP()
+    public var auth = Auth()
+    public var network = Network()
+    public var links = Links()
+    public var health = Health()
+    public var mail = Mail()
+
+    public init() {}
+
+    /// The IMAP settings for the transport.
+    public var imapServer: IMAPServerSettings {
+        IMAPServerSettings(
+            url: imap.url, username: imap.username, password: imap.password, requireTLS: imap.starttls,
+            caFile: imap.caFile, tlsVerify: imap.tlsVerify)
+    }
+
+    /// The SMTP settings for the transport.
+    public var smtpServer: SMTPServerSettings {
+        SMTPServerSettings(
+            url: smtp.url, username: smtp.username, password: smtp.password, requireTLS: smtp.starttls,
+            caFile: smtp.caFile, tlsVerify: smtp.tlsVerify,
+            heloName: smtp.heloName.isEmpty ? domain(of: bot.address) : smtp.heloName)
+    }
+
+    private func domain(of address: String) -> String {
+        address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+}

@@ -1,0 +1,126 @@
+import GRDB
+
+/// The outbox: every mail refbot sends is a row here first, committed with the change that caused it.
+///
+/// The Sender takes ``due(now:limit:in:)`` rows and marks each sent, deferred or failed.
+/// A crash after the SMTP server's 250 and before ``markSent(_:now:in:)`` sends the row again
+/// with the same Message-ID (RFC 1047); that window is the one duplicate SMTP cannot rule out.
+///
+/// ```swift
+/// try store.write { db in
+///     … change state …
+///     try Outbox.enqueue(row, envelopeFrom: { id in VERPAddress.make(base: bot, id: id) }, in: db)
+/// }
+/// ```
+public enum Outbox {
+    /// Inserts a mail and sets its envelope sender from its new id (VERP). Returns the id.
+    @discardableResult
+    public static func enqueue(
+        _ message: OutboxMessage, envelopeFrom: (Int64) -> String, in db: Database
+    ) throws -> Int64 {
+        var row = message
+        try row.insert(db)
+        guard let id = row.id else { throw StoreError(code: .invalidState, message: "inserted outbox mail has no id") }
+        try db.execute(sql: "UPDATE outboxMessage SET envelopeFrom = ? WHERE id = ?", arguments: [envelopeFrom(id), id])
+        return id
+    }
+
+    /// Pending rows due at `now`: fresh and retried rows alternate, oldest first in each
+    /// (so a backlog of retries cannot starve new mail, nor the reverse).
+    public static func due(now: Int64, limit: Int, in db: Database) throws -> [OutboxMessage] {
+        let fresh = try OutboxMessage.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ?
+                ORDER BY id LIMIT ?
+                """, arguments: [now, limit])
+        let retries = try OutboxMessage.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts > 0 AND nextAttemptAt <= ?
+                ORDER BY nextAttemptAt, id LIMIT ?
+                """, arguments: [now, limit])
+        var result: [OutboxMessage] = []
+        var freshIterator = fresh.makeIterator()
+        var retryIterator = retries.makeIterator()
+        while result.count < limit {
+            let a = freshIterator.next()
+            let b = retryIterator.next()
+            if a == nil && b == nil { break }
+            if let a { result.append(a) }
+            if let b, result.count < limit { result.append(b) }
+        }
+        return result
+    }
+
+    /// Marks a row accepted by the SMTP server.
+    public static func markSent(_ id: Int64, now: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE outboxMessage SET state = 'sent', sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?",
+            arguments: [now, id])
+    }
+
+    /// Records a temporary failure and when to try again.
+    public static func deferDelivery(_ id: Int64, until next: Int64, error: String, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE outboxMessage SET attempts = attempts + 1, nextAttemptAt = ?, lastError = ? WHERE id = ?",
+            arguments: [next, error, id])
+    }
+
+    /// Gives up on a row.
+    public static func fail(_ id: Int64, error: String, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE outboxMessage SET state = 'failed', attempts = attempts + 1, lastError = ? WHERE id = ?",
+            arguments: [error, id])
+    }
+
+    /// Puts failed rows (all, or the given ids) back in the queue to be sent now. Returns how many.
+    @discardableResult
+    public static func retryFailed(ids: [Int64]? = nil, now: Int64, in db: Database) throws -> Int {
+        if let ids {
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ?
+                        WHERE id = ? AND state = 'failed'
+                        """, arguments: [now, now, id])
+            }
+        } else {
+            try db.execute(
+                sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed'",
+                arguments: [now, now])
+        }
+        return db.changesCount
+    }
+
+    /// The number of rows waiting to be sent.
+    public static func depth(in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") ?? 0
+    }
+
+    /// The earliest `nextAttemptAt` of a pending row, if any.
+    public static func nextDue(in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT MIN(nextAttemptAt) FROM outboxMessage WHERE state = 'pending'")
+    }
+
+    /// Rows in a state, newest first.
+    public static func list(state: OutboxMessage.State, limit: Int = 100, in db: Database) throws -> [OutboxMessage] {
+        try OutboxMessage.fetchAll(
+            db, sql: "SELECT * FROM outboxMessage WHERE state = ? ORDER BY id DESC LIMIT ?",
+            arguments: [state.rawValue, limit])
+    }
+
+    /// One row by id.
+    public static func find(_ id: Int64, in db: Database) throws -> OutboxMessage? {
+        try OutboxMessage.fetchOne(db, key: id)
+    }
+
+    /// Counts of rows by state.
+    public static func counts(in db: Database) throws -> [OutboxMessage.State: Int] {
+        var result: [OutboxMessage.State: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outboxMessage GROUP BY state") {
+            if let state = OutboxMessage.State(rawValue: row["state"]) { result[state] = row["n"] }
+        }
+        return result
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+
+/// A mail fetched from IMAP, stored before it is acted on.
+public struct InboundMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    /// Where a stored inbound mail stands.
+    public enum State: String, Codable, Sendable, DatabaseValueConvertible {
+        /// Stored, not yet acted on.
+        case received
+        /// Acted on: a command ran, or an answer was queued.
+        case done
+        /// Deliberately not answered (an auto-reply, a bounce, our own mail, a rate limit).
+        case ignored
+        /// Could not be handled; an admin should look at it.
+        case quarantined
+    }
+
+    public static let databaseTableName = "inboundMessage"
+
+    public var id: Int64?
+    public var uidValidity: Int64
+    public var uid: Int64
+    public var messageId: String?
+    public var raw: Data
+    public var state: State
+    public var attempts: Int
+    public var lastError: String?
+    /// What was decided: the rule that ignored it, or the command that ran.
+    public var disposition: String?
+    public var receivedAt: Int64
+    public var processedAt: Int64?
+    /// The IMAP folder the original was filed into, and its UID there when the server said.
+    public var filedFolder: String?
+    public var filedUid: Int64?
+    /// Whether a quarantined mail has been moved to the quarantine folder.
+    public var quarantineFiled: Bool
+
+    public init(uidValidity: Int64, uid: Int64, messageId: String?, raw: Data, receivedAt: Int64) {
+        self.uidValidity = uidValidity
+        self.uid = uid
+        self.messageId = messageId
+        self.raw = raw
+        self.state = .received
+        self.attempts = 0
+        self.receivedAt = receivedAt
+        self.quarantineFiled = false
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum Columns {
+        static let id = Column("id")
+        static let uidValidity = Column("uidValidity")
+        static let uid = Column("uid")
+        static let messageId = Column("messageId")
+        static let raw = Column("raw")
+        static let state = Column("state")
+        static let quarantineFiled = Column("quarantineFiled")
+        static let filedFolder = Column("filedFolder")
+    }
+}
+

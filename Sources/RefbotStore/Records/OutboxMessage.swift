@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// A rendered mail waiting for, or past, SMTP delivery.
+public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    /// Where an outbound mail stands.
+    public enum State: String, Codable, Sendable, DatabaseValueConvertible {
+        /// Waiting to be sent, now or at `nextAttemptAt`.
+        case pending
+        /// The SMTP server accepted it.
+        case sent
+        /// Given up on: a permanent refusal, or `smtp.give_up_hours` passed.
+        case failed
+    }
+
+    public static let databaseTableName = "outboxMessage"
+
+    public var id: Int64?
+    /// The `X-Refbot-Event` of the mail.
+    public var event: String
+    public var ref: String?
+    /// Envelope recipients, one per line.
+    public var recipients: String
+    /// The VERP envelope sender, set right after insert from the row's id.
+    public var envelopeFrom: String
+    /// Without angle brackets; stable across retries so a receiver can collapse a duplicate.
+    public var messageId: String
+    public var raw: Data
+    public var state: State
+    public var attempts: Int
+    public var firstQueuedAt: Int64
+    public var nextAttemptAt: Int64
+    public var lastError: String?
+    public var sentAt: Int64?
+    /// The inbound mail that caused this one, if any.
+    public var inboundId: Int64?
+
+    public init(
+        event: String, ref: String?, recipients: [String], messageId: String, raw: Data, queuedAt: Int64,
+        inboundId: Int64? = nil
+    ) {
+        self.event = event
+        self.ref = ref
+        self.recipients = recipients.joined(separator: "\n")
+        self.envelopeFrom = ""
+        self.messageId = messageId
+        self.raw = raw
+        self.state = .pending
+        self.attempts = 0
+        self.firstQueuedAt = queuedAt
+        self.nextAttemptAt = queuedAt
+        self.inboundId = inboundId
+    }
+
+    /// The envelope recipients as a list.
+    public var recipientList: [String] {
+        recipients.split(separator: "\n").map(String.init)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum Columns {
+        static let id = Column("id")
+        static let state = Column("state")
+        static let attempts = Column("attempts")
+        static let nextAttemptAt = Column("nextAttemptAt")
+        static let event = Column("event")
+    }
+}

@@ -1,0 +1,69 @@
+import GRDB
+
+/// refbot's SQLite database: WAL, a busy timeout, foreign keys, migrations on open.
+///
+/// Every state change and the mail it causes are written in one ``write(_:)`` transaction.
+///
+/// ```swift
+/// let store = try Store(path: "/var/lib/refbot/refbot.sqlite")
+/// try await store.write { db in
+///     try InboundQueue.markDone(id, disposition: "help", now: now, in: db)
+///     try Outbox.enqueue(message, now: now, in: db)
+/// }
+/// ```
+///
+/// Failure modes: a database locked by another process waits up to ``busyTimeoutSeconds`` and
+/// then throws `SQLITE_BUSY`, which callers treat as temporary; a full disk throws `SQLITE_FULL`
+/// and rolls the transaction back, so nothing is half-written.
+public final class Store: Sendable {
+    /// How long a write waits for another process's lock before failing.
+    public static let busyTimeoutSeconds: Double = 10
+
+    /// The GRDB pool; readers run beside the one writer.
+    public let pool: DatabasePool
+
+    /// Opens (creating when missing) and migrates the database at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Store.busyTimeoutSeconds)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(
+                code: .open, message: "cannot open the database at \(path); check bot.database and its folder's permissions",
+                cause: error)
+        }
+        do {
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError(code: .migrate, message: "cannot bring the database at \(path) up to date", cause: error)
+        }
+    }
+
+    /// Runs `body` in one write transaction.
+    public func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await pool.write(body)
+    }
+
+    /// Runs `body` against a consistent snapshot.
+    public func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Copies the whole database to `path` with SQLite's online backup, while others keep using it.
+    public func backup(to path: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
+        let destination = try DatabaseQueue(path: path)
+        try pool.backup(to: destination, pagesPerStep: 256) { backupProgress in
+            progress?(backupProgress.completedPageCount, backupProgress.totalPageCount)
+        }
+    }
+
+    /// The names of the applied migrations, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Mustache
+import RefbotCore
+
+/// A mail rendered from its template: subject, plain text, and HTML when the event has one.
+public struct RenderedMail: Sendable, Equatable {
+    public var subject: String
+    public var text: String
+    public var html: String?
+}
+
+/// The mail templates of every ``MailEvent``, loaded and checked once at start-up.
+///
+/// Each event has `<event>.txt` and, for mail with buttons, `<event>.html` in the templates
+/// folder. A `.txt` template starts with `{{% CONTENT_TYPE: TEXT}}` (so member text is not
+/// HTML-escaped in plain text), then a `Subject: …` line and a blank line, then the body. An
+/// `.html` template is the body only, and escapes every value by default.
+///
+/// ```swift
+/// let templates = try TemplateSet(directory: "/usr/share/refbot/mail-templates")
+/// let mail = try templates.render(.help, values: context)
+/// ```
+///
+/// Failure modes: a missing or malformed template throws ``TemplateError`` naming every file
+/// at fault, so the daemon refuses to start rather than fail on the first mail that needs it.
+public struct TemplateSet: Sendable {
+    private let text: [MailEvent: MustacheTemplate]
+    private let html: [MailEvent: MustacheTemplate]
+    private let library: MustacheLibrary
+    /// The folder the templates came from.
+    public let directory: String
+
+    /// Loads and checks the templates of every event. Throws one error listing every problem.
+    public init(directory: String) throws {
+        self.directory = directory
+        var text: [MailEvent: MustacheTemplate] = [:]
+        var html: [MailEvent: MustacheTemplate] = [:]
+        var library = MustacheLibrary()
+        var problems: [String] = []
+        let folder = URL(fileURLWithPath: directory)
+
+        // Partials: any `_name.mustache` file, usable as {{> name}}.
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names.sorted() where name.hasPrefix("_") && name.hasSuffix(".mustache") {
+                let stem = String(name.dropFirst().dropLast(".mustache".count))
+                do {
+                    let source = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                    try library.register(source, named: stem)
+                } catch {
+                    problems.append("\(name): \(error)")
+                }
+            }
+        } else {
+            throw TemplateError(
+                code: .unreadable, message: "cannot read the templates folder \(directory); check bot.templates")
+        }
+
+        for event in MailEvent.allCases {
+            let textPath = folder.appendingPathComponent("\(event.rawValue).txt").path
+            let htmlPath = folder.appendingPathComponent("\(event.rawValue).html").path
+            guard FileManager.default.fileExists(atPath: textPath) else {
+                problems.append("\(event.rawValue).txt is missing")
+                continue
+            }
+            do {
+                let source = try String(contentsOfFile: textPath, encoding: .utf8)
+                guard source.hasPrefix("{{% CONTENT_TYPE: TEXT}}") else {
+                    problems.append("\(event.rawValue).txt must start with {{% CONTENT_TYPE: TEXT}}")
+                    continue
+                }
+                guard source.contains("Subject:") else {
+                    problems.append("\(event.rawValue).txt has no Subject: line")
+                    continue
+                }
+                text[event] = try MustacheTemplate(string: source)
+            } catch {
+                problems.append("\(event.rawValue).txt: \(error)")
+            }
+            if FileManager.default.fileExists(atPath: htmlPath) {
+                do {
+                    html[event] = try MustacheTemplate(string: try String(contentsOfFile: htmlPath, encoding: .utf8))
+                } catch {
+                    problems.append("\(event.rawValue).html: \(error)")
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            throw TemplateError(
+                code: problems.contains(where: { $0.hasSuffix("missing") }) ? .missing : .invalid,
+                message: "mail templates in \(directory) are not usable: " + problems.joined(separator: "; "))
+        }
+        self.text = text
+        self.html = html
+        self.library = library
+    }
+
+    /// Whether the event has an HTML alternative.
+    public func hasHTML(_ event: MailEvent) -> Bool { html[event] != nil }
+
+    /// Renders an event's mail with these values.
+    public func render(_ event: MailEvent, values: [String: TemplateValue]) throws -> RenderedMail {
+        guard let template = text[event] else {
+            throw TemplateError(code: .missing, message: "no template for \(event.rawValue)")
+        }
+        let context = values.mapValues(\.mustacheValue)
+        let rendered = template.render(context, library: library)
+        var lines = rendered.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)[...]
+        while let first = lines.first, first.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
+        guard let subjectLine = lines.first, subjectLine.hasPrefix("Subject:") else {
+            throw TemplateError(code: .invalid, message: "\(event.rawValue).txt rendered without a Subject: line first")
+        }
+        let subject = subjectLine.dropFirst("Subject:".count).trimmingCharacters(in: .whitespaces)
+        var body = lines.dropFirst()
+        while let first = body.first, first.trimmingCharacters(in: .whitespaces).isEmpty { body = body.dropFirst() }
+        let textBody = Self.tidy(body.joined(separator: "\n"))
+        let htmlBody = html[event].map { $0.render(context, library: library) }
+        return RenderedMail(subject: subject, text: textBody, html: htmlBody)
+    }
+
+    /// Trailing spaces off every line, at most one blank line in a row, one final newline.
+    static func tidy(_ text: String) -> String {
+        var out: [Substring] = []
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            var trimmed = line
+            while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
+            if trimmed.isEmpty, out.last?.isEmpty ?? true { continue }
+            out.append(trimmed)
+        }
+        while out.last?.isEmpty == true { out.removeLast() }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension TemplateValue {
+    /// The value as swift-mustache reads it.
+    var mustacheValue: Any {
+        switch self {
+        case .text(let text): text
+        case .number(let number): Int(number)
+        case .flag(let flag): flag
+        case .list(let items): items.map(\.mustacheValue)
+        case .object(let fields): fields.mapValues(\.mustacheValue)
+        }
+    }
+}
