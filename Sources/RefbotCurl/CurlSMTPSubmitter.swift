@@ -1,0 +1,164 @@
+import CCurl
+import RefbotTransport
+
+/// ``MailSubmitter`` over libcurl: each batch goes over one SMTP connection (one easy handle, one
+/// `MAIL FROM`/`RCPT TO`/`DATA` round per message).
+///
+/// ```swift
+/// let submitter = CurlSMTPSubmitter(settings: configuration.smtpSettings, pool: pool)
+/// let results = await submitter.submit([OutgoingMail(envelopeFrom: "bot+bounce-7@example.org",
+///                                                    recipients: ["alice@example.org"], data: bytes)])
+/// ```
+///
+/// `smtps://` starts TLS at connect; `smtp://` uses STARTTLS, required when `requireTLS` is on.
+/// It logs in when `username` is not empty. The EHLO name is `heloName`. An empty `envelopeFrom`
+/// is the null sender `<>`.
+///
+/// Failure modes (all ``TransportError``, one per message, in input order):
+/// - a 4xx reply: temporary `rejected`; a 5xx reply: permanent `rejected` (552: `tooLarge`);
+/// - connection refused or broken, DNS, timeouts, TLS trouble: temporary; a refused login: permanent
+///   `authentication`. When the server cannot be reached or logged in to, the rest of the batch
+///   gets the same error without further attempts.
+public final class CurlSMTPSubmitter: MailSubmitter {
+    private let settings: SMTPServerSettings
+    private let pool: CurlThreadPool
+
+    /// A submitter for `settings`; nothing connects until ``submit(_:)`` or ``checkLogin()``.
+    public init(settings: SMTPServerSettings, pool: CurlThreadPool) {
+        self.settings = settings
+        self.pool = pool
+    }
+
+    public func submit(_ mails: [OutgoingMail]) async -> [Result<Void, TransportError>] {
+        guard !mails.isEmpty else { return [] }
+        let options: CurlConnectionOptions
+        do {
+            options = try connectionOptions()
+        } catch {
+            return Array(repeating: .failure(error), count: mails.count)
+        }
+        let heloName = settings.heloName
+        do {
+            return try await pool.run {
+                Self.submitBlocking(mails, options: options, heloName: heloName)
+            }
+        } catch {
+            let failure = TransportError.temporary(.other, "SMTP submission did not run: \(error)")
+            return Array(repeating: .failure(failure), count: mails.count)
+        }
+    }
+
+    public func checkLogin() async throws {
+        let options = try connectionOptions()
+        let heloName = settings.heloName
+        try await pool.run { () throws in
+            let easy = try Self.makeHandle(options: options, heloName: heloName)
+            do {
+                try easy.set(CURLOPT_CUSTOMREQUEST, "NOOP")
+            } catch {
+                throw TransportError.permanent(.other, "SMTP settings cannot be applied: \(error)")
+            }
+            let transfer = easy.perform(bodyLimit: 1 << 20)
+            if transfer.code != .ok {
+                throw TransportError.classify(
+                    transfer, service: .smtp, server: options.url.authority, doing: "the login check")
+            }
+        }
+    }
+
+    // MARK: - Blocking part (pool thread)
+
+    private func connectionOptions() throws(TransportError) -> CurlConnectionOptions {
+        let url = try MailURL(settings.url, schemes: ["smtps", "smtp"], service: .smtp)
+        return CurlConnectionOptions(
+            url: url, username: settings.username, password: settings.password, requireTLS: settings.requireTLS,
+            caFile: settings.caFile, tlsVerify: settings.tlsVerify,
+            connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds)
+    }
+
+    private static func makeHandle(options: CurlConnectionOptions, heloName: String) throws(TransportError)
+        -> CurlEasy
+    {
+        let helo = heloName.isEmpty ? "localhost" : heloName
+        do {
+            let easy = try CurlEasy()
+            try easy.applyConnection(options)
+            // libcurl's EHLO name is the URL's path.
+            try easy.set(CURLOPT_URL, options.url.base + "/" + IMAPSyntax.percentEncoded(helo))
+            return easy
+        } catch {
+            throw .permanent(.other, "SMTP settings cannot be applied: \(error)")
+        }
+    }
+
+    private static func submitBlocking(_ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String)
+        -> [Result<Void, TransportError>]
+    {
+        let easy: CurlEasy
+        do {
+            easy = try makeHandle(options: options, heloName: heloName)
+        } catch {
+            return Array(repeating: .failure(error), count: mails.count)
+        }
+        var results: [Result<Void, TransportError>] = []
+        results.reserveCapacity(mails.count)
+        var stopAll: TransportError?
+        for mail in mails {
+            if let stopAll {
+                results.append(.failure(stopAll))
+                continue
+            }
+            if let problem = envelopeProblem(mail) {
+                results.append(.failure(problem))
+                continue
+            }
+            do {
+                try easy.set(CURLOPT_MAIL_FROM, mail.envelopeFrom.isEmpty ? "<>" : "<\(mail.envelopeFrom)>")
+                try easy.set(CURLOPT_MAIL_RCPT, list: mail.recipients.map { "<\($0)>" })
+            } catch {
+                results.append(.failure(.permanent(.other, "SMTP envelope cannot be set: \(error)")))
+                continue
+            }
+            let transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
+            if transfer.code == .ok {
+                results.append(.success(()))
+                continue
+            }
+            let recipients = mail.recipients.joined(separator: ", ")
+            let error = TransportError.classify(
+                transfer, service: .smtp, server: options.url.authority, doing: "the message to \(recipients)")
+            results.append(.failure(error))
+            if endsBatch(transfer) { stopAll = error }
+        }
+        return results
+    }
+
+    /// Failures of the connection or the login, which the next message would meet as well.
+    private static func endsBatch(_ transfer: CurlTransfer) -> Bool {
+        if transfer.responseCode >= 400 { return transfer.code == .loginDenied || transfer.code == .authError }
+        let fatal: Set<CurlCode> = [
+            .couldNotResolveHost, .couldNotConnect, .operationTimedOut, .sslConnectError, .peerFailedVerification,
+            .sslCACertBadFile, .sslCertificateProblem, .sslCipher, .sslIssuerError, .useSSLFailed, .loginDenied,
+            .authError, .unsupportedProtocol, .urlMalformat,
+        ]
+        return fatal.contains(transfer.code)
+    }
+
+    /// Envelope addresses must not carry line breaks, angle brackets or spaces (they would break or
+    /// extend the SMTP command).
+    private static func envelopeProblem(_ mail: OutgoingMail) -> TransportError? {
+        func bad(_ address: String) -> Bool {
+            address.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7f || $0 == "<" || $0 == ">" }
+        }
+        if mail.recipients.isEmpty {
+            return .permanent(.rejected, "the message has no recipients")
+        }
+        if bad(mail.envelopeFrom) {
+            return .permanent(.rejected, "the envelope sender \"\(mail.envelopeFrom)\" is not a usable address")
+        }
+        if let recipient = mail.recipients.first(where: { $0.isEmpty || bad($0) }) {
+            return .permanent(.rejected, "the recipient \"\(recipient)\" is not a usable address")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,74 @@
+/// Reads the IMAP response lines libcurl hands over: untagged lines of a custom command (write
+/// callback) and every server line (header callback).
+enum IMAPResponse {
+    /// The response's lines without their line ends (`"\r\n"` is one `Character`: split on `isNewline`).
+    static func lines(_ bytes: [UInt8]) -> [Substring] {
+        String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+    }
+
+    /// The UIDs of `* SEARCH 3 4 9` lines.
+    static func searchUIDs(_ bytes: [UInt8]) -> [UInt32] {
+        var uids: [UInt32] = []
+        for line in lines(bytes) {
+            let words = line.split(separator: " ")
+            guard words.count >= 2, words[0] == "*", words[1].uppercased() == "SEARCH" else { continue }
+            uids.append(contentsOf: words.dropFirst(2).compactMap { UInt32($0) })
+        }
+        return uids
+    }
+
+    /// `n` from `UIDVALIDITY n` in a `* STATUS` or `* OK [UIDVALIDITY n]` line.
+    static func uidValidity(_ bytes: [UInt8]) -> UInt32? {
+        for line in lines(bytes) {
+            let upper = line.uppercased()
+            guard let range = upper.firstRange(of: "UIDVALIDITY ") else { continue }
+            let digits = upper[range.upperBound...].prefix(while: \.isNumber)
+            if let value = UInt32(digits) { return value }
+        }
+        return nil
+    }
+
+    /// Old UID → new UID from every `[COPYUID validity source-set destination-set]` (RFC 4315).
+    static func copyUIDs(_ bytes: [UInt8]) -> [UInt32: UInt32] {
+        var map: [UInt32: UInt32] = [:]
+        for line in lines(bytes) {
+            let upper = line.uppercased()
+            guard let start = upper.firstRange(of: "[COPYUID ") else { continue }
+            let rest = upper[start.upperBound...].prefix(while: { $0 != "]" })
+            let words = rest.split(separator: " ")
+            guard words.count == 3, let old = IMAPSyntax.expandSequenceSet(words[1]),
+                let new = IMAPSyntax.expandSequenceSet(words[2]), old.count == new.count
+            else { continue }
+            for (from, to) in zip(old, new) { map[from] = to }
+        }
+        return map
+    }
+
+    /// The capability names (upper case) from `* CAPABILITY …` lines, and from `[CAPABILITY …]` codes.
+    static func capabilities(_ bytes: [UInt8]) -> Set<String> {
+        var names: Set<String> = []
+        for line in lines(bytes) {
+            let upper = line.uppercased()
+            if upper.hasPrefix("* CAPABILITY ") {
+                names.formUnion(upper.dropFirst("* CAPABILITY ".count).split(separator: " ").map(String.init))
+            } else if let start = upper.firstRange(of: "[CAPABILITY ") {
+                let list = upper[start.upperBound...].prefix(while: { $0 != "]" })
+                names.formUnion(list.split(separator: " ").map(String.init))
+            }
+        }
+        return names
+    }
+
+    /// The status word (`OK`, `NO`, `BAD`) and the rest of the last tagged line, if any.
+    static func taggedStatus(_ bytes: [UInt8]) -> (status: String, text: String)? {
+        for line in lines(bytes).reversed() {
+            guard let first = line.first, first != "*", first != "+" else { continue }
+            let words = line.split(separator: " ", maxSplits: 2)
+            guard words.count >= 2 else { continue }
+            let status = words[1].uppercased()
+            guard status == "OK" || status == "NO" || status == "BAD" else { continue }
+            return (status, words.count > 2 ? String(words[2]) : "")
+        }
+        return nil
+    }
+}
