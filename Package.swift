@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "refbot",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "refbot", targets: ["refbot"])
     ],
@@ -55,6 +55,7 @@ let package = Package(
             name: "RefbotDaemon",
             dependencies: [
                 "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport", "RefbotCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -25,6 +25,7 @@ import Foundation
 /// | `smtp.password_file` | path, or env `REFBOT_SMTP_PASSWORD` | |
 /// | `smtp.give_up_hours` | integer ≥ 1 | 48 |
 /// | `smtp.ca_file`, `smtp.tls_verify`, `smtp.starttls`, `smtp.helo_name` | | `""`, true, true, domain of bot.address |
+/// | `smtp.min_backoff_seconds`, `smtp.max_backoff_seconds` | integers ≥ 1 | 300, 3600 |
 /// | `http.listen` | `host:port` | `127.0.0.1:8080` |
 /// | `auth.trusted_authserv_id` | string | `""` |
 /// | `network.*` | see spec §8 | |
@@ -106,6 +107,8 @@ extension Configuration {
             r.bool("tls_verify").map { c.smtp.tlsVerify = $0 }
             r.bool("starttls").map { c.smtp.starttls = $0 }
             r.string("helo_name").map { c.smtp.heloName = $0 }
+            r.integer("min_backoff_seconds", min: 1).map { c.smtp.minBackoffSeconds = $0 }
+            r.integer("max_backoff_seconds", min: 1).map { c.smtp.maxBackoffSeconds = $0 }
         }
         reader.table("http") { r in
             if let listen = r.string("listen") {

@@ -40,6 +40,10 @@ public struct Configuration: Sendable, Equatable {
         public var starttls = true
         /// The name given in EHLO; defaults to the domain of `bot.address`.
         public var heloName = ""
+        /// The shortest and longest wait before retrying a deferred mail (Postfix's
+        /// minimal_backoff_time and maximal_backoff_time).
+        public var minBackoffSeconds = 300
+        public var maxBackoffSeconds = 3600
     }
 
     /// `[http]`

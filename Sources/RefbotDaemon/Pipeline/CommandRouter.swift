@@ -1,0 +1,32 @@
+import RefbotCore
+
+/// The handlers for the command words this network answers.
+public struct CommandRouter: Sendable {
+    private let handlers: [CommandWord: any CommandHandler]
+
+    public init(handlers: [any CommandHandler]) {
+        var table: [CommandWord: any CommandHandler] = [:]
+        for handler in handlers { table[handler.word] = handler }
+        self.handlers = table
+    }
+
+    /// The router with every handler refbot has.
+    public static func standard() -> CommandRouter {
+        let words: Set<CommandWord> = [.help]
+        return CommandRouter(handlers: [HelpHandler(available: words)])
+    }
+
+    /// The words that have a handler.
+    public var words: Set<CommandWord> { Set(handlers.keys) }
+
+    /// The handler for a word, or the error a member sees for a word this network does not take.
+    public func handler(for command: ParsedCommand) throws(CommandError) -> any CommandHandler {
+        guard let handler = handlers[command.word] else {
+            throw CommandError(
+                line: command.line,
+                problem: "\(command.word.rawValue) is a command word, but this network does not take it by mail yet.",
+                remedy: "Send HELP for the commands it takes, or ask an admin.")
+        }
+        return handler
+    }
+}

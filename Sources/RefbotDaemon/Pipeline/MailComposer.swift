@@ -1,0 +1,79 @@
+import Foundation
+import RefbotCore
+import RefbotMail
+import RefbotStore
+import RefbotTemplates
+
+/// Turns a ``Notification`` into an outbox row: renders its template and builds the message
+/// with the headers of spec §4.
+public struct MailComposer: Sendable {
+    let configuration: Configuration
+    let templates: TemplateSet
+    let botAddress: EmailAddress
+
+    public init(configuration: Configuration, templates: TemplateSet) throws {
+        guard let address = EmailAddress(configuration.bot.address) else {
+            throw ConfigError(problems: [
+                .init(key: "bot.address", problem: "is not an email address", remedy: "write it as name@example.org")
+            ])
+        }
+        self.configuration = configuration
+        self.templates = templates
+        self.botAddress = address
+    }
+
+    /// The values every template may use.
+    func commonValues(for notification: Notification) -> [String: TemplateValue] {
+        var values = notification.values
+        values["botName"] = .text(configuration.bot.name)
+        values["botAddress"] = .text(botAddress.address)
+        values["baseURL"] = .text(configuration.bot.baseURL)
+        values["quoted"] = .list(notification.quoted.map { .text($0) })
+        values["hasQuoted"] = .flag(!notification.quoted.isEmpty)
+        if let tag = notification.replyTag {
+            values["replyAddress"] = .text(TaggedAddress.make(base: botAddress, tag: tag))
+        }
+        if let ref = notification.ref { values["ref"] = .text(ref) }
+        return values
+    }
+
+    /// Renders and builds the mail; `unique` makes its Message-ID (stable for the row's life).
+    public func compose(_ notification: Notification, unique: String, now: Int64, inboundId: Int64?) throws -> OutboxMessage {
+        let rendered = try templates.render(notification.event, values: commonValues(for: notification))
+        var subject = rendered.subject
+        if let ref = notification.ref, !subject.hasPrefix("[\(ref)]") { subject = "[\(ref)] \(subject)" }
+
+        let messageID = MessageID.make(unique: unique, domain: botAddress.domain)
+        let recipients = notification.to.compactMap { EmailAddress($0) }
+        var builder = MessageBuilder(
+            from: EmailAddress(localPart: botAddress.localPart, domain: botAddress.domain, displayName: configuration.bot.name),
+            to: recipients, subject: SafeHeaderValue(subject), messageID: messageID,
+            date: Date(timeIntervalSince1970: TimeInterval(now)), text: rendered.text)
+        builder.html = rendered.html
+        if let tag = notification.replyTag {
+            builder.replyTo = EmailAddress(TaggedAddress.make(base: botAddress, tag: tag))
+        }
+        if let parent = notification.thread.last {
+            builder.inReplyTo = "<\(parent)>"
+            builder.references = notification.thread.map { "<\($0)>" }
+        }
+        builder.extraHeaders.append((name: "X-Refbot-Event", value: SafeHeaderValue(notification.event.rawValue)))
+        if let ref = notification.ref {
+            builder.extraHeaders.append((name: "X-Refbot-Ref", value: SafeHeaderValue(ref)))
+        }
+        builder.extraHeaders.append(
+            (name: "Auto-Submitted", value: SafeHeaderValue(notification.event.isReply ? "auto-replied" : "auto-generated")))
+        builder.attachments = notification.attachments.map {
+            MailAttachment(filename: $0.filename, contentType: $0.contentType, data: $0.data)
+        }
+        let bareID = String(messageID.dropFirst().dropLast())
+        return OutboxMessage(
+            event: notification.event.rawValue, ref: notification.ref, recipients: recipients.map(\.address),
+            messageId: bareID, raw: Data(builder.build()), queuedAt: now, inboundId: inboundId)
+    }
+
+    /// The VERP envelope sender for an outbox row.
+    public func envelopeFrom(outboxId: Int64) -> String {
+        VERPAddress.make(base: botAddress, id: outboxId)
+    }
+}

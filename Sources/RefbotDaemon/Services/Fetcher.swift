@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import Logging
+import RefbotMail
+import RefbotStore
+import RefbotTransport
+import ServiceLifecycle
+import Synchronization
+
+/// Polls the IMAP inbox: stores each new mail's raw bytes, commits, and only then files the
+/// original into `imap.processed_folder`. It also files quarantined mail into
+/// `imap.quarantine_folder`. The only writer of `inboundMessage` (architecture §1).
+///
+/// Failure modes: an IMAP outage logs once and is retried every poll; a crash between the
+/// commit and the move leaves the mail in the inbox, and the next poll recognises it by
+/// `(uidValidity, uid)` or Message-ID and only moves it.
+public final class Fetcher: Service, Sendable {
+    /// Messages fetched and stored per transaction.
+    public static let batchSize = 25
+
+    let mailbox: any InboundMailbox
+    let store: Store
+    let configuration: Configuration
+    let clock: DaemonClock
+    let health: HealthState
+    let logger: Logger
+    let outage = OutageLog("IMAP")
+    let foldersReady = FlagBox()
+    /// Wakes this service early.
+    public let waker: Waker
+    let afterStore: @Sendable () -> Void
+
+    public init(
+        mailbox: any InboundMailbox, store: Store, configuration: Configuration, clock: DaemonClock,
+        health: HealthState, logger: Logger, afterStore: @escaping @Sendable () -> Void = {}, waker: Waker = Waker()
+    ) {
+        self.waker = waker
+        self.mailbox = mailbox
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.health = health
+        self.logger = logger
+        self.afterStore = afterStore
+    }
+
+    public func run() async throws {
+        try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
+            _ = await self.runOnce()
+        }
+    }
+
+    /// One poll: returns how many new mails were stored (nil when IMAP failed; the error is logged).
+    @discardableResult
+    public func runOnce() async -> Int? {
+        do {
+            let stored = try await poll()
+            outage.succeeded(logger: logger)
+            health.pollSucceeded(at: clock.now())
+            return stored
+        } catch {
+            outage.failed(error, logger: logger)
+            health.pollFailed(at: clock.now())
+            return nil
+        }
+    }
+
+    private func poll() async throws -> Int {
+        let processed = configuration.imap.processedFolder
+        let quarantine = configuration.imap.quarantineFolder
+        if !foldersReady.value {
+            try await mailbox.createFolderIfMissing(processed)
+            try await mailbox.createFolderIfMissing(quarantine)
+            foldersReady.value = true
+        }
+        let listing = try await mailbox.listInbox()
+        let uidValidity = Int64(listing.uidValidity)
+
+        // Mail stored before a crash but not yet moved: file it without fetching again.
+        let known = try await store.read { db in
+            try Set(Int64.fetchAll(db, sql: "SELECT uid FROM inboundMessage WHERE uidValidity = ?", arguments: [uidValidity]))
+        }
+        let leftBehind = listing.uids.filter { known.contains(Int64($0)) }
+        if !leftBehind.isEmpty {
+            try await file(uids: leftBehind, uidValidity: uidValidity, to: processed)
+        }
+
+        var stored = 0
+        let fresh = listing.uids.filter { !known.contains(Int64($0)) }
+        var start = 0
+        while start < fresh.count {
+            let batch = Array(fresh[start..<min(start + Fetcher.batchSize, fresh.count)])
+            start += batch.count
+            let messages = try await mailbox.fetch(uids: batch)
+            let now = clock.now()
+            let outcomes = try await store.write { db in
+                try messages.map { fetched -> (UInt32, InboundQueue.InsertOutcome) in
+                    let message = InboundMessage(
+                        uidValidity: Int64(fetched.uidValidity), uid: Int64(fetched.uid),
+                        messageId: Fetcher.messageID(in: fetched.raw), raw: Data(fetched.raw), receivedAt: now)
+                    return (fetched.uid, try InboundQueue.insertIfNew(message, in: db))
+                }
+            }
+            for (uid, outcome) in outcomes {
+                switch outcome {
+                case .inserted(let id):
+                    stored += 1
+                    logger.info("Inbound message stored", metadata: ["inbound.id": "\(id)", "imap.uid": "\(uid)"])
+                case .duplicate(let id):
+                    logger.notice("Inbound message already stored", metadata: ["inbound.id": "\(id)", "imap.uid": "\(uid)"])
+                }
+            }
+            if !outcomes.isEmpty { afterStore() }
+            try await file(uids: messages.map(\.uid), uidValidity: Int64(listing.uidValidity), to: processed)
+        }
+        try await fileQuarantined()
+        return stored
+    }
+
+    /// Moves inbox mail that is safely stored into `folder` and records where it went.
+    private func file(uids: [UInt32], uidValidity: Int64, to folder: String) async throws {
+        guard !uids.isEmpty else { return }
+        let mapping = try await mailbox.move(uids: uids, from: nil, to: folder)
+        try await store.write { db in
+            for uid in uids {
+                if let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM inboundMessage WHERE uidValidity = ? AND uid = ?", arguments: [uidValidity, Int64(uid)])
+                {
+                    try InboundQueue.recordFiled(id, folder: folder, uid: mapping[uid].map(Int64.init), in: db)
+                }
+            }
+        }
+    }
+
+    /// Moves the originals of quarantined rows from the processed folder to the quarantine folder.
+    private func fileQuarantined() async throws {
+        let rows = try await store.read { db in try InboundQueue.awaitingQuarantineFiling(in: db) }
+        let quarantine = configuration.imap.quarantineFolder
+        for row in rows {
+            guard let id = row.id else { continue }
+            let from = row.filedFolder ?? configuration.imap.processedFolder
+            var uids: [UInt32] = row.filedUid.flatMap { UInt32(exactly: $0) }.map { [$0] } ?? []
+            if uids.isEmpty, let messageId = row.messageId {
+                uids = try await mailbox.search(messageID: messageId, in: from)
+            }
+            var newUid: Int64?
+            if !uids.isEmpty {
+                let mapping = try await mailbox.move(uids: uids, from: from, to: quarantine)
+                newUid = uids.first.flatMap { mapping[$0] }.map(Int64.init)
+            }
+            try await store.write { db in
+                try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: newUid, in: db)
+            }
+            logger.notice(
+                "Quarantined message filed",
+                metadata: ["inbound.id": "\(id)", "imap.folder": "\(quarantine)", "imap.found": "\(!uids.isEmpty)"])
+        }
+    }
+
+    /// The Message-ID of raw mail, read leniently from its header (without angle brackets).
+    static func messageID(in raw: [UInt8]) -> String? {
+        let limit = min(raw.count, 64 * 1024)
+        let text = String(decoding: raw[0..<limit], as: UTF8.self)
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)[...]
+        while let line = lines.first {
+            lines = lines.dropFirst()
+            if line.isEmpty { return nil }
+            guard line.lowercased().hasPrefix("message-id:") else { continue }
+            var value = String(line.dropFirst("message-id:".count))
+            while let next = lines.first, next.first == " " || next.first == "\t" {
+                value += next
+                lines = lines.dropFirst()
+            }
+            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            guard let open = trimmed.firstIndex(of: "<"), let close = trimmed[open...].firstIndex(of: ">") else {
+                return trimmed.isEmpty ? nil : String(trimmed.prefix(250))
+            }
+            let id = trimmed[trimmed.index(after: open)..<close]
+            return id.isEmpty ? nil : String(id.prefix(250))
+        }
+        return nil
+    }
+}
+
+/// A Sendable boolean.
+final class FlagBox: Sendable {
+    private let state = Mutex(false)
+    var value: Bool {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}

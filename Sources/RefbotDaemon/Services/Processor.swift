@@ -1,0 +1,260 @@
+import Foundation
+import GRDB
+import Logging
+import RefbotCore
+import RefbotMail
+import RefbotStore
+import ServiceLifecycle
+
+/// Acts on stored inbound mail, one write transaction per message: parse, apply the rules,
+/// read the command, run it, queue the answers, mark the row done (architecture §3).
+///
+/// Failure modes: a member mistake becomes a `command.error` reply (at most
+/// `mail.error_replies_per_hour` per sender); a mail that cannot be parsed or is too large is
+/// quarantined at once; any other error rolls the transaction back and counts an attempt, and
+/// the third attempt quarantines the row. Admins hear of every quarantined mail.
+public final class Processor: Service, Sendable {
+    /// Attempts before a failing mail is quarantined (Mailman's MAX_BAK_COUNT).
+    public static let maxAttempts = 3
+
+    let store: Store
+    let composer: MailComposer
+    let router: CommandRouter
+    let configuration: Configuration
+    let bot: EmailAddress
+    let clock: DaemonClock
+    let logger: Logger
+    /// Wakes this service (the Fetcher nudges it after storing mail).
+    public let waker: Waker
+    let afterCommit: @Sendable (ProcessOutcome) -> Void
+
+    /// What processing one row did.
+    public enum ProcessOutcome: Sendable, Equatable {
+        case done(queued: Int)
+        case ignored
+        case quarantined
+        case failed
+    }
+
+    public init(
+        store: Store, composer: MailComposer, router: CommandRouter, configuration: Configuration,
+        clock: DaemonClock, logger: Logger, afterCommit: @escaping @Sendable (ProcessOutcome) -> Void = { _ in }, waker: Waker = Waker()
+    ) throws {
+        self.waker = waker
+        guard let bot = EmailAddress(configuration.bot.address) else {
+            throw ConfigError(problems: [.init(key: "bot.address", problem: "is not an email address", remedy: "fix it")])
+        }
+        self.store = store
+        self.composer = composer
+        self.router = router
+        self.configuration = configuration
+        self.bot = bot
+        self.clock = clock
+        self.logger = logger
+        self.afterCommit = afterCommit
+    }
+
+    public func run() async throws {
+        try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
+            _ = try await self.runOnce()
+        }
+    }
+
+    /// Processes every waiting row; returns how many were handled.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var handled = 0
+        while true {
+            let rows = try await store.read { db in try InboundQueue.due(limit: 20, in: db) }
+            if rows.isEmpty { return handled }
+            for row in rows {
+                let outcome = await process(row)
+                afterCommit(outcome)
+                handled += 1
+            }
+        }
+    }
+
+    /// Processes one row in one transaction; never throws.
+    func process(_ row: InboundMessage) async -> ProcessOutcome {
+        guard let id = row.id else { return .failed }
+        let now = clock.now()
+        do {
+            return try await store.write { db in try self.handle(row, id: id, now: now, in: db) }
+        } catch {
+            do {
+                let quarantined = try await store.write { db -> Bool in
+                    let quarantined = try InboundQueue.recordFailure(
+                        id, error: "\(error)", quarantineAt: Processor.maxAttempts, now: now, in: db)
+                    if quarantined { try self.tellAdminsOfQuarantine(row, id: id, reason: "\(error)", now: now, in: db) }
+                    return quarantined
+                }
+                logger.error(
+                    "Inbound message failed",
+                    metadata: ["inbound.id": "\(id)", "error": "\(error)", "inbound.quarantined": "\(quarantined)"])
+                return quarantined ? .quarantined : .failed
+            } catch {
+                logger.error("Cannot record a failed inbound message", metadata: ["inbound.id": "\(id)", "error": "\(error)"])
+                return .failed
+            }
+        }
+    }
+
+    /// Everything that happens to one row inside its transaction.
+    func handle(_ row: InboundMessage, id: Int64, now: Int64, in db: Database) throws -> ProcessOutcome {
+        if row.raw.count > configuration.mail.maxMessageBytes {
+            return try quarantine(
+                row, id: id,
+                reason: "the message has \(row.raw.count) bytes, more than mail.max_message_bytes (\(configuration.mail.maxMessageBytes))",
+                now: now, in: db)
+        }
+        let message: ParsedMessage
+        do {
+            var limits = ParseLimits()
+            limits.maxBytes = configuration.mail.maxMessageBytes
+            message = try MessageParser.parse([UInt8](row.raw), limits: limits)
+        } catch {
+            return try quarantine(row, id: id, reason: "the message cannot be read: \(error)", now: now, in: db)
+        }
+
+        switch InboundRules.disposition(of: message, bot: bot) {
+        case .ignore(let rule):
+            try InboundQueue.markIgnored(id, rule: rule, now: now, in: db)
+            logger.info("Inbound message ignored", metadata: ["inbound.id": "\(id)", "rule": "\(rule)"])
+            return .ignored
+        case .bounce(let report):
+            try recordBounce(report, message: message, inboundId: id, now: now, in: db)
+            try InboundQueue.markIgnored(id, rule: "bounce", now: now, in: db)
+            return .ignored
+        case .command:
+            break
+        }
+
+        guard let sender = message.from else {
+            try InboundQueue.markIgnored(id, rule: "no-sender", now: now, in: db)
+            return .ignored
+        }
+        let trimmed = ReplyTrimmer.trim(message.textBody)
+        let context = CommandContext(
+            sender: sender.address, senderName: sender.displayName,
+            isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
+            tag: tag(of: message), messageID: message.messageID, now: now)
+
+        var notifications: [Notification]
+        var disposition: String
+        do {
+            let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
+            let handler = try router.handler(for: command)
+            notifications = try handler.handle(command, context: context, ledger: StoreLedger(db))
+            disposition = handler.name
+            logger.info(
+                "Command executed",
+                metadata: ["inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)"])
+        } catch let error as CommandError {
+            let sent = try ErrorReplyLog.countLastHour(sender: sender.address, now: now, in: db)
+            guard sent < configuration.mail.errorRepliesPerHour else {
+                try InboundQueue.markIgnored(id, rule: "rate-limit", now: now, in: db)
+                logger.notice(
+                    "Error reply withheld", metadata: ["inbound.id": "\(id)", "rule": "rate-limit", "member.email": "\(sender.address)"])
+                return .ignored
+            }
+            try ErrorReplyLog.record(sender: sender.address, now: now, in: db)
+            notifications = [
+                Notification(
+                    event: .commandError, to: [sender.address],
+                    values: [
+                        "line": .text(error.line), "problem": .text(error.problem), "remedy": .text(error.remedy),
+                        "originalSubject": .text(message.subject),
+                    ],
+                    thread: (message.references + [message.messageID].compactMap { $0 }))
+            ]
+            disposition = "command.error"
+            logger.info(
+                "Command refused",
+                metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "error": "\(error.problem)"])
+        }
+
+        for (index, notification) in notifications.enumerated() {
+            try enqueue(notification, unique: "in\(id).\(index)", inboundId: id, now: now, in: db)
+        }
+        try InboundQueue.markDone(id, disposition: disposition, now: now, in: db)
+        return .done(queued: notifications.count)
+    }
+
+    /// Puts a notification in the outbox, in the caller's transaction.
+    func enqueue(_ notification: Notification, unique: String, inboundId: Int64?, now: Int64, in db: Database) throws {
+        let row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+        try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+    }
+
+    private func quarantine(_ row: InboundMessage, id: Int64, reason: String, now: Int64, in db: Database) throws -> ProcessOutcome {
+        try InboundQueue.markQuarantined(id, reason: reason, now: now, in: db)
+        try tellAdminsOfQuarantine(row, id: id, reason: reason, now: now, in: db)
+        logger.warning("Inbound message quarantined", metadata: ["inbound.id": "\(id)", "error": "\(reason)"])
+        return .quarantined
+    }
+
+    private func tellAdminsOfQuarantine(_ row: InboundMessage, id: Int64, reason: String, now: Int64, in db: Database) throws {
+        guard !configuration.bot.admins.isEmpty else { return }
+        // Header fields read leniently: the message may be the very thing that cannot be parsed.
+        let head = HeaderPeek(row.raw)
+        let notification = Notification(
+            event: .messageQuarantined, to: configuration.bot.admins,
+            values: [
+                "sender": .text(head.value("From") ?? "(unknown)"), "subject": .text(head.value("Subject") ?? "(none)"),
+                "messageId": .text(row.messageId ?? "(none)"), "inboundId": .text("\(id)"),
+                "reason": .text(String(reason.prefix(500))), "folder": .text(configuration.imap.quarantineFolder),
+            ])
+        try enqueue(notification, unique: "q\(id)", inboundId: id, now: now, in: db)
+    }
+
+    private func recordBounce(
+        _ report: DeliveryStatusReport, message: ParsedMessage, inboundId: Int64, now: Int64, in db: Database
+    ) throws {
+        let outboxId = report.verpID(base: bot, reportRecipients: message.to + deliveredTo(message))
+        for recipient in report.failed {
+            let count = try BounceLog.record(
+                outboxId: outboxId, recipient: recipient.address, status: recipient.status, inboundId: inboundId, now: now,
+                in: db)
+            logger.notice(
+                "Bounce recorded",
+                metadata: [
+                    "inbound.id": "\(inboundId)", "outbox.id": "\(outboxId.map(String.init) ?? "-")",
+                    "member.email": "\(recipient.address)", "bounce.count": "\(count)",
+                ])
+        }
+    }
+
+    private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
+        message.headers(named: "Delivered-To").flatMap { EmailAddress.parseList($0) }
+    }
+
+    /// The tag of the first address the mail came to that is a tagged form of refbot's address.
+    func tag(of message: ParsedMessage) -> String? {
+        for address in deliveredTo(message) + message.to + message.cc {
+            if let tag = TaggedAddress.tag(of: address, base: bot) { return tag }
+        }
+        return nil
+    }
+}
+
+/// A lenient look at the first header fields of raw bytes, for mail that may not parse.
+struct HeaderPeek {
+    private var fields: [String: String] = [:]
+
+    init(_ raw: Data) {
+        let head = raw.prefix(64 * 1024)
+        let text = String(decoding: head, as: UTF8.self)
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":"), line.first != " ", line.first != "\t" else { continue }
+            let name = line[..<colon].lowercased()
+            if fields[name] == nil {
+                fields[name] = String(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).prefix(200))
+                    .filter { !$0.isNewline && $0 != "\0" }
+            }
+        }
+    }
+
+    func value(_ name: String) -> String? { fields[name.lowercased()] }
+}

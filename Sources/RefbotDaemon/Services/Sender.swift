@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import Logging
+import RefbotCore
+import RefbotStore
+import RefbotTransport
+import ServiceLifecycle
+
+/// Sends due outbox rows over SMTP and records each result: sent, deferred with capped doubling
+/// backoff and jitter (Postfix), or failed (a permanent refusal, or `smtp.give_up_hours` passed).
+/// Admins are told of every mail given up on.
+///
+/// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
+/// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
+/// duplicate SMTP cannot rule out. Each row is marked right after its own reply to keep that
+/// window to one message.
+public final class Sender: Service, Sendable {
+    /// Rows taken per pass.
+    public static let batchSize = 10
+
+    let submitter: any MailSubmitter
+    let store: Store
+    let composer: MailComposer
+    let configuration: Configuration
+    let clock: DaemonClock
+    let health: HealthState
+    let logger: Logger
+    let outage = OutageLog("SMTP")
+    /// Wakes this service (the Processor nudges it after queuing mail).
+    public let waker: Waker
+    /// The shortest and longest wait before a retry, in seconds.
+    let minimalBackoff: Int64
+    let maximalBackoff: Int64
+
+    public init(
+        submitter: any MailSubmitter, store: Store, composer: MailComposer, configuration: Configuration,
+        clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker()
+    ) {
+        self.waker = waker
+        self.submitter = submitter
+        self.store = store
+        self.composer = composer
+        self.configuration = configuration
+        self.clock = clock
+        self.health = health
+        self.logger = logger
+        self.minimalBackoff = Int64(configuration.smtp.minBackoffSeconds)
+        self.maximalBackoff = Int64(max(configuration.smtp.maxBackoffSeconds, configuration.smtp.minBackoffSeconds))
+    }
+
+    public func run() async throws {
+        try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
+            _ = try await self.runOnce()
+        }
+    }
+
+    /// When the next attempt of a deferred mail is due: its age, clamped to the backoff bounds,
+    /// times the jitter (0.9...1.1), from now.
+    public static func nextAttempt(firstQueued: Int64, now: Int64, jitter: Double, minimal: Int64, maximal: Int64) -> Int64 {
+        let age = max(now - firstQueued, 0)
+        let delay = Double(min(max(age, minimal), maximal)) * jitter
+        return now + max(Int64(delay.rounded()), 1)
+    }
+
+    /// Sends every due row; returns how many the server accepted.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var sent = 0
+        var tried: Set<Int64> = []
+        while true {
+            let now = clock.now()
+            let rows = try await store.read { db in try Outbox.due(now: now, limit: Sender.batchSize, in: db) }
+                .filter { $0.id.map { !tried.contains($0) } ?? false }
+            if rows.isEmpty { break }
+            var anyTemporary = false
+            for row in rows {
+                guard let id = row.id else { continue }
+                tried.insert(id)
+                let mail = OutgoingMail(envelopeFrom: row.envelopeFrom, recipients: row.recipientList, data: [UInt8](row.raw))
+                let result = await submitter.submit([mail]).first ?? .failure(.temporary(.other, "no result from the SMTP submitter"))
+                switch result {
+                case .success:
+                    try await store.write { db in try Outbox.markSent(id, now: self.clock.now(), in: db) }
+                    sent += 1
+                    outage.succeeded(logger: logger)
+                    logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
+                case .failure(let error):
+                    if error.isTemporary { anyTemporary = true }
+                    try await record(error, for: row, id: id)
+                }
+            }
+            if anyTemporary && rows.count > 0 && outage.isDown { break }
+        }
+        let depth = try await store.read { db in try Outbox.depth(in: db) }
+        health.outbox(depth: depth, smtpFailing: outage.isDown)
+        return sent
+    }
+
+    private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) async throws {
+        let now = clock.now()
+        let giveUpAt = row.firstQueuedAt + Int64(configuration.smtp.giveUpHours) * 3600
+        if error.isTemporary && now < giveUpAt {
+            if error.code == .connection || error.code == .timeout || error.code == .tls {
+                outage.failed(error, logger: logger)
+            }
+            let next = Sender.nextAttempt(
+                firstQueued: row.firstQueuedAt, now: now, jitter: clock.jitter(), minimal: minimalBackoff,
+                maximal: maximalBackoff)
+            try await store.write { db in try Outbox.deferDelivery(id, until: next, error: error.message, in: db) }
+            logger.debug("SMTP deferred", metadata: ["outbox.id": "\(id)", "error": "\(error.message)"])
+            return
+        }
+        let reason = error.isTemporary
+            ? "deferred for more than smtp.give_up_hours (\(configuration.smtp.giveUpHours) h); last error: \(error.message)"
+            : error.message
+        try await store.write { db in
+            try Outbox.fail(id, error: reason, in: db)
+            // Never report a failed report: that could loop while the admins' own address bounces.
+            guard row.event != MailEvent.deliveryFailed.rawValue, !self.configuration.bot.admins.isEmpty else { return }
+            let notification = Notification(
+                event: .deliveryFailed, to: self.configuration.bot.admins,
+                values: [
+                    "event": .text(row.event), "recipients": .text(row.recipientList.joined(separator: ", ")),
+                    "attempts": .text("\(row.attempts + 1)"), "lastError": .text(reason), "outboxId": .text("\(id)"),
+                    "queuedAt": .text(Date(timeIntervalSince1970: TimeInterval(row.firstQueuedAt)).formatted(.iso8601)),
+                    "temporary": .flag(error.isTemporary),
+                ])
+            let message = try self.composer.compose(notification, unique: "failed\(id).\(now)", now: now, inboundId: nil)
+            try Outbox.enqueue(message, envelopeFrom: self.composer.envelopeFrom(outboxId:), in: db)
+        }
+        logger.error("SMTP gave up", metadata: ["outbox.id": "\(id)", "event": "\(row.event)", "error": "\(reason)"])
+    }
+}

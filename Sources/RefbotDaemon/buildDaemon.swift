@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import RefbotCurl
+import RefbotStore
+import RefbotTemplates
+import RefbotTransport
+import ServiceLifecycle
+
+/// The daemon's parts, wired: the services for the ServiceGroup and `runOnce` for `--once`.
+public struct Daemon: Sendable {
+    public let configuration: Configuration
+    public let store: Store
+    public let fetcher: Fetcher
+    public let processor: Processor
+    public let sender: Sender
+    public let notifier: SystemdNotifier
+    public let health: HealthState
+    let pool: CurlThreadPool?
+
+    /// What one pass did.
+    public struct PassSummary: Sendable, Equatable {
+        /// New mails stored, or nil when IMAP could not be reached.
+        public var fetched: Int?
+        public var processed: Int
+        public var sent: Int
+    }
+
+    /// The services in start order; the group stops them in reverse, so the fetcher stops last.
+    public var services: [any Service] { [fetcher, processor, sender, notifier] }
+
+    /// One fetch, process and send pass (`refbot run --once`).
+    public func runOnce() async throws -> PassSummary {
+        let fetched = await fetcher.runOnce()
+        let processed = try await processor.runOnce()
+        let sent = try await sender.runOnce()
+        // Quarantined mail is filed on the fetcher's next pass; do it now so --once leaves nothing behind.
+        if processed > 0 { _ = await fetcher.runOnce() }
+        return PassSummary(fetched: fetched, processed: processed, sent: sent)
+    }
+
+    /// Runs every service until SIGTERM or SIGINT.
+    public func run(logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    /// Stops the libcurl threads.
+    public func shutdown() async {
+        await pool?.shutdown()
+    }
+}
+
+/// Opens the store, loads the templates (failing loudly if any is missing), and wires the
+/// services. Pass `mailbox` and `submitter` to use other transports (tests); by default the
+/// daemon uses libcurl on its own small thread pool.
+public func buildDaemon(
+    _ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment,
+    logger: Logger, clock: DaemonClock = .system, mailbox: (any InboundMailbox)? = nil,
+    submitter: (any MailSubmitter)? = nil
+) async throws -> Daemon {
+    let templates = try TemplateSet(directory: configuration.bot.templates)
+    let directory = (configuration.bot.database as NSString).deletingLastPathComponent
+    if !directory.isEmpty {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+    let store = try Store(path: configuration.bot.database)
+    let composer = try MailComposer(configuration: configuration, templates: templates)
+    let health = HealthState()
+
+    var pool: CurlThreadPool?
+    func curlPool() -> CurlThreadPool {
+        if let pool { return pool }
+        let made = CurlThreadPool(threads: 2)
+        pool = made
+        return made
+    }
+    let inbound = mailbox ?? CurlIMAPMailbox(settings: configuration.imapServer, pool: curlPool())
+    let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool())
+
+    let fetcherWaker = Waker()
+    let processorWaker = Waker()
+    let senderWaker = Waker()
+    let sender = Sender(
+        submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
+        logger: logger, waker: senderWaker)
+    let processor = try Processor(
+        store: store, composer: composer, router: .standard(), configuration: configuration, clock: clock, logger: logger,
+        afterCommit: { outcome in
+            senderWaker.nudge()
+            if outcome == .quarantined { fetcherWaker.nudge() }
+        }, waker: processorWaker)
+    let fetcher = Fetcher(
+        mailbox: inbound, store: store, configuration: configuration, clock: clock, health: health, logger: logger,
+        afterStore: { processorWaker.nudge() }, waker: fetcherWaker)
+    let notifier = SystemdNotifier(
+        environment: environment, health: health, maxPollAge: Int64(configuration.health.maxPollAgeSeconds), clock: clock,
+        logger: logger)
+    return Daemon(
+        configuration: configuration, store: store, fetcher: fetcher, processor: processor, sender: sender,
+        notifier: notifier, health: health, pool: pool)
+}

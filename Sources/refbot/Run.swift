@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RefbotDaemon
+import RefbotStore
+import RefbotTemplates
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `refbot run`: the daemon.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: poll the mailbox, act on commands, send the answers.",
+        discussion: """
+            Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0. Under systemd \
+            (Type=notify) it reports READY=1 after the first good poll and pings the watchdog while \
+            polls succeed. Logs go to standard error, one line per event.
+
+            With --once it makes one pass (fetch, process, send) and exits: 0 when the pass \
+            reached the mail servers, 75 when IMAP could not be reached.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Make one fetch, process and send pass, then exit.")
+    var once = false
+
+    @Option(help: ArgumentHelp("The least important log level to show: debug, info, notice, warning or error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try options.load()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        let logger = Logger(label: "refbot")
+        #if canImport(Glibc)
+        signal(SIGPIPE, SIG_IGN)
+        #endif
+
+        let daemon: Daemon
+        do {
+            daemon = try await buildDaemon(configuration, logger: logger)
+        } catch let error as TemplateError {
+            printError("error: bot.templates: \(error.message)")
+            throw ExitCode(78)
+        } catch let error as StoreError {
+            printError("error: bot.database: \(error)")
+            throw ExitCode(78)
+        }
+        logger.info("Daemon starting", metadata: ["config": "\(options.config)", "once": "\(once)"])
+
+        if once {
+            let summary: Daemon.PassSummary
+            do {
+                summary = try await daemon.runOnce()
+            } catch {
+                await daemon.shutdown()
+                throw error
+            }
+            await daemon.shutdown()
+            logger.info(
+                "Pass finished",
+                metadata: [
+                    "fetched": "\(summary.fetched.map(String.init) ?? "unreachable")", "processed": "\(summary.processed)",
+                    "sent": "\(summary.sent)",
+                ])
+            if summary.fetched == nil { throw ExitCode(75) }
+            return
+        }
+        do {
+            try await daemon.run(logger: logger)
+        } catch {
+            await daemon.shutdown()
+            throw error
+        }
+        await daemon.shutdown()
+        logger.info("Daemon stopped")
+    }
+}
