@@ -1,0 +1,177 @@
+import Foundation
+import RefbotDaemon
+import Testing
+
+@Suite("TOML parser")
+struct TOMLParserTests {
+    @Test("Tables, strings, numbers, booleans, arrays and comments read as written")
+    func basics() throws {
+        let table = try TOMLParser.parse(
+            """
+            # a comment
+            title = "refbot" # trailing comment
+            [imap]
+            url = "imaps://mail.example.org/INBOX"
+            poll_seconds = 1_000
+            tls_verify = false
+            ratio = 0.5
+            admins = [
+              "a@example.org", # first
+              'b@example.org',
+            ]
+            [a.b]
+            c = 0x1F
+            """)
+        #expect(table["title"] == .string("refbot"))
+        guard case .table(let imap)? = table["imap"] else { Issue.record("no [imap]"); return }
+        #expect(imap["url"] == .string("imaps://mail.example.org/INBOX"))
+        #expect(imap["poll_seconds"] == .integer(1000))
+        #expect(imap["tls_verify"] == .boolean(false))
+        #expect(imap["ratio"] == .float(0.5))
+        #expect(imap["admins"] == .array([.string("a@example.org"), .string("b@example.org")]))
+        #expect(table["a"] == .table(["b": .table(["c": .integer(31)])]))
+    }
+
+    @Test("Escapes, literal strings and multi-line strings")
+    func strings() throws {
+        let table = try TOMLParser.parse(
+            #"""
+            a = "tab\there \"q\" \u00e9"
+            b = 'C:\path\no-escape'
+            c = """
+            line one
+            line two"""
+            d = '''
+            raw \n'''
+            e = { x = 1, y = "z" }
+            """#)
+        #expect(table["a"] == .string("tab\there \"q\" é"))
+        #expect(table["b"] == .string(#"C:\path\no-escape"#))
+        #expect(table["c"] == .string("line one\nline two"))
+        #expect(table["d"] == .string(#"raw \n"#))
+        #expect(table["e"] == .table(["x": .integer(1), "y": .string("z")]))
+    }
+
+    @Test("Syntax errors name the line and say what would work",
+          arguments: [
+            ("a = \"open", 1, "closed"),
+            ("[bot]\naddress = referrals@example.org", 2, "quotes"),
+            ("a = 1\na = 2", 2, "twice"),
+            ("[x]\n[x]", 2, "twice"),
+            ("a = 1 b = 2", 1, "one key = value per line"),
+            ("a = \"\\q\"", 1, "escape"),
+          ])
+    func errors(text: String, line: Int, words: String) {
+        #expect {
+            _ = try TOMLParser.parse(text)
+        } throws: { error in
+            guard let error = error as? TOMLError else { return false }
+            return error.line == line && error.message.contains(words)
+        }
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let minimal = """
+        [bot]
+        address = "Referrals@Example.org"
+        admins = ["admin@example.org"]
+        [imap]
+        url = "imaps://mail.example.org/INBOX"
+        username = "referrals@example.org"
+        [smtp]
+        url = "smtps://mail.example.org"
+        """
+
+    @Test("A minimal file reads with the spec's defaults and secrets from the environment")
+    func minimalFile() throws {
+        let c = try Configuration.parse(Self.minimal, environment: ["REFBOT_IMAP_PASSWORD": "secret"])
+        #expect(c.bot.address == "referrals@example.org")
+        #expect(c.imap.password == "secret")
+        #expect(c.imap.pollSeconds == 30)
+        #expect(c.imap.processedFolder == "Processed")
+        #expect(c.smtp.giveUpHours == 48)
+        #expect(c.network.startingCredits == 10)
+        #expect(c.network.customerConsent == "referrer")
+        #expect(c.links.expiryDays == 14)
+        #expect(c.mail.errorRepliesPerHour == 5)
+        #expect(c.smtpServer.heloName == "example.org")
+    }
+
+    @Test("Every problem is reported at once, each with the key, the problem and a remedy")
+    func everyProblem() {
+        let text = """
+            [bot]
+            address = "not-an-address"
+            admins = "admin@example.org"
+            [imap]
+            url = "https://mail.example.org"
+            poll_seconds = 0
+            tls_verify = "yes"
+            [smtp]
+            url = "smtps://mail.example.org"
+            username = "bot"
+            [network]
+            customer_consent = "maybe"
+            currency = "dollars"
+            [typo]
+            x = 1
+            """
+        #expect {
+            _ = try Configuration.parse(text, environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            let keys = Set(error.problems.map(\.key))
+            let expected: Set<String> = [
+                "bot.address", "bot.admins", "imap.url", "imap.username", "imap.password_file", "imap.poll_seconds",
+                "imap.tls_verify", "smtp.password_file", "network.customer_consent", "network.currency", "typo",
+            ]
+            return keys == expected && error.problems.allSatisfy { !$0.problem.isEmpty && !$0.remedy.isEmpty }
+        }
+    }
+
+    @Test("Unknown keys are reported, so a typo is not silently ignored")
+    func unknownKey() {
+        #expect {
+            _ = try Configuration.parse(Self.minimal + "\npoll_secnds = 5\n", environment: ["REFBOT_IMAP_PASSWORD": "x"])
+        } throws: { error in
+            (error as? ConfigError)?.problems.map(\.key) == ["smtp.poll_secnds"]
+        }
+    }
+
+    @Test("Passwords come from password_file, relative to $CREDENTIALS_DIRECTORY under systemd")
+    func passwordFiles() throws {
+        let directory = try TemporaryDirectory()
+        try "imap-secret\n".write(toFile: directory.path + "/imap-password", atomically: true, encoding: .utf8)
+        try "smtp-secret".write(toFile: directory.path + "/smtp.pw", atomically: true, encoding: .utf8)
+        let text = Self.minimal.replacingOccurrences(
+            of: "username = \"referrals@example.org\"",
+            with: "username = \"referrals@example.org\"\npassword_file = \"imap-password\"")
+            + "\nusername = \"bot\"\npassword_file = \"\(directory.path)/smtp.pw\"\n"
+        let c = try Configuration.parse(
+            text, environment: ["CREDENTIALS_DIRECTORY": directory.path, "STATE_DIRECTORY": "/var/lib/refbot"])
+        #expect(c.imap.password == "imap-secret")
+        #expect(c.smtp.password == "smtp-secret")
+        #expect(c.bot.database == "/var/lib/refbot/refbot.sqlite")
+    }
+
+    @Test("A missing file is a configuration error naming the path")
+    func missingFile() {
+        #expect {
+            _ = try Configuration.load(path: "/nonexistent/refbot.toml", environment: [:])
+        } throws: { error in
+            (error as? ConfigError)?.problems.first?.key == "/nonexistent/refbot.toml"
+        }
+    }
+
+    @Test("The example configuration shipped in systemd/ is valid")
+    func exampleIsValid() throws {
+        let path = URL(fileURLWithPath: templatesDirectory).deletingLastPathComponent()
+            .appendingPathComponent("systemd/refbot.toml.example").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let c = try Configuration.parse(
+            text, environment: ["REFBOT_IMAP_PASSWORD": "x", "REFBOT_SMTP_PASSWORD": "y"])
+        #expect(c.bot.address == "referrals@example.org")
+    }
+}

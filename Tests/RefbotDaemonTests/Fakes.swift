@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import RefbotDaemon
+import RefbotTransport
+import Synchronization
+
+/// An in-memory IMAP mailbox: an inbox of raw messages and named folders.
+final class FakeMailbox: InboundMailbox {
+    struct State {
+        var uidValidity: UInt32 = 7
+        var nextUID: UInt32 = 1
+        var folders: [String: [(uid: UInt32, raw: [UInt8])]] = ["INBOX": []]
+        var failing: TransportError?
+        var moves = 0
+    }
+    let state = Mutex(State())
+
+    @discardableResult
+    func deliver(_ raw: String) -> UInt32 {
+        state.withLock { s in
+            let uid = s.nextUID
+            s.nextUID += 1
+            s.folders["INBOX", default: []].append((uid, Array(raw.utf8)))
+            return uid
+        }
+    }
+
+    func count(_ folder: String) -> Int { state.withLock { $0.folders[folder]?.count ?? 0 } }
+
+    func fail(with error: TransportError?) { state.withLock { $0.failing = error } }
+
+    private func check() throws {
+        if let error = state.withLock({ $0.failing }) { throw error }
+    }
+
+    func listInbox() async throws -> FolderListing {
+        try check()
+        return state.withLock { FolderListing(uidValidity: $0.uidValidity, uids: ($0.folders["INBOX"] ?? []).map(\.uid)) }
+    }
+
+    func fetch(uids: [UInt32]) async throws -> [FetchedMessage] {
+        try check()
+        return state.withLock { s in
+            uids.compactMap { uid in
+                s.folders["INBOX"]?.first { $0.uid == uid }.map {
+                    FetchedMessage(uidValidity: s.uidValidity, uid: uid, raw: $0.raw)
+                }
+            }
+        }
+    }
+
+    func move(uids: [UInt32], from folder: String?, to destination: String) async throws -> [UInt32: UInt32] {
+        try check()
+        return state.withLock { s in
+            let source = folder ?? "INBOX"
+            var mapping: [UInt32: UInt32] = [:]
+            for uid in uids {
+                guard let index = s.folders[source]?.firstIndex(where: { $0.uid == uid }),
+                    let item = s.folders[source]?.remove(at: index)
+                else { continue }
+                let newUID = s.nextUID
+                s.nextUID += 1
+                s.folders[destination, default: []].append((newUID, item.raw))
+                mapping[uid] = newUID
+            }
+            s.moves += 1
+            return mapping
+        }
+    }
+
+    func search(messageID: String, in folder: String) async throws -> [UInt32] {
+        try check()
+        return state.withLock { s in
+            (s.folders[folder] ?? []).filter { String(decoding: $0.raw, as: UTF8.self).contains("<\(messageID)>") }.map(\.uid)
+        }
+    }
+
+    func createFolderIfMissing(_ name: String) async throws {
+        try check()
+        state.withLock { s in if s.folders[name] == nil { s.folders[name] = [] } }
+    }
+
+    func checkLogin() async throws { try check() }
+}
+
+/// An in-memory SMTP server that records what it accepted, and can refuse.
+final class FakeSubmitter: MailSubmitter {
+    struct State {
+        var accepted: [OutgoingMail] = []
+        var refusal: TransportError?
+    }
+    let state = Mutex(State())
+
+    var accepted: [OutgoingMail] { state.withLock { $0.accepted } }
+
+    func refuse(with error: TransportError?) { state.withLock { $0.refusal = error } }
+
+    func submit(_ mails: [OutgoingMail]) async -> [Result<Void, TransportError>] {
+        state.withLock { s in
+            mails.map { mail in
+                if let refusal = s.refusal { return .failure(refusal) }
+                s.accepted.append(mail)
+                return .success(())
+            }
+        }
+    }
+
+    func checkLogin() async throws {}
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let time: Mutex<Int64>
+    init(_ start: Int64 = 1_790_000_000) { time = Mutex(start) }
+    var now: Int64 { time.withLock { $0 } }
+    func advance(by seconds: Int64) { time.withLock { $0 += seconds } }
+    var daemonClock: DaemonClock {
+        DaemonClock(now: { self.now }, jitter: { 1.0 })
+    }
+}
+
+/// Log lines kept in memory.
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+    var logger: Logger {
+        Logger(label: "test") { label in JournalLogHandler(label: label, level: .debug) { line in self.lines.withLock { $0.append(line) } } }
+    }
+}
+
+/// A temporary folder removed at the end of the test.
+final class TemporaryDirectory: Sendable {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The repository's mail-templates folder.
+let templatesDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            return url.appendingPathComponent("mail-templates").path
+        }
+    }
+    return "mail-templates"
+}()
+
+/// A configuration for tests, with its database in `directory`.
+func testConfiguration(in directory: TemporaryDirectory) -> Configuration {
+    var c = Configuration()
+    c.bot.address = "referrals@example.org"
+    c.bot.name = "Example Referral Network"
+    c.bot.admins = ["admin@example.org"]
+    c.bot.database = directory.path + "/refbot.sqlite"
+    c.bot.templates = templatesDirectory
+    c.imap.url = "imap://127.0.0.1/INBOX"
+    c.imap.username = "referrals@example.org"
+    c.smtp.url = "smtp://127.0.0.1"
+    return c
+}
+
+/// A plain mail as a member's client would send it (CRLF line ends).
+func mail(
+    from: String = "Alice Example <alice@example.com>", to: String = "referrals@example.org", subject: String,
+    body: String, extraHeaders: [String] = [], messageID: String = UUID().uuidString + "@example.com"
+) -> String {
+    var lines = ["From: \(from)", "To: \(to)", "Subject: \(subject)", "Message-ID: <\(messageID)>",
+                 "Date: Mon, 23 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+    lines += extraHeaders
+    return lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n")
+}
