@@ -1,0 +1,92 @@
+/// A person or business in the network, known by one email address (spec §1).
+public struct Member: Sendable, Hashable, Codable, Identifiable {
+    /// The stored row id; `nil` until stored.
+    public var id: Int64?
+    /// The address, lower-cased and trimmed (see ``normalizedEmail(_:)``).
+    public var email: String
+    /// The member's name (JOIN `Name:`, required).
+    public var name: String
+    /// JOIN `Business:`.
+    public var business: String?
+    /// JOIN `Category:`, e.g. "Plumbing".
+    public var category: String?
+    /// JOIN `City:`.
+    public var city: String?
+    /// JOIN `Website:`.
+    public var website: String?
+    /// JOIN `Phone:`.
+    public var phone: String?
+    /// JOIN `About:`, free text.
+    public var about: String?
+    /// Pending until CONFIRM, active, or left.
+    public var state: MemberState
+    /// `true` after STOP: no announcements or digests until START.
+    public var announcementsOff: Bool
+    /// Credits to spend on accepting referrals.
+    public var credits: Int
+    /// Reward points earned by referring; redeem for credits.
+    public var points: Int
+    /// Bounces counted against the address; at `mail.bounce_limit` refbot stops mailing it.
+    public var bounceCount: Int
+    /// When the member sent JOIN, Unix seconds.
+    public var joinedAt: Int64
+    /// When they confirmed, Unix seconds.
+    public var confirmedAt: Int64?
+    /// When they sent LEAVE, Unix seconds.
+    public var leftAt: Int64?
+
+    /// A new member from a JOIN form, pending until they confirm, with the network's starting credits.
+    public init(
+        id: Int64? = nil, email: String, name: String, business: String? = nil, category: String? = nil,
+        city: String? = nil, website: String? = nil, phone: String? = nil, about: String? = nil,
+        state: MemberState = .pending, announcementsOff: Bool = false, credits: Int = 0, points: Int = 0,
+        bounceCount: Int = 0, joinedAt: Int64, confirmedAt: Int64? = nil, leftAt: Int64? = nil
+    ) {
+        self.id = id
+        self.email = Member.normalizedEmail(email)
+        self.name = name
+        self.business = business
+        self.category = category
+        self.city = city
+        self.website = website
+        self.phone = phone
+        self.about = about
+        self.state = state
+        self.announcementsOff = announcementsOff
+        self.credits = credits
+        self.points = points
+        self.bounceCount = bounceCount
+        self.joinedAt = joinedAt
+        self.confirmedAt = confirmedAt
+        self.leftAt = leftAt
+    }
+
+    /// The form an address is stored and compared in: trimmed and lower-cased.
+    ///
+    /// The whole address is lower-cased, local part included: the network knows a member by one
+    /// address, and members do not expect `Ann@x.org` and `ann@x.org` to be two people.
+    public static func normalizedEmail(_ email: some StringProtocol) -> String {
+        var slice = Substring(email)
+        while let first = slice.first, first.isWhitespace || first == "<" { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace || last == ">" { slice.removeLast() }
+        return slice.lowercased()
+    }
+
+    /// The part after `@`, lower-cased; empty when there is none.
+    public var emailDomain: String {
+        guard let at = email.lastIndex(of: "@") else { return "" }
+        return String(email[email.index(after: at)...])
+    }
+
+    /// Whether refbot should stop mailing this member.
+    public func isBouncing(limit: Int) -> Bool { bounceCount >= limit }
+
+    /// Whether the member gets announcements and digests.
+    public var receivesAnnouncements: Bool { state == .active && !announcementsOff }
+
+    /// "Ann Lee (Lee Plumbing)", or just the name.
+    public var displayName: String {
+        guard let business, !business.isEmpty, business != name else { return name }
+        return "\(name) (\(business))"
+    }
+}
