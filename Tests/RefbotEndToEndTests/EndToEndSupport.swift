@@ -1,0 +1,97 @@
+import Foundation
+import RefbotMail
+import RefbotTestSupport
+import RefbotTransport
+
+/// A mail stack plus a refbot configuration pointing at it, in a temporary folder.
+struct BotFixture {
+    let stack: MailStack
+    let directory: String
+    let configPath: String
+    var databasePath: String { directory + "/refbot.sqlite" }
+
+    /// Environment for the refbot process: the passwords.
+    let environment = ["REFBOT_IMAP_PASSWORD": "botpass", "REFBOT_SMTP_PASSWORD": "botpass"]
+
+    static func start(extraSMTP: String = "", imapTLS: String = "imaps") async throws -> BotFixture {
+        try TestEnvironment.requireServers()
+        let stack = try await MailStack.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let imapURL = imapTLS == "imaps"
+            ? "imaps://127.0.0.1:\(stack.imapsPort)/INBOX" : "imap://127.0.0.1:\(stack.imapPort)/INBOX"
+        let toml = """
+            [bot]
+            address = "bot@example.test"
+            name = "Test Referral Network"
+            admins = ["admin@example.test"]
+            database = "\(directory)/refbot.sqlite"
+            templates = "\(RefbotProcess.packageRoot)/mail-templates"
+            secret_file = "\(directory)/secret"
+            [imap]
+            url = "\(imapURL)"
+            username = "bot@example.test"
+            poll_seconds = 1
+            ca_file = "\(stack.caFile)"
+            [smtp]
+            url = "smtps://127.0.0.1:\(stack.smtpsPort)"
+            username = "bot@example.test"
+            ca_file = "\(stack.caFile)"
+            \(extraSMTP)
+            """
+        let configPath = directory + "/refbot.toml"
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return BotFixture(stack: stack, directory: directory, configPath: configPath)
+    }
+
+    /// Runs `body` with a fresh fixture and always stops the servers afterwards.
+    static func with(
+        extraSMTP: String = "", imapTLS: String = "imaps", _ body: (BotFixture) async throws -> Void
+    ) async throws {
+        let fixture = try await start(extraSMTP: extraSMTP, imapTLS: imapTLS)
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+
+    func stop() async {
+        await stack.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `refbot run --once` against the stack.
+    func runOnce() async throws -> RefbotProcess.Result {
+        try await RefbotProcess.run(["run", "--once", "--config", configPath], environment: environment)
+    }
+
+    /// Alice (or another user) mails the bot through the stack's port 25, as her provider would.
+    func send(from: String = "alice@example.test", name: String = "Alice Example", subject: String, body: String,
+              messageID: String = UUID().uuidString + "@example.test", extraHeaders: [String] = []) async throws {
+        let lines = ["From: \(name) <\(from)>", "To: bot@example.test", "Subject: \(subject)",
+                     "Message-ID: <\(messageID)>", "Date: Mon, 23 Nov 2026 10:00:00 +0000"] + extraHeaders
+        let raw = lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n"
+        try await stack.deliver(Array(raw.utf8), from: from, to: ["bot@example.test"])
+    }
+
+    /// Delivers raw bytes to the bot as they are.
+    func sendRaw(_ raw: [UInt8], from: String = "alice@example.test") async throws {
+        try await stack.deliver(raw, from: from, to: ["bot@example.test"])
+    }
+
+    /// The messages in a folder of a user's mailbox, parsed, waiting for at least `count`.
+    func mailbox(_ user: String, folder: String = "INBOX", atLeast count: Int, timeout: Duration = .seconds(30)) async throws -> [ParsedMessage] {
+        let password = MailStack.standardUsers[user] ?? ""
+        return try await stack.messages(user: user, password: password, folder: folder, atLeast: count, timeout: timeout)
+            .map { try MessageParser.parse($0.raw) }
+    }
+
+    /// How many messages a user's folder holds now.
+    func count(_ user: String, folder: String = "INBOX") async throws -> Int {
+        let password = MailStack.standardUsers[user] ?? ""
+        return try await stack.messages(user: user, password: password, folder: folder, atLeast: 0, timeout: .seconds(5)).count
+    }
+}
