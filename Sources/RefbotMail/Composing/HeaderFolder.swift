@@ -1,0 +1,32 @@
+import Foundation
+
+/// Writes header fields folded at 78 characters where possible and never over 998 octets.
+enum HeaderFolder {
+    /// A structured field (addresses, ids, dates): folded at spaces; non-ASCII is left to the caller.
+    static func fold(name: String, structured value: String) -> String {
+        fold(name: name, words: value.split(separator: " ").map(String.init))
+    }
+
+    /// An unstructured field (`Subject`): non-ASCII text or overlong words become RFC 2047 encoded words.
+    static func fold(name: String, unstructured value: String) -> String {
+        let longWord = value.split(separator: " ").contains { $0.utf8.count > 900 }
+        if EncodedWord.needsEncoding(value) || longWord || value.contains("=?") {
+            return fold(name: name, words: EncodedWord.encode(value))
+        }
+        return fold(name: name, words: value.split(separator: " ").map(String.init))
+    }
+
+    private static func fold(name: String, words: [String]) -> String {
+        var output = name + ":"
+        var lineLength = output.utf8.count
+        for word in words where !word.isEmpty {
+            if lineLength + 1 + word.utf8.count > 78, lineLength > name.utf8.count + 1 {
+                output += "\r\n"
+                lineLength = 0
+            }
+            output += " " + word
+            lineLength += 1 + word.utf8.count
+        }
+        return output + "\r\n"
+    }
+}

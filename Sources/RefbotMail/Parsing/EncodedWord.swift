@@ -1,0 +1,132 @@
+import Foundation
+
+/// RFC 2047 encoded words (`=?charset?B|Q?text?=`) in header values, in both directions.
+///
+/// Decoding is lenient: unknown charsets and broken encodings fall back as ``Charset`` does, and text that is
+/// not a well-formed encoded word is left as it is. Whitespace between two adjacent encoded words is dropped,
+/// and adjacent words in one charset are joined before conversion, so a multibyte character split across
+/// two words survives.
+enum EncodedWord {
+    /// Decodes every encoded word in a header value.
+    static func decode(_ value: String) -> String {
+        guard value.contains("=?") else { return value }
+        let scalars = Array(value.unicodeScalars)
+        var output = ""
+        var pendingBytes: [UInt8] = []
+        var pendingCharset: String?
+        var pendingWhitespace = ""
+        var index = 0
+
+        func flush() {
+            if let charset = pendingCharset {
+                output += Charset.decode(pendingBytes, charset: charset)
+            }
+            pendingBytes = []
+            pendingCharset = nil
+        }
+
+        while index < scalars.count {
+            if scalars[index] == "=", index + 1 < scalars.count, scalars[index + 1] == "?",
+                let word = parseWord(scalars, at: index)
+            {
+                if pendingCharset != nil, pendingCharset?.lowercased() == word.charset.lowercased() {
+                    pendingBytes += word.bytes
+                } else {
+                    flush()
+                    pendingCharset = word.charset
+                    pendingBytes = word.bytes
+                }
+                pendingWhitespace = ""
+                index = word.end
+                // whitespace between two encoded words is dropped; keep it in case no word follows
+                var look = index
+                var whitespace = ""
+                while look < scalars.count, scalars[look] == " " || scalars[look] == "\t" || scalars[look] == "\r"
+                    || scalars[look] == "\n"
+                {
+                    whitespace.unicodeScalars.append(scalars[look])
+                    look += 1
+                }
+                if look < scalars.count, scalars[look] == "=", look + 1 < scalars.count, scalars[look + 1] == "?",
+                    parseWord(scalars, at: look) != nil
+                {
+                    index = look
+                } else {
+                    pendingWhitespace = whitespace
+                    index = look
+                    flush()
+                    output += pendingWhitespace
+                    pendingWhitespace = ""
+                }
+                continue
+            }
+            flush()
+            output.unicodeScalars.append(scalars[index])
+            index += 1
+        }
+        flush()
+        return output
+    }
+
+    private struct Word {
+        var charset: String
+        var bytes: [UInt8]
+        var end: Int
+    }
+
+    /// Parses `=?charset[*lang]?enc?text?=` starting at `start`.
+    private static func parseWord(_ s: [Unicode.Scalar], at start: Int) -> Word? {
+        var i = start + 2
+        var charset = ""
+        while i < s.count, s[i] != "?" {
+            if s[i] == " " || s[i] == "\n" || charset.unicodeScalars.count > 40 { return nil }
+            charset.unicodeScalars.append(s[i])
+            i += 1
+        }
+        guard i + 2 < s.count, s[i + 2] == "?" else { return nil }
+        let encoding = s[i + 1]
+        i += 3
+        var text: [UInt8] = []
+        while i + 1 < s.count, !(s[i] == "?" && s[i + 1] == "=") {
+            if s[i] == " " || s[i] == "\n" || s[i] == "\t" || !s[i].isASCII { return nil }
+            text.append(UInt8(s[i].value))
+            i += 1
+        }
+        guard i + 1 < s.count, !charset.isEmpty else { return nil }
+        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }
+        let bytes: [UInt8]
+        switch encoding {
+        case "B", "b": bytes = TransferEncoding.decodeBase64(text)
+        case "Q", "q": bytes = TransferEncoding.decodeQuotedPrintable(text, underscoreIsSpace: true)
+        default: return nil
+        }
+        return Word(charset: charset, bytes: bytes, end: i + 2)
+    }
+
+    /// Whether a header value needs encoding (non-ASCII or control characters).
+    static func needsEncoding(_ text: String) -> Bool {
+        text.unicodeScalars.contains { !$0.isASCII }
+    }
+
+    /// Encodes `text` as UTF-8 `B` encoded words of at most 75 characters each, separated by a space.
+    ///
+    /// Unicode scalars are never split across words; the caller folds between words.
+    static func encode(_ text: String) -> [String] {
+        // "=?utf-8?b?" + "?=" is 12 characters; 75 - 12 = 63 base64 characters, i.e. 45 bytes (15 groups).
+        let maxBytes = 45
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if !chunk.isEmpty, chunk.count + bytes.count > maxBytes {
+                words.append("=?utf-8?b?" + TransferEncoding.encodeBase64(chunk, lineLength: 0) + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty {
+            words.append("=?utf-8?b?" + TransferEncoding.encodeBase64(chunk, lineLength: 0) + "?=")
+        }
+        return words
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+/// Content-Transfer-Encoding (RFC 2045): base64 and quoted-printable, decoded leniently and encoded strictly.
+enum TransferEncoding {
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    private static let base64Values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in base64Alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        // URL-safe alphabet too, as some senders use it
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    /// Decodes base64, skipping characters outside the alphabet and stopping at padding.
+    static func decodeBase64(_ input: some Collection<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            if byte == UInt8(ascii: "=") {
+                // padding ends a group; a later group may follow in concatenated base64
+                accumulator = 0
+                bits = 0
+                continue
+            }
+            let value = base64Values[Int(byte)]
+            if value == 0xFF { continue }
+            accumulator = (accumulator << 6) | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        return output
+    }
+
+    /// Encodes base64; `lineLength` 0 means one line, otherwise lines are split with CRLF.
+    static func encodeBase64(_ input: [UInt8], lineLength: Int = 76) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count * 4 / 3 + input.count / 38 + 4)
+        var column = 0
+        var index = 0
+        func emit(_ byte: UInt8) {
+            if lineLength > 0, column == lineLength {
+                output.append(13)
+                output.append(10)
+                column = 0
+            }
+            output.append(byte)
+            column += 1
+        }
+        while index < input.count {
+            let b0 = UInt32(input[index])
+            let b1 = index + 1 < input.count ? UInt32(input[index + 1]) : 0
+            let b2 = index + 2 < input.count ? UInt32(input[index + 2]) : 0
+            let group = (b0 << 16) | (b1 << 8) | b2
+            emit(base64Alphabet[Int((group >> 18) & 63)])
+            emit(base64Alphabet[Int((group >> 12) & 63)])
+            emit(index + 1 < input.count ? base64Alphabet[Int((group >> 6) & 63)] : UInt8(ascii: "="))
+            emit(index + 2 < input.count ? base64Alphabet[Int(group & 63)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    /// Decodes quoted-printable: `=XX`, soft line breaks (`=` at the end of a line), and in encoded words `_`.
+    ///
+    /// A `=` that starts no valid escape is kept as it is, as most readers do.
+    static func decodeQuotedPrintable(_ input: some Collection<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        let bytes = Array(input)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "=") {
+                // soft line break: "=" followed by optional whitespace and a line end
+                var look = index + 1
+                while look < bytes.count, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
+                if look < bytes.count, bytes[look] == 13 || bytes[look] == 10 {
+                    if bytes[look] == 13, look + 1 < bytes.count, bytes[look + 1] == 10 { look += 1 }
+                    index = look + 1
+                    continue
+                }
+                if look == bytes.count {
+                    index = look
+                    continue
+                }
+                if index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                    output.append(high << 4 | low)
+                    index += 3
+                    continue
+                }
+                output.append(byte)
+                index += 1
+            } else if underscoreIsSpace, byte == UInt8(ascii: "_") {
+                output.append(32)
+                index += 1
+            } else if byte == 32 || byte == 9 {
+                // trailing whitespace before a line end was added in transit (RFC 2045 6.7 rule 3)
+                var look = index
+                while look < bytes.count, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
+                if !underscoreIsSpace, look < bytes.count, bytes[look] == 13 || bytes[look] == 10 {
+                    index = look
+                } else {
+                    output.append(contentsOf: bytes[index..<look])
+                    index = look
+                }
+            } else {
+                output.append(byte)
+                index += 1
+            }
+        }
+        return output
+    }
+
+    /// Encodes text as quoted-printable with CRLF line ends and lines of at most 76 characters.
+    static func encodeQuotedPrintable(_ text: String) -> String {
+        var output = ""
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        for (lineIndex, line) in lines.enumerated() {
+            if lineIndex > 0 { output += "\r\n" }
+            var column = 0
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                var piece: String
+                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = "=" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+                // a leading "." or "From " is safe in QP, but dot-stuffing is the transport's job; leave it
+                if column + piece.count > 75 {
+                    output += "=\r\n"
+                    column = 0
+                }
+                output += piece
+                column += piece.count
+            }
+        }
+        return output
+    }
+}
+
+extension String {
+    /// Left-pads with zeros to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
