@@ -7,7 +7,7 @@ public enum ListingTerms: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the LISTING form's `Terms:` field; empty or `standard` (any case) is the standard text.
     public init(field: String?) {
-        let trimmed = field?.trimmingWhitespace ?? ""
+        let trimmed = field?.trimmedOfWhitespace ?? ""
         if trimmed.isEmpty || trimmed.lowercased() == "standard" {
             self = .standard
         } else {
@@ -41,7 +41,7 @@ extension ListingTerms: Codable {
 
 extension StringProtocol {
     /// The text without leading and trailing whitespace and newlines.
-    var trimmingWhitespace: String {
+    var trimmedOfWhitespace: String {
         var slice = Substring(self)
         while slice.first?.isWhitespace == true { slice.removeFirst() }
         while slice.last?.isWhitespace == true { slice.removeLast() }
