@@ -8,7 +8,7 @@
 /// | `€200.50`, `2.500,00 EUR`, `1 234,56 €`, `£40`, `¥1500` | EUR, EUR, EUR, GBP, JPY | |
 /// | `1,234.5`, `1.234,5` | 1234.50 | when both `.` and `,` appear, the last one is the decimal mark |
 /// | `1,500`, `1.500`, `1,000,000` | 1500, 1500, 1000000 | one mark followed by exactly three digits groups thousands |
-/// | `2.50`, `2,5`, `0.500` | 2.50, 2.50, 0.50 | one mark followed by one, two or more than three digits, or after a lone `0`, is decimal |
+/// | `2.50`, `2,5`, `0.500`, `1234.567 KWD` | 2.50, 2.50, 0.50, 1234.567 | any other single mark is decimal (after a lone `0` or more than three digits, too) |
 /// | `10k`, `2.5k`, `1.2m` | 10000, 2500, 1200000 | `k` thousand, `m` million |
 /// | `5000 dollars`, `30 euros`, `40 pounds` | USD, EUR, GBP | |
 ///
@@ -81,6 +81,7 @@ public enum MoneyParser {
         var rest = normalised(text)
         guard !rest.isEmpty else { return .failure(.empty) }
         if rest.first == "-" || rest.first == "\u{2212}" { return .failure(.negative) }
+        guard rest.contains(where: \.isASCIIDigit) else { return .failure(.noNumber) }
 
         var found: [Currency] = []
         switch takeMarker(from: &rest, atStart: true, network: network) {
@@ -280,7 +281,7 @@ private struct DecimalText {
                 let parts = text.split(separator: mark, omittingEmptySubsequences: false)
                 let after = parts.count == 2 ? parts[1] : ""
                 let before = parts.first.map(String.init) ?? ""
-                let looksGrouped = after.count == 3 && !spaced && before != "0"
+                let looksGrouped = after.count == 3 && (1...3).contains(before.count) && !spaced && before != "0"
                 decimalMark = looksGrouped ? nil : mark
             }
         }
