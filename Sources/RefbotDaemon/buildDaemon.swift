@@ -5,6 +5,7 @@ import RefbotStore
 import RefbotTemplates
 import RefbotTransport
 import ServiceLifecycle
+import UnixSignals
 
 /// The daemon's parts, wired: the services for the ServiceGroup and `runOnce` for `--once`.
 public struct Daemon: Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Logging
 import Synchronization
 
@@ -24,7 +25,7 @@ public struct JournalLogHandler: LogHandler {
     public init(label: String, level: Logger.Level = .info) {
         self.init(label: label, level: level) { line in
             JournalLogHandler.lock.withLock { _ in
-                _ = line.withCString { fputs($0, stderr) }
+                FileHandle.standardError.write(Data(line.utf8))
             }
         }
     }

@@ -143,11 +143,11 @@ public final class Fetcher: Service, Sendable {
             if uids.isEmpty, let messageId = row.messageId {
                 uids = try await mailbox.search(messageID: messageId, in: from)
             }
-            var newUid: Int64?
+            var mapping: [UInt32: UInt32] = [:]
             if !uids.isEmpty {
-                let mapping = try await mailbox.move(uids: uids, from: from, to: quarantine)
-                newUid = uids.first.flatMap { mapping[$0] }.map(Int64.init)
+                mapping = try await mailbox.move(uids: uids, from: from, to: quarantine)
             }
+            let newUid = uids.first.flatMap { mapping[$0] }.map(Int64.init)
             try await store.write { db in
                 try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: newUid, in: db)
             }

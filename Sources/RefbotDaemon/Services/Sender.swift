@@ -125,7 +125,7 @@ public final class Sender: Service, Sendable {
                     "queuedAt": .text(Date(timeIntervalSince1970: TimeInterval(row.firstQueuedAt)).formatted(.iso8601)),
                     "temporary": .flag(error.isTemporary),
                 ])
-            let message = try self.composer.compose(notification, unique: "failed\(id).\(now)", now: now, inboundId: nil)
+            let message = try self.composer.compose(notification, unique: "failed\(id).\(now)", now: now, inboundId: Int64?.none)
             try Outbox.enqueue(message, envelopeFrom: self.composer.envelopeFrom(outboxId:), in: db)
         }
         logger.error("SMTP gave up", metadata: ["outbox.id": "\(id)", "event": "\(row.event)", "error": "\(reason)"])

@@ -48,15 +48,15 @@ public struct InboundMessage: Codable, Sendable, Equatable, FetchableRecord, Mut
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    enum Columns {
-        static let id = Column("id")
-        static let uidValidity = Column("uidValidity")
-        static let uid = Column("uid")
-        static let messageId = Column("messageId")
-        static let raw = Column("raw")
-        static let state = Column("state")
-        static let quarantineFiled = Column("quarantineFiled")
-        static let filedFolder = Column("filedFolder")
+    public enum Columns {
+        public static let id = Column("id")
+        public static let uidValidity = Column("uidValidity")
+        public static let uid = Column("uid")
+        public static let messageId = Column("messageId")
+        public static let raw = Column("raw")
+        public static let state = Column("state")
+        public static let quarantineFiled = Column("quarantineFiled")
+        public static let filedFolder = Column("filedFolder")
     }
 }
 

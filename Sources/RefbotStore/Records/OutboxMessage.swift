@@ -59,11 +59,11 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    enum Columns {
-        static let id = Column("id")
-        static let state = Column("state")
-        static let attempts = Column("attempts")
-        static let nextAttemptAt = Column("nextAttemptAt")
-        static let event = Column("event")
+    public enum Columns {
+        public static let id = Column("id")
+        public static let state = Column("state")
+        public static let attempts = Column("attempts")
+        public static let nextAttemptAt = Column("nextAttemptAt")
+        public static let event = Column("event")
     }
 }
