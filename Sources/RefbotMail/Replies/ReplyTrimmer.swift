@@ -1,28 +1,174 @@
 import Foundation
 
 /// Cuts quoted text, attributions, forwarded blocks and signatures from a reply, keeping what the member wrote.
+///
+/// ```swift
+/// let reply = ReplyTrimmer.trim(message.textBody)
+/// let command = reply.newText.split(whereSeparator: \.isWhitespace).first  // "ACCEPT"
+/// ```
+///
+/// It works as Discourse's email_reply_trimmer does: classify every line (``LineClassifier``), then cut
+/// by the shape of the sequence. In order:
+/// 1. everything from the first delimiter line (`-- `, `_____`) on is cut;
+/// 2. client signatures ("Sent from my iPhone") are removed wherever they are;
+/// 3. when the reply sits below the quote (attribution first, text only at the end), the text at the end
+///    is kept;
+/// 4. otherwise, at the first attribution that follows text, the rest is cut when no quote follows it,
+///    or when the quote after it is followed by fewer than seven lines of text (a signature, not an
+///    interleaved answer);
+/// 5. a block of three or more header fields (Outlook's "From:/Sent:/To:") cuts the rest when text
+///    precedes it, and is removed when it opens the reply;
+/// 6. remaining attributions and every quoted line are removed — refbot reads commands from new text
+///    only, so interleaved quotes are dropped too;
+/// 7. a copy of refbot's own notification that was pasted without quoting (a line naming both ACCEPT and
+///    REJECT after the member's first line, or "Reply ACCEPT …") is cut with everything after it.
+///
+/// Work is linear in the number of lines (each line is classified once and looked ahead at most five
+/// lines), so pathological input such as 100 000 quote lines is cheap.
 public enum ReplyTrimmer {
     /// Splits `body` into new text and elided text.
     public static func trim(_ body: String) -> TrimmedReply {
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")
-        var kept: [String] = []
-        var cut: [String] = []
-        var cutting = false
-        for line in lines {
-            if cutting || line.hasPrefix(">") {
-                cut.append(line)
-                continue
+        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let lines = normalized.components(separatedBy: "\n")
+        let kinds = LineClassifier.classify(lines)
+        var keep = [Bool](repeating: true, count: lines.count)
+        var end = lines.count  // lines at or after `end` are cut
+
+        // 1. the first delimiter ends the new text
+        if let delimiter = kinds.firstIndex(of: .delimiter) { end = delimiter }
+
+        // 2. signatures go wherever they are
+        for index in 0..<end where kinds[index] == .signature { keep[index] = false }
+
+        func isKept(_ index: Int) -> Bool { index < end && keep[index] }
+        func kind(_ index: Int) -> LineKind { kinds[index] }
+        let live = (0..<end).filter { keep[$0] }
+        let firstContent = live.first { kind($0) != .empty }
+
+        // 3. reply below the quote: [marker, then only quotes/markers/headers/empties], then text to the end
+        var handled = false
+        if let firstContent, kind(firstContent) == .marker {
+            let lastQuoted = live.last { [.quote, .marker, .header].contains(kind($0)) }
+            if let lastQuoted {
+                let between = live.filter { $0 > firstContent && $0 < lastQuoted }
+                let after = live.filter { $0 > lastQuoted }
+                if !between.contains(where: { kind($0) == .text }), after.contains(where: { kind($0) == .text }),
+                    after.allSatisfy({ kind($0) == .text || kind($0) == .empty })
+                {
+                    for index in live where index <= lastQuoted { keep[index] = false }
+                    handled = true
+                }
             }
-            let lower = line.lowercased()
-            if lower.hasPrefix("on "), lower.hasSuffix("wrote:") {
-                cutting = true
-                cut.append(line)
-                continue
-            }
-            kept.append(line)
         }
-        return TrimmedReply(
-            newText: kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines),
-            elided: cut.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+
+        // 4. an attribution after text (suffix tables keep this linear)
+        if !handled, let firstContent, kind(firstContent) != .marker {
+            var quoteAfter = [Bool](repeating: false, count: end + 1)
+            var textCountFrom = [Int](repeating: 0, count: end + 1)
+            var nextText = [Int](repeating: end, count: end + 1)
+            var lastOther = -1  // last live line that is neither text nor empty
+            for index in stride(from: end - 1, through: 0, by: -1) {
+                let isLive = keep[index]
+                quoteAfter[index] = quoteAfter[index + 1] || (isLive && kind(index) == .quote)
+                textCountFrom[index] = textCountFrom[index + 1] + (isLive && kind(index) == .text ? 1 : 0)
+                nextText[index] = isLive && kind(index) == .text ? index : nextText[index + 1]
+                if lastOther < 0, isLive, kind(index) != .text, kind(index) != .empty { lastOther = index }
+            }
+            var previousContent: LineKind?
+            for index in live {
+                if kind(index) == .marker, previousContent == .text {
+                    if !quoteAfter[index + 1] {
+                        end = index
+                        break
+                    }
+                    // quotes follow: cut when only a short tail of text comes after the quoted block
+                    let tail = nextText[index + 1]
+                    if tail > lastOther, textCountFrom[tail] < 7 {
+                        end = index
+                        break
+                    }
+                }
+                if kind(index) != .empty { previousContent = kind(index) }
+            }
+        }
+
+        // 5. a quoted message's header block
+        let firstKeptText = (0..<end).first { keep[$0] && kind($0) == .text }
+        var index = 0
+        while index < end {
+            guard isKept(index), kind(index) == .header else {
+                index += 1
+                continue
+            }
+            // the block: header fields and wrapped values, up to an empty line
+            var blockEnd = index
+            var fields = 0
+            var look = index
+            while look < end, kind(look) != .empty {
+                if kind(look) == .header {
+                    fields += 1
+                    blockEnd = look
+                } else if kind(look) != .text && kind(look) != .signature {
+                    break
+                }
+                look += 1
+            }
+            if fields >= 3 {
+                if let firstKeptText, firstKeptText < index {
+                    end = index
+                    break
+                }
+                for removed in index...blockEnd { keep[removed] = false }
+            }
+            index = blockEnd + 1
+        }
+
+        // 6. attributions, stray headers and all quoted lines
+        for index in 0..<end where kind(index) == .marker || kind(index) == .quote {
+            keep[index] = false
+        }
+
+        // 7. an unquoted copy of refbot's own notification
+        let kept = (0..<end).filter { keep[$0] }
+        let firstText = kept.first { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }
+        for (position, index) in kept.enumerated() where index != firstText && namesBothCommands(lines[index]) {
+            // cut from the start of that line's paragraph
+            var start = position
+            while start > 0, kept[start - 1] != firstText,
+                !lines[kept[start - 1]].trimmingCharacters(in: .whitespaces).isEmpty
+            {
+                start -= 1
+            }
+            end = kept[start]
+            break
+        }
+
+        var newLines: [String] = []
+        var elidedLines: [String] = []
+        for index in lines.indices {
+            if index < end && keep[index] {
+                newLines.append(lines[index])
+            } else {
+                elidedLines.append(lines[index])
+            }
+        }
+        return TrimmedReply(newText: tidy(newLines), elided: tidy(elidedLines))
+    }
+
+    /// Whether a line names both reply commands of a referral notification ("Reply ACCEPT … or REJECT …").
+    private static func namesBothCommands(_ line: String) -> Bool {
+        let words = line.split(whereSeparator: { !$0.isLetter })
+        return words.contains("ACCEPT") && words.contains("REJECT")
+    }
+
+    /// Joins lines, collapsing runs of blank lines and trimming blank lines and whitespace at both ends.
+    private static func tidy(_ lines: [String]) -> String {
+        var output: [String] = []
+        for line in lines {
+            let trimmed = line.trimmingTrailingWhitespace()
+            if trimmed.isEmpty, output.last?.isEmpty ?? true { continue }
+            output.append(trimmed)
+        }
+        return output.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,0 +1,191 @@
+import Foundation
+
+/// What one line of a reply is, for ``ReplyTrimmer``.
+enum LineKind: Sendable, Equatable {
+    /// Nothing but whitespace.
+    case empty
+    /// Ordinary text.
+    case text
+    /// A quoted line (`> …`, `Name> …`).
+    case quote
+    /// An attribution or an embedded-message marker ("On … wrote:", "-----Original Message-----").
+    case marker
+    /// A field of a quoted message's header block ("From: …", "Sent: …").
+    case header
+    /// A client signature ("Sent from my iPhone"), removed wherever it is.
+    case signature
+    /// A signature delimiter or separator line (`-- `, `______`); everything after it is cut.
+    case delimiter
+}
+
+/// Classifies the lines of a reply, then joins attributions that wrap over several lines.
+enum LineClassifier {
+    /// The kind of every line; attribution lines that wrap are all marked `.marker`.
+    static func classify(_ lines: [String]) -> [LineKind] {
+        var kinds = lines.map(kind)
+        markWrappedAttributions(lines, &kinds)
+        return kinds
+    }
+
+    /// The kind of a single line, without context.
+    static func kind(_ line: String) -> LineKind {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return .empty }
+        if isQuote(line) { return .quote }
+        // "ᐧ" (U+1427) is the mark mail trackers leave after the text
+        if isDelimiter(line, trimmed) || trimmed == "\u{1427}" { return .delimiter }
+        let lower = normalizedLower(trimmed)
+        if isEmbeddedMarker(lower) { return .marker }
+        if isSingleLineAttribution(lower) { return .marker }
+        if isGmailDateLine(lower) { return .marker }
+        if isSignature(lower) { return .signature }
+        if isHeader(lower) { return .header }
+        return .text
+    }
+
+    /// Lowercased, with no-break spaces as spaces (Outlook writes "a écrit\u{A0}:").
+    static func normalizedLower(_ text: String) -> String {
+        text.lowercased().replacingOccurrences(of: "\u{A0}", with: " ")
+    }
+
+    /// `> text`, `>text`, and `Name> text` (a short run of letters before `>`).
+    static func isQuote(_ line: String) -> Bool {
+        var letters = 0
+        for scalar in line.unicodeScalars {
+            if scalar == ">" { return true }
+            if scalar == " " || scalar == "\t" {
+                if letters > 0 { return false }
+                continue
+            }
+            guard scalar.properties.isAlphabetic, scalar.isASCII, letters < 10 else { return false }
+            letters += 1
+        }
+        return false
+    }
+
+    /// `--`, `-- `, `______`, `======`, `+++++`, `*****`, `~~~~~`: a line made of one separator character.
+    private static func isDelimiter(_ line: String, _ trimmed: String) -> Bool {
+        if line == "--" || line == "-- " || line == "--\u{A0}" { return true }
+        guard let first = trimmed.unicodeScalars.first, "-_=+*~".unicodeScalars.contains(first) else { return false }
+        let count = trimmed.unicodeScalars.count
+        guard trimmed.unicodeScalars.allSatisfy({ $0 == first }) else { return false }
+        return count >= (first == "-" ? 2 : 3)
+    }
+
+    private static func isEmbeddedMarker(_ lower: String) -> Bool {
+        guard lower.count <= 80 else { return false }
+        let core = lower.trimmingCharacters(in: CharacterSet(charactersIn: "-_*=> \t:"))
+        return QuoteHeaderPatterns.embeddedMessageMarkers.contains { core.hasPrefix($0) }
+    }
+
+    /// A whole attribution on one line: it ends like one, and has a date, an address or a start word.
+    private static func isSingleLineAttribution(_ lower: String) -> Bool {
+        guard lower.count <= 300, endsLikeAttribution(lower) else { return false }
+        return looksLikeAttributionStart(lower) || lower.contains("@") || lower.contains(where: \.isNumber)
+    }
+
+    static func endsLikeAttribution(_ lower: String) -> Bool {
+        QuoteHeaderPatterns.attributionEndings.contains { lower.hasSuffix($0) }
+    }
+
+    static func looksLikeAttributionStart(_ lower: String) -> Bool {
+        if QuoteHeaderPatterns.attributionStarts.contains(where: { lower.hasPrefix($0) }) { return true }
+        if let first = lower.first, first.isNumber { return true }
+        return lower.contains("@") || lower.contains("<")
+    }
+
+    /// Gmail's date-first attribution without a verb: `2016-03-03 17:21 GMT+01:00 Some One`, `2013/7/20 sam …`.
+    private static func isGmailDateLine(_ lower: String) -> Bool {
+        let scalars = Array(lower.unicodeScalars.prefix(12))
+        func digits(_ from: Int) -> Int {
+            var end = from
+            while end < scalars.count, ("0"..."9").contains(scalars[end]) { end += 1 }
+            return end
+        }
+        let year = digits(0)
+        guard year == 4, year < scalars.count, scalars[year] == "-" || scalars[year] == "/" else { return false }
+        let month = digits(year + 1)
+        guard month > year + 1, month < scalars.count, scalars[month] == scalars[year] else { return false }
+        let day = digits(month + 1)
+        guard day > month + 1 else { return false }
+        // the date must be followed by more (a time or a name), and the line must be short
+        return lower.count <= 200 && lower.unicodeScalars.count > day + 1
+    }
+
+    private static let devices = [
+        "iphone", "ipad", "android", "samsung", "galaxy", "mobile", "phone", "blackberry", "tablet", "ipod",
+    ]
+
+    private static func isSignature(_ lower: String) -> Bool {
+        guard lower.count <= 120 else { return false }
+        let core = lower.trimmingCharacters(in: CharacterSet(charactersIn: "()<>[]*_ \t"))
+        if QuoteHeaderPatterns.signatureStarts.contains(where: { core.hasPrefix($0) }) { return true }
+        if QuoteHeaderPatterns.signatureEndings.contains(where: { lower.hasSuffix($0) }) { return true }
+        // From My Iphone 6
+        if core.hasPrefix("from my "), devices.contains(where: { core.dropFirst(8).hasPrefix($0) }) { return true }
+        return false
+    }
+
+    /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.
+    private static func isHeader(_ lower: String) -> Bool {
+        var text = Substring(lower)
+        while text.first == "*" || text.first == "_" { text = text.dropFirst() }
+        guard let colon = text.firstIndex(where: { $0 == ":" || $0 == "：" }) else { return false }
+        var name = text[..<colon]
+        while name.last == "*" || name.last == " " || name.last == "\u{A0}" { name = name.dropLast() }
+        return name.count <= 20 && QuoteHeaderPatterns.headerNames.contains(String(name))
+    }
+
+    /// Joins attributions that a client wrapped over up to five lines ("On …, Name <" / "mail@x> wrote:").
+    ///
+    /// From each line that ends like an attribution, looks back up to four lines (at most one blank) for
+    /// where it starts: the nearest line with a start word or a leading digit, else the nearest line with
+    /// an address. A line that is a whole attribution by itself is not extended.
+    private static func markWrappedAttributions(_ lines: [String], _ kinds: inout [LineKind]) {
+        for end in lines.indices {
+            guard kinds[end] == .text || kinds[end] == .header || kinds[end] == .marker || kinds[end] == .quote
+            else { continue }
+            var endLine = normalizedLower(lines[end].trimmingCharacters(in: .whitespaces))
+            if kinds[end] == .quote {
+                // only a bare "> wrote:" or ">:" continues an unquoted attribution
+                guard endLine.count <= 40 else { continue }
+                let bare = endLine.trimmingCharacters(in: CharacterSet(charactersIn: "> "))
+                guard endsLikeAttribution(endLine) || endsLikeAttribution(bare) else { continue }
+                endLine = bare
+            }
+            guard endLine.count <= 300, kinds[end] == .quote || endsLikeAttribution(endLine) else { continue }
+            if kinds[end] == .marker, hasStrongStart(endLine) { continue }
+            var strong: Int?
+            var weak: Int?
+            var blanks = 0
+            var length = endLine.count
+            var look = end - 1
+            while look >= 0, look >= end - 4 {
+                let line = normalizedLower(lines[look].trimmingCharacters(in: .whitespaces))
+                if line.isEmpty {
+                    blanks += 1
+                    if blanks > 1 { break }
+                    look -= 1
+                    continue
+                }
+                guard kinds[look] == .text || kinds[look] == .header else { break }
+                length += line.count + 1
+                if length > 400 { break }
+                if hasStrongStart(line) {
+                    strong = look
+                    break
+                }
+                if weak == nil, line.contains("@") || line.contains("<") { weak = look }
+                look -= 1
+            }
+            guard let start = strong ?? weak else { continue }
+            for index in start...end { kinds[index] = .marker }
+        }
+    }
+
+    /// A start word ("On ", "Am ", "Le ") or a leading digit.
+    private static func hasStrongStart(_ lower: String) -> Bool {
+        if QuoteHeaderPatterns.attributionStarts.contains(where: { lower.hasPrefix($0) }) { return true }
+        return lower.first?.isNumber ?? false
+    }
+}
