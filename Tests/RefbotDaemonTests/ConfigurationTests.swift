@@ -1,5 +1,6 @@
 import Foundation
 import RefbotDaemon
+import RefbotTransport
 import Testing
 
 @Suite("TOML parser")

@@ -4,6 +4,7 @@ import RefbotDaemon
 import RefbotMail
 import RefbotStore
 import RefbotTransport
+import Synchronization
 import Testing
 
 /// The pipeline over real SQLite with in-memory IMAP and SMTP.
@@ -133,7 +134,7 @@ struct PipelineTests {
         #expect(rows[0].quarantineFiled)
         #expect(mailbox.count("Quarantine") == 1)
         #expect(mailbox.count("Processed") == 1)
-        let events = try submitter.accepted.map { try parsed($0).header("X-Refbot-Event") }
+        let events = try submitter.accepted.map { try parsed($0).header("X-Refbot-Event") ?? "" }
         #expect(events.sorted() == ["help", "message.quarantined"])
         #expect(logs.all.contains { $0.contains("Inbound message quarantined") && $0.contains("inbound.id=1") })
     }
@@ -150,13 +151,16 @@ struct PipelineTests {
 
     @Test("Stored but unmoved mail (a crash after the commit) is moved, not stored or answered again")
     func crashAfterCommitOnlyMoves() async throws {
-        let uid = mailbox.deliver(mail(subject: "HELP", body: ""))
+        let raw = mail(subject: "HELP", body: "")
+        let uid = mailbox.deliver(raw)
         // The first run stored the row, then died before moving it.
         try await daemon.store.write { db in
             _ = try InboundQueue.insertIfNew(
-                InboundMessage(uidValidity: 7, uid: Int64(uid), messageId: nil, raw: Data("x".utf8), receivedAt: 1), in: db)
+                InboundMessage(uidValidity: 7, uid: Int64(uid), messageId: nil, raw: Data(raw.utf8), receivedAt: 1), in: db)
         }
-        _ = try await daemon.runOnce()
+        let summary = try await daemon.runOnce()
+        #expect(summary.fetched == 0)
+        #expect(submitter.accepted.count == 1, "answered once, from the stored row")
         let count = try await daemon.store.read { db in try InboundMessage.fetchCount(db) }
         #expect(count == 1)
         #expect(mailbox.count("INBOX") == 0)
