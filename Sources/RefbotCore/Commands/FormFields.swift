@@ -159,8 +159,8 @@ public struct FormFields: Sendable, Hashable {
         return key
     }
 
-    /// `Key: value` → ("Key", "value"); `nil` when the line is not a key line.
-    static func keyLine(_ line: String) -> (String, String)? {
+    /// `Key: value` → ("Key", "value"); `nil` when the line is not a key line (see the type's rules).
+    public static func keyLine(_ line: String) -> (String, String)? {
         guard let colon = line.firstIndex(of: ":") else { return nil }
         let rawKey = line[..<colon]
         let afterColon = line[line.index(after: colon)...]

@@ -46,7 +46,9 @@ public enum Credits {
                 line: line,
                 problem: "\(member.email) has \(count(member.credits, "credit")), so taking \(-amount) away "
                     + "would leave fewer than none.",
-                remedy: "Take away at most \(member.credits): GRANT \(member.email) -\(member.credits).")
+                remedy: member.credits == 0
+                    ? "They have no credits to take away."
+                    : "Take away at most \(member.credits): GRANT \(member.email) -\(member.credits).")
         }
         member.credits = total
     }
