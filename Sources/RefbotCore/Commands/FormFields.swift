@@ -111,7 +111,8 @@ public struct FormFields: Sendable, Hashable {
         let missing = spec.fields.filter { $0.required && form.values[$0.key] == nil }
         if !missing.isEmpty {
             let names = missing.map(\.label)
-            let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
+            let list = names.count == 1
+                ? names[0] : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
             let example = missing.map { "\($0.label): \($0.example)" }.joined(separator: "\n")
             return .failure(
                 CommandError(

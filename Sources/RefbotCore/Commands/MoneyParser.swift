@@ -215,7 +215,8 @@ public enum MoneyParser {
         }
         let upper = letters.uppercased()
         guard upper.count == 3, knownCodes.contains(upper), let currency = Currency(code: upper) else {
-            return .failure(.unknownCurrency(atStart ? String(rest.prefix(letters.count)) : String(rest.suffix(letters.count))))
+            let written = atStart ? rest.prefix(letters.count) : rest.suffix(letters.count)
+            return .failure(.unknownCurrency(String(written)))
         }
         rest = trimmed(atStart ? String(rest.dropFirst(3)) : String(rest.dropLast(3)))
         return .success(currency)

@@ -1,10 +1,12 @@
 /// Where a referral stands (spec §3, "Referral states"). Raw values are the stored and printed names.
 ///
 /// ```
-/// pending ──ACCEPT──▶ accepted ──CONTACTED──▶ contacted ──WON──▶ won ──PAID──▶ paid ──RECEIVED──▶ closed
-///    │                   │  └──────WON / LOST──────────────┐ │          │         ▲
-///    ├──REJECT──▶ rejected                                 │ └──LOST──▶ lost ─PAID┘ (a per-lead reward)
-///    └──(no answer in referral_expiry_days)──▶ expired
+/// pending ─ACCEPT─▶ accepted ─CONTACTED─▶ contacted ─WON─▶ won ─PAID─▶ paid ─RECEIVED─▶ closed
+///    │                 │                     │              │                              ▲
+///    │                 ├─WON / LOST──────────┤              └─RECEIVED─────────────────────┘
+///    │                 │                     └─LOST─▶ lost ─PAID─▶ paid   (a per-lead reward)
+///    ├─REJECT─▶ rejected
+///    └─(no answer in referral_expiry_days)─▶ expired          DISPUTE: from won, lost or paid; state stays
 /// ```
 /// The moves themselves are in `ReferralState+Transitions.swift`.
 public enum ReferralState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {

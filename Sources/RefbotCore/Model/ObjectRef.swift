@@ -6,7 +6,7 @@
 /// - either case of the letter (`l-12`), with or without the dash (`L12`), an en or em dash (`L–12`);
 /// - leading zeros (`L-007` is `L-7`);
 /// - the subject tag brackets refbot itself writes (`[R-12]`), a leading `#`, and trailing sentence
-///   punctuation (`R-12.` `R-12,` `R-12)`).
+///   punctuation and quotes or parentheses around it (`R-12.` `R-12,` `(R-12)` `"L-3"`).
 ///
 /// It refuses a space between letter and number (`L 12`), signs, zero, and numbers past `Int64`.
 ///
@@ -58,7 +58,9 @@ public enum ObjectRef: Sendable, Hashable, Codable, CustomStringConvertible, Los
     /// Reads `L-12`, `r12`, `[C-3]` and the other forms listed on the type.
     public init?(parsing text: some StringProtocol) {
         var scalars = Substring(text).unicodeScalars[...]
-        while let first = scalars.first, Self.whitespace.contains(first) { scalars.removeFirst() }
+        while let first = scalars.first, Self.whitespace.contains(first) || Self.leading.contains(first) {
+            scalars.removeFirst()
+        }
         while let last = scalars.last, Self.whitespace.contains(last) || Self.trailing.contains(last) {
             scalars.removeLast()
         }
@@ -104,6 +106,7 @@ public enum ObjectRef: Sendable, Hashable, Codable, CustomStringConvertible, Los
     }
 
     private static let whitespace: Set<Unicode.Scalar> = [" ", "\t", "\u{00A0}", "\r", "\n"]
+    private static let leading: Set<Unicode.Scalar> = ["(", "\"", "'"]
     private static let trailing: Set<Unicode.Scalar> = [".", ",", ";", ":", "!", "?", ")", "\"", "'"]
     private static let dashes: Set<Unicode.Scalar> = ["-", "\u{2010}", "\u{2011}", "\u{2013}", "\u{2014}"]
 

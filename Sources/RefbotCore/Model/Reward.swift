@@ -84,7 +84,8 @@ public enum Reward: Sendable, Hashable, CustomStringConvertible {
 
     /// The reward in the words of the form: `$50.00 per lead`, `10% of sale`, `in kind: a dinner`, `none`.
     ///
-    /// It reads back with ``parse(_:defaultCurrency:line:)`` to the same value.
+    /// It reads back with ``parse(_:defaultCurrency:line:)`` to the same value in the network's own
+    /// currency (a bare `$` is read as the network's dollar; see ``MoneyParser``).
     public var description: String {
         switch self {
         case .perLead(let money): "\(money.formatted) per lead"
@@ -158,7 +159,8 @@ public enum Reward: Sendable, Hashable, CustomStringConvertible {
             }
             guard !money.isZero else {
                 throw CommandError(
-                    line: line, problem: "A reward of \(money.formatted) \(isLead ? "per lead" : "per sale") is no reward.",
+                    line: line,
+                    problem: "A reward of \(money.formatted) \(isLead ? "per lead" : "per sale") is no reward.",
                     remedy: "Write Reward: none, or an amount such as $50 per lead.")
             }
             return isLead ? .perLead(money) : .perSale(money)
