@@ -17,6 +17,9 @@ enum QuoteHeaderPatterns {
         "uhr:",
         // Le 4 janv. 2016 19:03, "Neil Lalonde" <info@discourse.org> a écrit :
         "a écrit :", "a écrit:", "a ecrit :", "a ecrit:",
+        // Le 02/03/2026 à 09:14, Refbot a
+        // écrit :
+        "écrit :", "écrit:",
         // El jueves, 21 de noviembre de 2013, codinghorror escribió:
         "escribió:", "escribio:", "escribió :",
         // Il 26 marzo 2016 alle 13.16 Sam Saffron <info@discourse.org> ha scritto:
