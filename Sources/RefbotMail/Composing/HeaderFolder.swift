@@ -20,7 +20,8 @@ enum HeaderFolder {
         var output = name + ":"
         var lineLength = output.utf8.count
         for word in words where !word.isEmpty {
-            if lineLength + 1 + word.utf8.count > 78, lineLength > name.utf8.count + 1 {
+            // folding right after the colon is allowed too (the space there is folding whitespace)
+            if lineLength + 1 + word.utf8.count > 78 {
                 output += "\r\n"
                 lineLength = 0
             }

@@ -56,7 +56,7 @@ public struct MessageBuilder: Sendable {
         self.attachments = []
     }
 
-    /// The message as bytes with CRLF line ends.
+    /// The message as bytes with CRLF line ends; the text (and HTML) part always ends with a line break.
     public func build() -> [UInt8] {
         var out = ""
         out += HeaderFolder.fold(name: "From", structured: from.description)
@@ -102,7 +102,9 @@ public struct MessageBuilder: Sendable {
     }
 
     private static func textEntity(_ text: String, subtype: String) -> Entity {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        // a text part always ends with a line break
+        if !normalized.hasSuffix("\n") { normalized += "\n" }
         let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
         let sevenBit = normalized.unicodeScalars.allSatisfy { $0.isASCII && ($0.value >= 32 || $0 == "\n" || $0 == "\t") }
             && lines.allSatisfy { $0.utf8.count <= 76 * 13 }
@@ -110,7 +112,7 @@ public struct MessageBuilder: Sendable {
         let body: String
         if sevenBit {
             headers += "Content-Transfer-Encoding: 7bit\r\n"
-            body = lines.joined(separator: "\r\n")
+            body = lines.dropLast().joined(separator: "\r\n") + "\r\n"
         } else {
             headers += "Content-Transfer-Encoding: quoted-printable\r\n"
             body = TransferEncoding.encodeQuotedPrintable(normalized)
@@ -163,10 +165,11 @@ public struct MessageBuilder: Sendable {
     private static func multipart(_ subtype: String, _ children: [Entity], boundaries: inout BoundaryMaker) -> Entity {
         let boundary = boundaries.next(avoiding: children)
         var body = ""
-        for child in children {
-            body += "--\(boundary)\r\n" + child.headers + "\r\n" + child.body
+        // the line break before each delimiter belongs to the delimiter, not to the part
+        for (index, child) in children.enumerated() {
+            body += (index == 0 ? "" : "\r\n") + "--\(boundary)\r\n" + child.headers + "\r\n" + child.body
         }
-        body += "--\(boundary)--\r\n"
+        body += "\r\n--\(boundary)--\r\n"
         return Entity(headers: "Content-Type: multipart/\(subtype);\r\n boundary=\"\(boundary)\"\r\n", body: body)
     }
 

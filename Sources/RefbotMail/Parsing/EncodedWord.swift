@@ -112,8 +112,9 @@ enum EncodedWord {
     ///
     /// Unicode scalars are never split across words; the caller folds between words.
     static func encode(_ text: String) -> [String] {
-        // "=?utf-8?b?" + "?=" is 12 characters; 75 - 12 = 63 base64 characters, i.e. 45 bytes (15 groups).
-        let maxBytes = 45
+        // "=?utf-8?b?" + "?=" is 12 characters; 39 bytes make 52 base64 characters, so a word is 64
+        // characters and fits a 78-character line after a field name of up to 12 characters.
+        let maxBytes = 39
         var words: [String] = []
         var chunk: [UInt8] = []
         for scalar in text.unicodeScalars {
