@@ -63,15 +63,26 @@ stop_group() { # master-pid-file TERM|KILL: signal the master (KILL: its whole g
   fi
   echo "mailstack: process group $pid still running" >&2; return 1
 }
+detached() { # command...: run it with only stdin, stdout and stderr open. The daemons keep every
+              # descriptor they inherit for good, so a caller waiting for one to close (a pipe, or the
+              # socket Foundation's Process watches to see its child exit) would wait forever.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      n=${fd##*/}
+      case $n in 0 | 1 | 2 | 255) ;; *) eval "exec $n>&-" 2>/dev/null || true ;; esac
+    done
+    exec "$@"
+  )
+}
 start_imap() {
   # dovecot keeps its stdout and stderr open for good: never hand it a caller's pipe
-  dovecot -c "$DIR/dovecot.conf" </dev/null >>"$DIR/log/dovecot.stderr" 2>&1 ||
+  detached dovecot -c "$DIR/dovecot.conf" </dev/null >>"$DIR/log/dovecot.stderr" 2>&1 ||
     { echo "mailstack: dovecot did not start:" >&2; tail -20 "$DIR/log/dovecot.stderr" >&2
       tail -5 "$DIR/log/dovecot.log" 2>/dev/null >&2; return 1; }
   greeting $((PB + 143)) "* OK"
 }
 start_smtp() {  # needs Dovecot's auth socket (submission/smtps AUTH) and LMTP socket
-  postfix -c "$DIR/postfix/conf" start </dev/null >>"$DIR/log/postfix.stderr" 2>&1 ||
+  detached postfix -c "$DIR/postfix/conf" start </dev/null >>"$DIR/log/postfix.stderr" 2>&1 ||
     { echo "mailstack: postfix did not start:" >&2; tail -20 "$DIR/log/postfix.stderr" >&2
       tail -5 "$DIR/log/postfix.log" 2>/dev/null >&2; return 1; }
   greeting $((PB + 25)) 220 && greeting $((PB + 587)) 220 && listening $((PB + 465))
