@@ -11,6 +11,21 @@ enum EncodedWord {
     static func decode(_ value: String) -> String {
         guard value.contains("=?") else { return value }
         let scalars = Array(value.unicodeScalars)
+        // where each encoded word's text could end: the next "?=" and the next character an encoded word
+        // may not contain; computed once so that malformed input costs linear time
+        var nextTerminator = [Int](repeating: scalars.count, count: scalars.count + 1)
+        var nextBreak = [Int](repeating: scalars.count, count: scalars.count + 1)
+        if scalars.count >= 2 {
+            for index in stride(from: scalars.count - 2, through: 0, by: -1) {
+                nextTerminator[index] = scalars[index] == "?" && scalars[index + 1] == "=" ? index : nextTerminator[index + 1]
+            }
+        }
+        for index in stride(from: scalars.count - 1, through: 0, by: -1) {
+            let scalar = scalars[index]
+            let breaks = scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || !scalar.isASCII
+            nextBreak[index] = breaks ? index : nextBreak[index + 1]
+        }
+        let bounds = Bounds(nextTerminator: nextTerminator, nextBreak: nextBreak)
         var output = ""
         var pendingBytes: [UInt8] = []
         var pendingCharset: String?
@@ -27,7 +42,7 @@ enum EncodedWord {
 
         while index < scalars.count {
             if scalars[index] == "=", index + 1 < scalars.count, scalars[index + 1] == "?",
-                let word = parseWord(scalars, at: index)
+                let word = parseWord(scalars, at: index, bounds)
             {
                 if pendingCharset != nil, pendingCharset?.lowercased() == word.charset.lowercased() {
                     pendingBytes += word.bytes
@@ -48,7 +63,7 @@ enum EncodedWord {
                     look += 1
                 }
                 if look < scalars.count, scalars[look] == "=", look + 1 < scalars.count, scalars[look + 1] == "?",
-                    parseWord(scalars, at: look) != nil
+                    parseWord(scalars, at: look, bounds) != nil
                 {
                     index = look
                 } else {
@@ -74,8 +89,13 @@ enum EncodedWord {
         var end: Int
     }
 
+    private struct Bounds {
+        var nextTerminator: [Int]
+        var nextBreak: [Int]
+    }
+
     /// Parses `=?charset[*lang]?enc?text?=` starting at `start`.
-    private static func parseWord(_ s: [Unicode.Scalar], at start: Int) -> Word? {
+    private static func parseWord(_ s: [Unicode.Scalar], at start: Int, _ bounds: Bounds) -> Word? {
         var i = start + 2
         var charset = ""
         while i < s.count, s[i] != "?" {
@@ -86,13 +106,11 @@ enum EncodedWord {
         guard i + 2 < s.count, s[i + 2] == "?" else { return nil }
         let encoding = s[i + 1]
         i += 3
-        var text: [UInt8] = []
-        while i + 1 < s.count, !(s[i] == "?" && s[i + 1] == "=") {
-            if s[i] == " " || s[i] == "\n" || s[i] == "\t" || !s[i].isASCII { return nil }
-            text.append(UInt8(s[i].value))
-            i += 1
-        }
-        guard i + 1 < s.count, !charset.isEmpty else { return nil }
+        guard i <= s.count else { return nil }
+        let terminator = bounds.nextTerminator[i]
+        guard terminator < s.count, bounds.nextBreak[i] >= terminator, !charset.isEmpty else { return nil }
+        let text = s[i..<terminator].map { UInt8(truncatingIfNeeded: $0.value) }
+        i = terminator
         if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }
         let bytes: [UInt8]
         switch encoding {

@@ -202,6 +202,8 @@ enum HTMLToText {
         var attributes: [String: String] = [:]
         var selfClosing = false
         while i < s.count, s[i] != ">" {
+            // a "<" inside a tag means the first "<" was text; giving up here keeps the work linear
+            if s[i] == "<" { return nil }
             if s[i] == "/" {
                 selfClosing = true
                 i += 1
@@ -213,7 +215,7 @@ enum HTMLToText {
             }
             selfClosing = false
             var attribute = ""
-            while i < s.count, s[i] != "=", s[i] != ">", s[i] != " ", s[i] != "\n", s[i] != "\t", s[i] != "/" {
+            while i < s.count, s[i] != "=", s[i] != ">", s[i] != " ", s[i] != "\n", s[i] != "\t", s[i] != "/", s[i] != "<" {
                 attribute.unicodeScalars.append(s[i])
                 i += 1
             }
@@ -226,12 +228,14 @@ enum HTMLToText {
                     let quote = s[i]
                     i += 1
                     while i < s.count, s[i] != quote {
+                        if s[i] == "<" { return nil }
                         value.unicodeScalars.append(s[i])
                         i += 1
                     }
                     i += 1
                 } else {
                     while i < s.count, s[i] != " ", s[i] != ">", s[i] != "\n", s[i] != "\t" {
+                        if s[i] == "<" { return nil }
                         value.unicodeScalars.append(s[i])
                         i += 1
                     }

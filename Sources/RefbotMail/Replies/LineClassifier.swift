@@ -145,6 +145,11 @@ enum LineClassifier {
         for end in lines.indices {
             guard kinds[end] == .text || kinds[end] == .header || kinds[end] == .marker || kinds[end] == .quote
             else { continue }
+            // cheap checks first: the line must end with ":" (or "----") and a quoted one must be short
+            guard let last = lines[end].unicodeScalars.last(where: { $0 != " " && $0 != "\t" }),
+                last == ":" || last == "：" || last == "-"
+            else { continue }
+            if kinds[end] == .quote, lines[end].utf8.count > 80 { continue }
             var endLine = normalizedLower(lines[end].trimmingCharacters(in: .whitespaces))
             if kinds[end] == .quote {
                 // only a bare "> wrote:" or ">:" continues an unquoted attribution
