@@ -89,6 +89,12 @@ struct BotFixture {
             .map { try MessageParser.parse($0.raw) }
     }
 
+    /// The raw messages in a folder, for mail that may not parse.
+    func rawMailbox(_ user: String, folder: String = "INBOX", atLeast count: Int, timeout: Duration = .seconds(30)) async throws -> [[UInt8]] {
+        let password = MailStack.standardUsers[user] ?? ""
+        return try await stack.messages(user: user, password: password, folder: folder, atLeast: count, timeout: timeout).map(\.raw)
+    }
+
     /// How many messages a user's folder holds now.
     func count(_ user: String, folder: String = "INBOX") async throws -> Int {
         let password = MailStack.standardUsers[user] ?? ""

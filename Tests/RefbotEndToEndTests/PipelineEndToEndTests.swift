@@ -122,11 +122,11 @@ struct PipelineEndToEndTests {
             try await bot.sendRaw(Array(nul.utf8))
             try await bot.sendRaw(big)
             try await bot.send(subject: "HELP", body: "", messageID: "good@example.test")
-            _ = try await bot.mailbox("bot@example.test", atLeast: 4, timeout: .seconds(60))
+            _ = try await bot.rawMailbox("bot@example.test", atLeast: 4, timeout: .seconds(60))
 
             let result = try await bot.runOnce()
             #expect(result.status == 0, "\(result.stderr)")
-            let quarantined = try await bot.mailbox("bot@example.test", folder: "Quarantine", atLeast: 3, timeout: .seconds(10))
+            let quarantined = try await bot.rawMailbox("bot@example.test", folder: "Quarantine", atLeast: 3, timeout: .seconds(10))
             #expect(quarantined.count == 3)
             let answers = try await bot.mailbox("alice@example.test", atLeast: 1)
             #expect(answers.map { $0.header("X-Refbot-Event") } == ["help"])
