@@ -17,6 +17,8 @@
 # TLS checks: CN and SAN localhost, SAN 127.0.0.1), mail/DOMAIN/USER/Maildir, log/{dovecot,postfix}.log.
 # Test addresses: RCPT TO tempfail@DOMAIN is answered 450, reject@DOMAIN 550.
 set -euo pipefail
+# MAILSTACK_TRACE=1: trace every command with a timestamp (to stderr)
+if [ "${MAILSTACK_TRACE:-}" = 1 ]; then PS4='+ $(date +%T.%N) '; set -x; fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 usage="usage: mailstack.sh up DIR [PORT_BASE] | down DIR [kill] | stop-imap|start-imap|stop-smtp|start-smtp DIR | adduser DIR USER PASSWORD"
 cmd=${1:-}
@@ -51,16 +53,17 @@ port_in_use() { # port: does something accept connections on 127.0.0.1:port
 alive() { # pgid: does the group still have a process (zombies waiting for init to reap them don't count)
   ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
 }
-stop_group() { # master-pid-file TERM|KILL: signal the master (KILL: its whole group), wait until all are gone
+stop_group() { # master-pid-file TERM|KILL: stop the master and every process of its group, wait until all are gone
   [ -f "$1" ] || return 0
   local pid i; pid=$(tr -d ' \n' < "$1")   # both masters lead their own process group
   [ -n "$pid" ] || { rm -f "$1"; return 0; }
-  if [ "$2" = KILL ]; then kill -KILL -- "-$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
+  # TERM goes to the whole group: Dovecot's master alone waits for its logged-in imap and lmtp
+  # processes (and their clients) before it exits, which can take many seconds
+  kill "-$2" -- "-$pid" 2>/dev/null || true
   for ((i = 0; i < 200; i++)); do alive "$pid" || { rm -f "$1"; return 0; }; sleep 0.05; done
-  if [ "$2" = TERM ]; then   # graceful stop did not finish in 10 s: kill the group
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do alive "$pid" || { rm -f "$1"; return 0; }; sleep 0.05; done
-  fi
+  echo "mailstack: still running 10 s after SIG$2, killing:" >&2; ps -o pid=,stat=,args= -g "$pid" >&2 || true
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do alive "$pid" || { rm -f "$1"; return 0; }; sleep 0.05; done
   echo "mailstack: process group $pid still running" >&2; return 1
 }
 detached() { # command...: run it with only stdin, stdout and stderr open. The daemons keep every
@@ -71,7 +74,11 @@ detached() { # command...: run it with only stdin, stdout and stderr open. The d
       n=${fd##*/}
       case $n in 0 | 1 | 2 | 255) ;; *) eval "exec $n>&-" 2>/dev/null || true ;; esac
     done
-    exec "$@"
+    # and with no signal blocked or ignored: a caller's thread may block SIGTERM (as test runners
+    # do), and a daemon started from it would then never see "down"
+    exec perl -MPOSIX -e 'sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!";
+      $SIG{$_} = "DEFAULT" for grep { $_ ne "ZERO" && $_ ne "KILL" && $_ ne "STOP" } keys %SIG;
+      exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!"' -- "$@"
   )
 }
 start_imap() {

@@ -1,0 +1,240 @@
+import Foundation
+import RefbotCurl
+import RefbotTestSupport
+import RefbotTransport
+import Testing
+
+@Suite(
+    "CurlIMAPMailbox against Dovecot", .serialized,
+    .enabled(if: TestEnvironment.serversAvailable || TestEnvironment.isCI))
+struct CurlIMAPMailboxTests {
+    @Test("listInbox and fetch over IMAPS with the CA file return the delivered bytes, in the order asked")
+    func listAndFetchOverIMAPS() async throws {
+        try await withMailStack { stack, pool in
+            let sent = [
+                testMessage(id: "list-1@example.test", subject: "One"),
+                testMessage(id: "list-2@example.test", subject: "Zwei: grüße", body: "Ünïcödé body\r\nline 2\r\n"),
+                testMessage(
+                    id: "list-3@example.test", subject: "Three",
+                    body: String(repeating: String(repeating: "0123456789", count: 9) + "\r\n", count: 300)
+                        + ".\r\n..dot\r\n.\r\n"),
+            ]
+            for message in sent {
+                try await stack.deliver(message, from: "alice@example.test", to: ["bot@example.test"])
+            }
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 3)
+
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
+            let listing = try await mailbox.listInbox()
+            #expect(listing.uids == [1, 2, 3])
+            #expect(listing.uidValidity != 0)
+
+            let fetched = try await mailbox.fetch(uids: listing.uids.reversed())
+            #expect(fetched.map(\.uid) == [3, 2, 1])
+            #expect(fetched.allSatisfy { $0.uidValidity == listing.uidValidity })
+            for message in fetched {
+                // Postfix may deliver in another order than sent: pair by Message-ID
+                let id = headerValue("Message-ID", in: message.raw)
+                let original = try #require(sent.first { headerValue("Message-ID", in: $0) == id })
+                let added = addedHeaderNames(fetched: message.raw, sent: original)
+                #expect(added != nil, "UID \(message.uid) is not the delivered bytes plus added headers")
+                #expect(Set(added ?? []).isSubset(of: ["Return-Path", "Delivered-To", "Received"]))
+            }
+        }
+    }
+
+    @Test("IMAP with STARTTLS required logs in over TLS")
+    func startTLS() async throws {
+        try await withMailStack { stack, pool in
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "alice@example.test", password: "alicepass", tls: .starttls),
+                pool: pool)
+            try await mailbox.checkLogin()
+            #expect(try await mailbox.listInbox().uids.isEmpty)
+            let log = try await waitForLog(stack.directory + "/log/dovecot.log") {
+                $0.contains("Login: user=<alice@example.test>")
+            }
+            let login = log.split(whereSeparator: \.isNewline).first { $0.contains("Login: user=<alice@example.test>") }
+            #expect(login?.contains(", TLS") == true, "Dovecot's login line: \(login ?? "none")")
+        }
+    }
+
+    @Test("without the CA file the self-signed certificate is a temporary TLS error naming imap.ca_file")
+    func untrustedCertificate() async throws {
+        try await withMailStack { stack, pool in
+            var settings = stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps)
+            settings.caFile = ""
+            let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).listInbox() }
+            #expect(error?.code == .tls)
+            #expect(error?.isTemporary == true)
+            #expect(error?.message.contains("imap.ca_file") == true)
+
+            settings.tlsVerify = false
+            let unverified = try await CurlIMAPMailbox(settings: settings, pool: pool).listInbox()
+            #expect(unverified.uids.isEmpty)
+        }
+    }
+
+    @Test("a wrong password is a permanent authentication error")
+    func wrongPassword() async throws {
+        try await withMailStack { stack, pool in
+            let settings = stack.imapSettings(user: "bot@example.test", password: "wrong")
+            let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).checkLogin() }
+            #expect(error?.code == .authentication)
+            #expect(error?.isTemporary == false)
+            #expect(error?.message.contains("imap.password") == true)
+        }
+    }
+
+    @Test("an IMAP outage is a temporary connection error, and the same mailbox works again afterwards")
+    func outageAndRecovery() async throws {
+        try await withMailStack { stack, pool in
+            try await stack.deliver(testMessage(id: "outage@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass")
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            #expect(try await mailbox.listInbox().uids == [1])
+
+            try await stack.stopIMAP()
+            let error = await transportError { try await mailbox.listInbox() }
+            #expect(error?.code == .connection)
+            #expect(error?.isTemporary == true)
+            let again = await transportError { try await mailbox.fetch(uids: [1]) }
+            #expect(again?.code == .connection)
+
+            try await stack.startIMAP()
+            #expect(try await mailbox.listInbox().uids == [1])
+            #expect(try await mailbox.fetch(uids: [1]).count == 1)
+        }
+    }
+
+    @Test("fetch leaves out UIDs that do not exist")
+    func fetchSkipsMissingUIDs() async throws {
+        try await withMailStack { stack, pool in
+            try await stack.deliver(testMessage(id: "only@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass")
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            let fetched = try await mailbox.fetch(uids: [7, 1, 99])
+            #expect(fetched.map(\.uid) == [1])
+        }
+    }
+
+    @Test("move with UID MOVE files messages into a created folder; COPYUID gives the new UIDs", arguments: [true, false])
+    func moveToCreatedFolder(useMove: Bool) async throws {
+        try await withMailStack { stack, pool in
+            let sent = (1...4).map { testMessage(id: "move-\($0)@example.test", subject: "Move \($0)") }
+            for message in sent {
+                try await stack.deliver(message, from: "alice@example.test", to: ["bot@example.test"])
+            }
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 4)
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool,
+                useMove: useMove)
+            try await mailbox.createFolderIfMissing("Processed")
+            // something already in Processed, so the new UIDs differ from the old ones
+            let first = try await mailbox.move(uids: [2], from: nil, to: "Processed")
+            #expect(first == [2: 1])
+
+            let inbox = try await mailbox.fetch(uids: [1, 3, 4])
+            let map = try await mailbox.move(uids: [1, 3, 4, 42], from: nil, to: "Processed")
+            #expect(map == [1: 2, 3: 3, 4: 4])
+            #expect(try await mailbox.listInbox().uids.isEmpty)
+
+            let processed = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass", folder: "Processed"),
+                pool: pool)
+            #expect(try await processed.listInbox().uids == [1, 2, 3, 4])
+            for message in inbox {
+                let newUID = try #require(map[message.uid])
+                let moved = try #require(try await processed.fetch(uids: [newUID]).first)
+                #expect(moved.raw == message.raw)
+            }
+            // Repeating a move is not an error.
+            #expect(try await mailbox.move(uids: [1, 3], from: nil, to: "Processed").isEmpty)
+        }
+    }
+
+    @Test("move from another folder selects that folder and returns messages to the inbox")
+    func moveFromOtherFolder() async throws {
+        try await withMailStack { stack, pool in
+            try await stack.deliver(testMessage(id: "back@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass")
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            try await mailbox.createFolderIfMissing("Quarantine")
+            #expect(try await mailbox.move(uids: [1], from: nil, to: "Quarantine") == [1: 1])
+            #expect(try await mailbox.search(messageID: "back@example.test", in: "Quarantine") == [1])
+            #expect(try await mailbox.move(uids: [1], from: "Quarantine", to: "INBOX") == [1: 2])
+            #expect(try await mailbox.listInbox().uids == [2])
+            #expect(try await mailbox.search(messageID: "back@example.test", in: "Quarantine").isEmpty)
+        }
+    }
+
+    @Test("createFolderIfMissing twice is fine, also for names with spaces and non-ASCII letters")
+    func createFolderTwice() async throws {
+        try await withMailStack { stack, pool in
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            try await mailbox.createFolderIfMissing("Processed")
+            try await mailbox.createFolderIfMissing("Processed")
+            try await mailbox.createFolderIfMissing("Entwürfe & Co")
+            try await mailbox.createFolderIfMissing("Entwürfe & Co")
+
+            let maildir = stack.directory + "/mail/example.test/bot/Maildir"
+            let folders = try FileManager.default.contentsOfDirectory(atPath: maildir).filter { $0.hasPrefix(".") }
+            // Dovecot keeps the modified UTF-7 name (RFC 3501 §5.1.3) on disk.
+            #expect(Set(folders).isSuperset(of: [".Processed", ".Entw&APw-rfe &- Co"]), "\(folders)")
+
+            try await stack.deliver(testMessage(id: "utf7@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass")
+            #expect(try await mailbox.move(uids: [1], from: nil, to: "Entwürfe & Co") == [1: 1])
+            let other = try await stack.messages(user: "bot@example.test", password: "botpass", folder: "Entwürfe & Co")
+            #expect(other.map(\.uid) == [1])
+        }
+    }
+
+    @Test("search by Message-ID finds the message, and hostile ids cannot inject IMAP syntax")
+    func searchByMessageID() async throws {
+        try await withMailStack { stack, pool in
+            for n in 1...3 {
+                try await stack.deliver(
+                    testMessage(id: "search-\(n)@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            }
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 3)
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            #expect(try await mailbox.search(messageID: "search-2@example.test", in: "INBOX") == [2])
+            #expect(try await mailbox.search(messageID: "<search-3@example.test>", in: "INBOX") == [3])
+            #expect(try await mailbox.search(messageID: "nothing@example.test", in: "INBOX").isEmpty)
+            #expect(try await mailbox.search(messageID: "x\" ALL\r\nA1 LOGOUT", in: "INBOX").isEmpty)
+            #expect(try await mailbox.search(messageID: "\"\\\"", in: "INBOX").isEmpty)
+            // the connection still works after the hostile ids
+            #expect(try await mailbox.listInbox().uids == [1, 2, 3])
+        }
+    }
+
+    @Test("one connection and one login serve a listing and 20 fetches")
+    func connectionReuse() async throws {
+        try await withMailStack { stack, pool in
+            for n in 1...20 {
+                try await stack.deliver(
+                    testMessage(id: "reuse-\(n)@example.test"), from: "alice@example.test", to: ["carol@example.test"])
+            }
+            _ = try await stack.messages(user: "carol@example.test", password: "carolpass", atLeast: 20)
+            let logPath = stack.directory + "/log/dovecot.log"
+            let loginsBefore = try await waitForLog(logPath) { _ in true }
+                .components(separatedBy: "Login: user=<carol@example.test>").count
+
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "carol@example.test", password: "carolpass"), pool: pool)
+            let listing = try await mailbox.listInbox()
+            var fetched: [FetchedMessage] = []
+            for uid in listing.uids { fetched += try await mailbox.fetch(uids: [uid]) }
+            #expect(fetched.count == 20)
+            let log = try await waitForLog(logPath) { _ in true }
+            #expect(log.components(separatedBy: "Login: user=<carol@example.test>").count - loginsBefore == 1)
+        }
+    }
+}
