@@ -1,5 +1,6 @@
 import CCurl
 import RefbotTransport
+import Synchronization
 
 /// ``MailSubmitter`` over libcurl: each batch goes over one SMTP connection (one easy handle, one
 /// `MAIL FROM`/`RCPT TO`/`DATA` round per message).
@@ -48,6 +49,33 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         }
     }
 
+    public func submit(
+        _ mails: [OutgoingMail], onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void
+    ) async {
+        guard !mails.isEmpty else { return }
+        let options: CurlConnectionOptions
+        do {
+            options = try connectionOptions()
+        } catch {
+            for index in mails.indices { onResult(index, .failure(error)) }
+            return
+        }
+        let heloName = settings.heloName
+        let reported = Mutex(0)
+        do {
+            _ = try await pool.run {
+                Self.submitBlocking(mails, options: options, heloName: heloName) { index, result in
+                    reported.withLock { $0 = index + 1 }
+                    onResult(index, result)
+                }
+            }
+        } catch {
+            // The pool is shutting down: whatever was not submitted is reported as temporary.
+            let failure = TransportError.temporary(.other, "SMTP submission did not run: \(error)")
+            for index in reported.withLock({ $0 })..<mails.count { onResult(index, .failure(failure)) }
+        }
+    }
+
     public func checkLogin() async throws {
         let options = try connectionOptions()
         let heloName = settings.heloName
@@ -91,46 +119,59 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         }
     }
 
-    private static func submitBlocking(_ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String)
-        -> [Result<Void, TransportError>]
-    {
+    private static func submitBlocking(
+        _ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String,
+        onResult: (Int, Result<Void, TransportError>) -> Void = { _, _ in }
+    ) -> [Result<Void, TransportError>] {
+        var results: [Result<Void, TransportError>] = []
+        results.reserveCapacity(mails.count)
+        submitEach(mails, options: options, heloName: heloName) { index, result in
+            results.append(result)
+            onResult(index, result)
+        }
+        return results
+    }
+
+    /// Submits each mail in turn on one connection, reporting each result as soon as it is known.
+    private static func submitEach(
+        _ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String,
+        report: (Int, Result<Void, TransportError>) -> Void
+    ) {
         let easy: CurlEasy
         do {
             easy = try makeHandle(options: options, heloName: heloName)
         } catch {
-            return Array(repeating: .failure(error), count: mails.count)
+            for index in mails.indices { report(index, .failure(error)) }
+            return
         }
-        var results: [Result<Void, TransportError>] = []
-        results.reserveCapacity(mails.count)
         var stopAll: TransportError?
-        for mail in mails {
+        for (index, mail) in mails.enumerated() {
             if let stopAll {
-                results.append(.failure(stopAll))
+                report(index, .failure(stopAll))
                 continue
             }
             if let problem = envelopeProblem(mail) {
-                results.append(.failure(problem))
+                report(index, .failure(problem))
                 continue
             }
             do {
                 try easy.set(CURLOPT_MAIL_FROM, mail.envelopeFrom.isEmpty ? "<>" : "<\(mail.envelopeFrom)>")
                 try easy.set(CURLOPT_MAIL_RCPT, list: mail.recipients.map { "<\($0)>" })
             } catch {
-                results.append(.failure(.permanent(.other, "SMTP envelope cannot be set: \(error)")))
+                report(index, .failure(.permanent(.other, "SMTP envelope cannot be set: \(error)")))
                 continue
             }
             let transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
             if transfer.code == .ok {
-                results.append(.success(()))
+                report(index, .success(()))
                 continue
             }
             let recipients = mail.recipients.joined(separator: ", ")
             let error = TransportError.classify(
                 transfer, service: .smtp, server: options.url.authority, doing: "the message to \(recipients)")
-            results.append(.failure(error))
+            report(index, .failure(error))
             if endsBatch(transfer) { stopAll = error }
         }
-        return results
     }
 
     /// Failures of the connection or the login, which the next message would meet as well.

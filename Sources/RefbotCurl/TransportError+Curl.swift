@@ -38,7 +38,7 @@ extension TransportError {
         let reply = transfer.responseCode
 
         if service == .smtp, reply >= 400, code != .operationTimedOut {
-            let text = lastReplyText(transfer.headers) ?? detail
+            let text = replyText(reply, in: transfer.headers) ?? detail
             switch SMTPReplyClass(code: reply) {
             case .transient:
                 return .temporary(.rejected, "SMTP server \(server) deferred \(operation): \(text)", serverCode: reply)
@@ -122,13 +122,11 @@ extension TransportError {
         }
     }
 
-    /// The text of the last SMTP reply line the server sent (`550 5.1.1 <x@y>: Recipient rejected`).
-    private static func lastReplyText(_ headers: [UInt8]) -> String? {
+    /// The last server line with this reply code (`550 5.1.1 <x@y>: Recipient address rejected: …`);
+    /// libcurl's QUIT afterwards (`221 Bye`) is not it.
+    private static func replyText(_ code: Int, in headers: [UInt8]) -> String? {
         let lines = String(decoding: headers, as: UTF8.self).split(whereSeparator: \.isNewline)
-        guard let last = lines.last(where: { $0.count >= 3 && $0.prefix(3).allSatisfy(\.isNumber) }) else {
-            return nil
-        }
-        return String(last)
+        return lines.last(where: { $0.hasPrefix("\(code) ") || $0.hasPrefix("\(code)-") }).map(String.init)
     }
 }
 
