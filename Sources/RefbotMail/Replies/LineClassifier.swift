@@ -29,7 +29,7 @@ enum LineClassifier {
 
     /// The kind of a single line, without context.
     static func kind(_ line: String) -> LineKind {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = TextLines.trim(line)
         if trimmed.isEmpty { return .empty }
         if isQuote(line) { return .quote }
         // "ᐧ" (U+1427) is the mark mail trackers leave after the text
@@ -45,8 +45,13 @@ enum LineClassifier {
 
     /// Lowercased, with no-break spaces as spaces (Outlook writes "a écrit\u{A0}:").
     static func normalizedLower(_ text: String) -> String {
-        text.lowercased().replacingOccurrences(of: "\u{A0}", with: " ")
+        let lower = text.lowercased()
+        guard lower.unicodeScalars.contains("\u{A0}") else { return lower }
+        return String(String.UnicodeScalarView(lower.unicodeScalars.map { $0 == "\u{A0}" ? " " : $0 }))
     }
+
+    private static let markerTrim: Set<Unicode.Scalar> = ["-", "_", "*", "=", ">", " ", "\t", ":"]
+    private static let signatureTrim: Set<Unicode.Scalar> = ["(", ")", "<", ">", "[", "]", "*", "_", " ", "\t"]
 
     /// `> text`, `>text`, and `Name> text` (a short run of letters before `>`).
     static func isQuote(_ line: String) -> Bool {
@@ -74,8 +79,8 @@ enum LineClassifier {
 
     private static func isEmbeddedMarker(_ lower: String) -> Bool {
         guard lower.count <= 80 else { return false }
-        let core = lower.trimmingCharacters(in: CharacterSet(charactersIn: "-_*=> \t:"))
-        return QuoteHeaderPatterns.embeddedMessageMarkers.contains { core.hasPrefix($0) }
+        let core = TextLines.trim(lower, markerTrim)
+        return TextLines.hasPrefix(core, anyOf: QuoteHeaderPatterns.embeddedMessageMarkerBytes)
     }
 
     /// A whole attribution on one line: it ends like one, and has a date, an address or a start word.
@@ -85,11 +90,11 @@ enum LineClassifier {
     }
 
     static func endsLikeAttribution(_ lower: String) -> Bool {
-        QuoteHeaderPatterns.attributionEndings.contains { lower.hasSuffix($0) }
+        TextLines.hasSuffix(lower, anyOf: QuoteHeaderPatterns.attributionEndingBytes)
     }
 
     static func looksLikeAttributionStart(_ lower: String) -> Bool {
-        if QuoteHeaderPatterns.attributionStarts.contains(where: { lower.hasPrefix($0) }) { return true }
+        if TextLines.hasPrefix(lower, anyOf: QuoteHeaderPatterns.attributionStartBytes) { return true }
         if let first = lower.first, first.isNumber { return true }
         return lower.contains("@") || lower.contains("<")
     }
@@ -118,9 +123,9 @@ enum LineClassifier {
 
     private static func isSignature(_ lower: String) -> Bool {
         guard lower.count <= 120 else { return false }
-        let core = lower.trimmingCharacters(in: CharacterSet(charactersIn: "()<>[]*_ \t"))
-        if QuoteHeaderPatterns.signatureStarts.contains(where: { core.hasPrefix($0) }) { return true }
-        if QuoteHeaderPatterns.signatureEndings.contains(where: { lower.hasSuffix($0) }) { return true }
+        let core = TextLines.trim(lower, signatureTrim)
+        if TextLines.hasPrefix(core, anyOf: QuoteHeaderPatterns.signatureStartBytes) { return true }
+        if TextLines.hasSuffix(lower, anyOf: QuoteHeaderPatterns.signatureEndingBytes) { return true }
         // From My Iphone 6
         if core.hasPrefix("from my "), devices.contains(where: { core.dropFirst(8).hasPrefix($0) }) { return true }
         return false
@@ -150,11 +155,11 @@ enum LineClassifier {
                 last == ":" || last == "：" || last == "-"
             else { continue }
             if kinds[end] == .quote, lines[end].utf8.count > 80 { continue }
-            var endLine = normalizedLower(lines[end].trimmingCharacters(in: .whitespaces))
+            var endLine = normalizedLower(TextLines.trim(lines[end]))
             if kinds[end] == .quote {
                 // only a bare "> wrote:" or ">:" continues an unquoted attribution
                 guard endLine.count <= 40 else { continue }
-                let bare = endLine.trimmingCharacters(in: CharacterSet(charactersIn: "> "))
+                let bare = TextLines.trim(endLine, [">", " "])
                 guard endsLikeAttribution(endLine) || endsLikeAttribution(bare) else { continue }
                 endLine = bare
             }
@@ -166,7 +171,7 @@ enum LineClassifier {
             var length = endLine.count
             var look = end - 1
             while look >= 0, look >= end - 4 {
-                let line = normalizedLower(lines[look].trimmingCharacters(in: .whitespaces))
+                let line = normalizedLower(TextLines.trim(lines[look]))
                 if line.isEmpty {
                     blanks += 1
                     if blanks > 1 { break }
@@ -190,7 +195,7 @@ enum LineClassifier {
 
     /// A start word ("On ", "Am ", "Le ") or a leading digit.
     private static func hasStrongStart(_ lower: String) -> Bool {
-        if QuoteHeaderPatterns.attributionStarts.contains(where: { lower.hasPrefix($0) }) { return true }
+        if TextLines.hasPrefix(lower, anyOf: QuoteHeaderPatterns.attributionStartBytes) { return true }
         return lower.first?.isNumber ?? false
     }
 }

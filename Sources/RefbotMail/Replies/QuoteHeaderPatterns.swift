@@ -197,4 +197,15 @@ enum QuoteHeaderPatterns {
         // iPhoneから送信
         "から送信",
     ]
+
+    /// ``attributionEndings`` as UTF-8, for fast matching.
+    static let attributionEndingBytes = attributionEndings.map { Array($0.utf8) }
+    /// ``attributionStarts`` as UTF-8, for fast matching.
+    static let attributionStartBytes = attributionStarts.map { Array($0.utf8) }
+    /// ``signatureStarts`` as UTF-8, for fast matching.
+    static let signatureStartBytes = signatureStarts.map { Array($0.utf8) }
+    /// ``signatureEndings`` as UTF-8, for fast matching.
+    static let signatureEndingBytes = signatureEndings.map { Array($0.utf8) }
+    /// ``embeddedMessageMarkers`` as UTF-8, for fast matching.
+    static let embeddedMessageMarkerBytes = embeddedMessageMarkers.map { Array($0.utf8) }
 }

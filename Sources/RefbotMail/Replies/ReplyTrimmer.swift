@@ -28,8 +28,7 @@ import Foundation
 public enum ReplyTrimmer {
     /// Splits `body` into new text and elided text.
     public static func trim(_ body: String) -> TrimmedReply {
-        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        let lines = normalized.components(separatedBy: "\n")
+        let lines = TextLines.split(body)
         let kinds = LineClassifier.classify(lines)
         var keep = [Bool](repeating: true, count: lines.count)
         var end = lines.count  // lines at or after `end` are cut
@@ -130,12 +129,12 @@ public enum ReplyTrimmer {
 
         // 7. an unquoted copy of refbot's own notification
         let kept = (0..<end).filter { keep[$0] }
-        let firstText = kept.first { !lines[$0].trimmingCharacters(in: .whitespaces).isEmpty }
+        let firstText = kept.first { !TextLines.isBlank(lines[$0]) }
         for (position, index) in kept.enumerated() where index != firstText && namesBothCommands(lines[index]) {
             // cut from the start of that line's paragraph
             var start = position
             while start > 0, kept[start - 1] != firstText,
-                !lines[kept[start - 1]].trimmingCharacters(in: .whitespaces).isEmpty
+                !TextLines.isBlank(lines[kept[start - 1]])
             {
                 start -= 1
             }
@@ -169,6 +168,11 @@ public enum ReplyTrimmer {
             if trimmed.isEmpty, output.last?.isEmpty ?? true { continue }
             output.append(trimmed)
         }
-        return output.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        while output.last?.isEmpty == true { output.removeLast() }
+        while let first = output.first, TextLines.isBlank(first) { output.removeFirst() }
+        guard !output.isEmpty else { return "" }
+        // leading blanks of the first line go too, so the first word is the command
+        output[0] = TextLines.trim(output[0], [" ", "\t", "\u{A0}"])
+        return output.joined(separator: "\n")
     }
 }

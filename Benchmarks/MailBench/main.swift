@@ -1,0 +1,139 @@
+import Foundation
+
+// Mail parsing benchmark: parse + trim over the test fixtures and a generated 10 000-message mix.
+// Built and run by scripts/bench-mail (swiftc -O with the RefbotMail sources); not a test.
+
+let root = CommandLine.arguments.dropFirst().first ?? FileManager.default.currentDirectoryPath
+let fixtures = URL(fileURLWithPath: root).appendingPathComponent("Tests/RefbotMailTests/Fixtures")
+
+func files(under url: URL, ending suffix: String) -> [[UInt8]] {
+    guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil) else { return [] }
+    var result: [[UInt8]] = []
+    for case let file as URL in walker where file.lastPathComponent.hasSuffix(suffix) {
+        if let data = try? Data(contentsOf: file) { result.append(Array(data)) }
+    }
+    return result
+}
+
+let corpusMessages = files(under: fixtures, ending: ".eml")
+let corpusBodies = files(under: fixtures.appendingPathComponent("corpus/emails"), ending: ".txt")
+
+/// A small deterministic generator (xorshift), so every run measures the same mix.
+struct Generator {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+    mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+}
+
+let words = ["kitchen", "remodel", "Springfield", "customer", "referral", "budget", "Grüße", "café", "merci", "спасибо",
+             "よろしく", "ACCEPT", "tomorrow", "call", "estimate", "cabinet", "tile", "plumbing", "week", "thanks"]
+var generator = Generator()
+func sentence(_ count: Int) -> String {
+    (0..<count).map { _ in generator.pick(words) }.joined(separator: " ")
+}
+func paragraph(_ lines: Int) -> String { (0..<lines).map { _ in sentence(10) }.joined(separator: "\n") }
+
+let bot = EmailAddress(localPart: "referrals", domain: "example.org", displayName: "Refbot")
+let member = EmailAddress(localPart: "dana", domain: "example.net", displayName: "Dana Whitfield")
+let notification = "Carol Diaz was referred to you for \"Kitchen remodels\".\n\nReply ACCEPT to take this referral or REJECT with a reason."
+
+var mix: [[UInt8]] = []
+for index in 0..<10_000 {
+    var builder = MessageBuilder(
+        from: member, to: [bot], subject: SafeHeaderValue("Re: [R-\(index)] New referral: \(sentence(4))"),
+        messageID: MessageID.make(unique: "bench-\(index)", domain: "example.net"),
+        date: Date(timeIntervalSince1970: 1_772_442_840 + Double(index)), text: "")
+    switch index % 6 {
+    case 0:  // plain ASCII reply with a quote
+        builder.text = "ACCEPT\n\nOn Mon, Mar 2, 2026 at 9:14 AM Refbot <referrals@example.org> wrote:\n"
+            + notification.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")
+    case 1:  // HTML alternative
+        builder.text = "REJECT " + sentence(8)
+        builder.html = "<div>REJECT \(sentence(8))</div><div class=\"gmail_quote\"><blockquote>\(notification)</blockquote></div>"
+    case 2:  // non-ASCII text, sent quoted-printable
+        builder.text = paragraph(12) + "\n\nAm 02.03.2026 um 09:14 schrieb Refbot <referrals@example.org>:\n> " + notification
+    case 3:  // attachment, base64
+        builder.text = "ACCEPT " + sentence(6)
+        builder.attachments = [MailAttachment(filename: "plan.pdf", contentType: "application/pdf",
+                                              data: (0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })]
+    case 4:  // long reply with an Outlook header block
+        builder.text = paragraph(30) + "\n\n________________________________\nFrom: Refbot <referrals@example.org>\n"
+            + "Sent: Monday, March 2, 2026 9:14 AM\nTo: Dana\nSubject: [R-12] New referral\n\n" + notification
+    default:  // a bounce
+        let dsn = """
+            Return-Path: <>\r\nFrom: MAILER-DAEMON@mail.example.org\r\nTo: referrals+bounce-\(index)@example.org\r
+            Subject: Undelivered Mail Returned to Sender\r
+            Content-Type: multipart/report; report-type=delivery-status; boundary="b\(index)"\r\n\r
+            --b\(index)\r\nContent-Type: text/plain\r\n\r\n\(paragraph(5))\r
+            --b\(index)\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.org\r\n\r
+            Final-Recipient: rfc822; nobody\(index)@recipient.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r
+            --b\(index)--\r\n
+            """
+        mix.append(Array(dsn.utf8))
+        continue
+    }
+    mix.append(builder.build())
+}
+
+func rssMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+}
+
+func run(_ name: String, _ messages: [[UInt8]], minimumSeconds: Double) {
+    let bytes = messages.reduce(0) { $0 + $1.count }
+    let clock = ContinuousClock()
+    var rounds = 0
+    var failures = 0
+    var checksum = 0
+    let start = clock.now
+    repeat {
+        for raw in messages {
+            do {
+                let message = try MessageParser.parse(raw)
+                checksum &+= ReplyTrimmer.trim(message.textBody).newText.utf8.count
+                if AutoReplySignals.reason(for: message) != nil, let report = DeliveryStatusReport.parse(message) {
+                    checksum &+= report.recipients.count
+                }
+            } catch {
+                failures += 1
+            }
+        }
+        rounds += 1
+    } while (clock.now - start) < .seconds(minimumSeconds)
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let count = Double(messages.count * rounds)
+    print(String(format: "%@: %d messages x %d rounds, %.1f MB per round: %.0f messages/s, %.1f MB/s (errors %d, checksum %d)",
+                 name, messages.count, rounds, Double(bytes) / 1e6, count / seconds,
+                 Double(bytes * rounds) / 1e6 / seconds, failures / rounds, checksum))
+}
+
+func runTrim(_ name: String, _ bodies: [[UInt8]], minimumSeconds: Double) {
+    let texts = bodies.map { String(decoding: $0, as: UTF8.self) }
+    let bytes = bodies.reduce(0) { $0 + $1.count }
+    let clock = ContinuousClock()
+    var rounds = 0
+    var checksum = 0
+    let start = clock.now
+    repeat {
+        for text in texts { checksum &+= ReplyTrimmer.trim(text).newText.utf8.count }
+        rounds += 1
+    } while (clock.now - start) < .seconds(minimumSeconds)
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print(String(format: "%@: %d bodies x %d rounds: %.0f bodies/s, %.1f MB/s (checksum %d)", name, texts.count, rounds,
+                 Double(texts.count * rounds) / seconds, Double(bytes * rounds) / 1e6 / seconds, checksum))
+}
+
+print("mail-bench: \(corpusMessages.count) fixture messages, \(corpusBodies.count) corpus bodies, \(mix.count) generated")
+run("fixtures (parse+trim)", corpusMessages, minimumSeconds: 3)
+runTrim("reply corpus (trim)", corpusBodies, minimumSeconds: 3)
+run("generated mix (parse+trim)", mix, minimumSeconds: 5)
+print(String(format: "peak RSS: %.1f MiB", rssMiB()))

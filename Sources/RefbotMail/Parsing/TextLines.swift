@@ -1,0 +1,65 @@
+import Foundation
+
+/// Line splitting and trimming in native Swift; Foundation's NSString-backed equivalents are much slower
+/// on Linux, and these run on every line of every message.
+enum TextLines {
+    /// Splits text into lines at LF, CRLF and lone CR; a final line break yields a final empty line.
+    static func split(_ text: String) -> [String] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var lines: [String] = []
+            var start = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 10 || byte == 13 {
+                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1 }
+                    start = index + 1
+                }
+                index += 1
+            }
+            lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]), as: UTF8.self))
+            return lines
+        }
+    }
+
+    /// Whether `text` ends with any of `suffixes` (compared as UTF-8 bytes).
+    static func hasSuffix(_ text: String, anyOf suffixes: [[UInt8]]) -> Bool {
+        let bytes = Array(text.utf8)
+        return suffixes.contains { suffix in
+            suffix.count <= bytes.count && bytes[(bytes.count - suffix.count)...].elementsEqual(suffix)
+        }
+    }
+
+    /// Whether `text` starts with any of `prefixes` (compared as UTF-8 bytes).
+    static func hasPrefix(_ text: String, anyOf prefixes: [[UInt8]]) -> Bool {
+        let bytes = Array(text.utf8)
+        return prefixes.contains { prefix in prefix.count <= bytes.count && bytes[..<prefix.count].elementsEqual(prefix) }
+    }
+
+    /// Whether a scalar is a space, tab or no-break space.
+    static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\u{A0}" || scalar == "\u{3000}"
+    }
+
+    /// The text without leading and trailing scalars in `set` (blanks by default).
+    static func trim(_ text: String, _ set: Set<Unicode.Scalar>? = nil) -> String {
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        func drop(_ scalar: Unicode.Scalar) -> Bool { set?.contains(scalar) ?? isBlank(scalar) }
+        while start < end, drop(scalars[start]) { start = scalars.index(after: start) }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard drop(scalars[before]) else { break }
+            end = before
+        }
+        return String(String.UnicodeScalarView(scalars[start..<end]))
+    }
+
+    /// Whether the text holds nothing but blanks.
+    static func isBlank(_ text: some StringProtocol) -> Bool {
+        text.unicodeScalars.allSatisfy { isBlank($0) || $0 == "\r" || $0 == "\n" }
+    }
+}
