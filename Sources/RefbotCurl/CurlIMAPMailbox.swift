@@ -21,8 +21,10 @@ import Synchronization
 /// - the server answers `NO`/`BAD`: `rejected` (permanent unless it says it is passing);
 /// - a message over `maxMessageBytes`: permanent `tooLarge`.
 ///
-/// libcurl 7.88 fetches with `UID FETCH n BODY[]`, which sets `\Seen`; find work with `UID SEARCH ALL`
-/// (``listInbox()``), not with `UNSEEN`.
+/// libcurl 7.88 fetches with `UID FETCH n BODY[]`, which sets `\Seen`; ``fetch(uids:)`` clears the flag
+/// again on the messages that did not have it (one `UID SEARCH UNSEEN` and one `UID STORE` per call).
+/// A crash in between leaves them seen, so find work with `UID SEARCH ALL` (``listInbox()``), never
+/// with `UNSEEN`.
 public final class CurlIMAPMailbox: InboundMailbox {
     private let settings: IMAPServerSettings
     private let pool: CurlThreadPool
@@ -67,11 +69,26 @@ public final class CurlIMAPMailbox: InboundMailbox {
         let limit = maxMessageBytes
         return try await withSession(doing: "fetching messages") { session, folder in
             let validity = try session.uidValidity(of: folder)
+            // libcurl fetches with BODY[], which sets \Seen: note which were unseen and clear it again
+            let set = IMAPSyntax.sequenceSet(uids)
+            let unseenAnswer = try session.command(
+                "UID SEARCH UNSEEN UID \(set)", in: folder, doing: "UID SEARCH UNSEEN")
+            let unseen = Set(IMAPResponse.searchUIDs(unseenAnswer.body))
             var messages: [FetchedMessage] = []
             messages.reserveCapacity(uids.count)
             for uid in uids {
                 guard let raw = try session.fetch(uid: uid, in: folder, limit: limit) else { continue }
                 messages.append(FetchedMessage(uidValidity: validity, uid: uid, raw: raw))
+            }
+            let restore = messages.map(\.uid).filter { unseen.contains($0) }
+            if !restore.isEmpty {
+                do {
+                    _ = try session.command(
+                        "UID STORE \(IMAPSyntax.sequenceSet(restore)) -FLAGS.SILENT (\\Seen)", in: folder,
+                        doing: "clearing \\Seen after the fetch")
+                } catch let failure as IMAPFailure where failure.transfer.code == .quoteError {
+                    // a read-only folder: the messages stay seen
+                }
             }
             return messages
         }

@@ -109,6 +109,37 @@ struct CurlIMAPMailboxTests {
         }
     }
 
+    @Test("fetch leaves unseen messages unseen and seen ones seen")
+    func fetchKeepsSeenFlag() async throws {
+        try await withMailStack { stack, pool in
+            try await stack.deliver(testMessage(id: "unseen@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass")
+            // a second message that is already seen: a Maildir file with the S flag
+            let maildir = stack.directory + "/mail/example.test/bot/Maildir"
+            let seenFile = maildir + "/cur/1700000000.M1P1.test:2,S"
+            try Data(testMessage(id: "seen@example.test")).write(to: URL(fileURLWithPath: seenFile))
+            try FileManager.default.setAttributes([.ownerAccountName: "mail", .groupOwnerAccountName: "mail"], ofItemAtPath: seenFile)
+
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            let listing = try await mailbox.listInbox()
+            #expect(listing.uids.count == 2)
+            let fetched = try await mailbox.fetch(uids: listing.uids)
+            #expect(fetched.count == 2)
+
+            var flags: [String: String] = [:]  // Message-ID -> Maildir flags
+            for folder in ["new", "cur"] {
+                for name in try FileManager.default.contentsOfDirectory(atPath: maildir + "/" + folder) {
+                    let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: maildir + "/" + folder + "/" + name)))
+                    let id = headerValue("Message-ID", in: raw) ?? name
+                    flags[id] = name.split(separator: ",").count > 1 ? String(name.split(separator: ",").last ?? "") : ""
+                }
+            }
+            #expect(flags["<unseen@example.test>"]?.contains("S") == false, "\(flags)")
+            #expect(flags["<seen@example.test>"]?.contains("S") == true, "\(flags)")
+        }
+    }
+
     @Test("fetch leaves out UIDs that do not exist")
     func fetchSkipsMissingUIDs() async throws {
         try await withMailStack { stack, pool in
@@ -212,6 +243,11 @@ struct CurlIMAPMailboxTests {
             #expect(try await mailbox.search(messageID: "\"\\\"", in: "INBOX").isEmpty)
             // the connection still works after the hostile ids
             #expect(try await mailbox.listInbox().uids == [1, 2, 3])
+            // a folder that does not exist is "not found", not a login problem
+            let missing = await transportError { try await mailbox.search(messageID: "search-1@example.test", in: "NoSuch") }
+            #expect(missing?.code == .notFound)
+            #expect(missing?.isTemporary == false)
+            #expect(try await mailbox.search(messageID: "search-1@example.test", in: "INBOX") == [1])
         }
     }
 
