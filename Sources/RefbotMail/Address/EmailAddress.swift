@@ -20,9 +20,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a bare addr-spec, tolerating surrounding whitespace and angle brackets; nil when it is not one.
     public init?(_ addrSpec: String) {
-        var text = addrSpec.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = TextLines.trim(addrSpec, TextLines.whitespaceAndNewlines)
         if text.hasPrefix("<"), text.hasSuffix(">"), text.count >= 2 {
-            text = String(text.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+            text = TextLines.trim(String(text.dropFirst().dropLast()))
         }
         guard let (local, domain) = EmailAddress.split(text) else { return nil }
         self.init(localPart: local, domain: domain)
@@ -243,7 +243,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
             outside.append(scalar)
         }
         if angleState >= 1 {
-            var spec = String(angle).trimmingCharacters(in: .whitespacesAndNewlines)
+            var spec = TextLines.trim(String(angle), TextLines.whitespaceAndNewlines)
             // obsolete source route: <@relay1,@relay2:user@example.org>
             if spec.hasPrefix("@"), let colon = spec.firstIndex(of: ":") {
                 spec = String(spec[spec.index(after: colon)...])

@@ -10,7 +10,7 @@ enum HeaderFolder {
     /// An unstructured field (`Subject`): non-ASCII text or overlong words become RFC 2047 encoded words.
     static func fold(name: String, unstructured value: String) -> String {
         let longWord = value.split(separator: " ").contains { $0.utf8.count > 900 }
-        if EncodedWord.needsEncoding(value) || longWord || value.contains("=?") {
+        if EncodedWord.needsEncoding(value) || longWord || EncodedWord.mayContainWord(value) {
             return fold(name: name, words: EncodedWord.encode(value))
         }
         return fold(name: name, words: value.split(separator: " ").map(String.init))

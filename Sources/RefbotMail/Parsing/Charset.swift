@@ -95,8 +95,7 @@ enum Charset {
 
     /// The Foundation encoding for a charset name, or nil when it is unknown.
     static func encoding(named name: String) -> String.Encoding? {
-        let key = name.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\"'")))
-            .lowercased()
+        let key = TextLines.trim(name, TextLines.whitespaceAndNewlines.union(["\"", "'"])).lowercased()
         guard let cf = table[key] else { return nil }
         if cf == 0x0800_0100 { return .utf8 }
         return String.Encoding(rawValue: 0x8000_0000 | cf)

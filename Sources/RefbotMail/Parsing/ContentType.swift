@@ -24,7 +24,7 @@ struct ContentType: Sendable, Hashable {
             main.unicodeScalars.append(scalars[index])
             index += 1
         }
-        value = main.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        value = TextLines.trim(main, TextLines.whitespaceAndNewlines).lowercased()
         var plain: [String: String] = [:]
         // name -> (section -> (value, isExtended))
         var sections: [String: [Int: (String, Bool)]] = [:]
@@ -40,7 +40,7 @@ struct ContentType: Sendable, Hashable {
                 name.unicodeScalars.append(scalars[index])
                 index += 1
             }
-            name = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            name = TextLines.trim(name, TextLines.whitespaceAndNewlines).lowercased()
             guard index < scalars.count, scalars[index] == "=" else { continue }
             index += 1
             while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
@@ -63,7 +63,7 @@ struct ContentType: Sendable, Hashable {
                     parameterValue.unicodeScalars.append(scalars[index])
                     index += 1
                 }
-                parameterValue = parameterValue.trimmingCharacters(in: .whitespacesAndNewlines)
+                parameterValue = TextLines.trim(parameterValue, TextLines.whitespaceAndNewlines)
             }
             guard !name.isEmpty else { continue }
             // RFC 2231: name*, name*0, name*0*, name*1 ...

@@ -9,7 +9,7 @@ import Foundation
 enum EncodedWord {
     /// Decodes every encoded word in a header value.
     static func decode(_ value: String) -> String {
-        guard value.contains("=?") else { return value }
+        guard mayContainWord(value) else { return value }
         let scalars = Array(value.unicodeScalars)
         // where each encoded word's text could end: the next "?=" and the next character an encoded word
         // may not contain; computed once so that malformed input costs linear time
@@ -87,6 +87,16 @@ enum EncodedWord {
         var charset: String
         var bytes: [UInt8]
         var end: Int
+    }
+
+    /// Whether `value` holds "=?" anywhere (a byte scan; Foundation's `contains` is slow on Linux).
+    static func mayContainWord(_ value: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in value.utf8 {
+            if previous == UInt8(ascii: "="), byte == UInt8(ascii: "?") { return true }
+            previous = byte
+        }
+        return false
     }
 
     private struct Bounds {

@@ -20,11 +20,11 @@ public struct HeaderField: Sendable, Hashable {
 extension Array where Element == HeaderField {
     /// The first field called `name` (case-insensitive).
     func first(named name: String) -> HeaderField? {
-        first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        first { TextLines.equalsIgnoringASCIICase($0.name, name) }
     }
 
     /// Every field called `name` (case-insensitive).
     func all(named name: String) -> [HeaderField] {
-        filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        filter { TextLines.equalsIgnoringASCIICase($0.name, name) }
     }
 }

@@ -36,8 +36,8 @@ enum HeaderSection {
 
         func finish() {
             guard inField else { return }
-            let nameText = String(decoding: name, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            let valueText = text(value).trimmingCharacters(in: .whitespacesAndNewlines)
+            let nameText = TextLines.trim(String(decoding: name, as: UTF8.self))
+            let valueText = TextLines.trim(text(value), TextLines.whitespaceAndNewlines)
             if !nameText.isEmpty { fields.append(HeaderField(name: nameText, rawValue: valueText)) }
             name = []
             value = []

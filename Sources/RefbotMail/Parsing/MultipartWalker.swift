@@ -51,8 +51,7 @@ struct MultipartWalker {
     private static func leaf(
         type: String, contentType: ContentType, _ headers: [HeaderField], _ body: ArraySlice<UInt8>
     ) -> MessagePart {
-        let encoding = headers.first(named: "Content-Transfer-Encoding")?.rawValue
-            .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let encoding = headers.first(named: "Content-Transfer-Encoding").map { TextLines.trim($0.rawValue).lowercased() } ?? ""
         let decoded: [UInt8]
         switch encoding {
         case "base64": decoded = TransferEncoding.decodeBase64(body)
@@ -65,9 +64,7 @@ struct MultipartWalker {
         var text: String?
         if type.hasPrefix("text/") {
             var value = Charset.decode(decoded, charset: charset)
-            if value.contains("\r") {
-                value = value.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            }
+            value = TextLines.normalizingLineEnds(value)
             if type == "text/plain", contentType["format"]?.lowercased() == "flowed" {
                 value = FormatFlowed.unflow(value, delSp: contentType["delsp"]?.lowercased() == "yes")
             }

@@ -38,6 +38,23 @@ enum TextLines {
         return prefixes.contains { prefix in prefix.count <= bytes.count && bytes[..<prefix.count].elementsEqual(prefix) }
     }
 
+    /// Whether two ASCII field names are equal, ignoring case (non-ASCII bytes must match exactly).
+    static func equalsIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        return zip(lhs.utf8, rhs.utf8).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
+        }
+    }
+
+    /// Whitespace including line breaks, for trimming header values.
+    static let whitespaceAndNewlines: Set<Unicode.Scalar> = [" ", "\t", "\r", "\n", "\u{A0}"]
+
+    /// Joins lines split at LF, CRLF or CR with LF.
+    static func normalizingLineEnds(_ text: String) -> String {
+        guard text.utf8.contains(13) else { return text }
+        return split(text).joined(separator: "\n")
+    }
+
     /// Whether a scalar is a space, tab or no-break space.
     static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
         scalar == " " || scalar == "\t" || scalar == "\u{A0}" || scalar == "\u{3000}"
@@ -55,7 +72,8 @@ enum TextLines {
             guard drop(scalars[before]) else { break }
             end = before
         }
-        return String(String.UnicodeScalarView(scalars[start..<end]))
+        if start == scalars.startIndex, end == scalars.endIndex { return text }
+        return String(Substring(scalars[start..<end]))
     }
 
     /// Whether the text holds nothing but blanks.
