@@ -49,6 +49,12 @@ public final class Store: Sendable {
         try await pool.write(body)
     }
 
+    /// Runs `body` in one write transaction, blocking the calling thread (never call it from the
+    /// cooperative pool; it is for callbacks on transport threads).
+    public func writeBlocking<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
     /// Runs `body` against a consistent snapshot.
     public func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         try await pool.read(body)

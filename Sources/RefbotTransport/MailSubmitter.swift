@@ -23,6 +23,20 @@ public protocol MailSubmitter: Sendable {
     /// `mails`: `.success` once the server has accepted the message (250 after DATA), otherwise the
     /// ``TransportError`` (temporary for 4xx and connection failures, permanent for 5xx).
     func submit(_ mails: [OutgoingMail]) async -> [Result<Void, TransportError>]
+    /// Submits like ``submit(_:)`` and calls `onResult` with each message's index and result right
+    /// after the server's reply to it, before the next message goes out, so the caller can record
+    /// it at once (this keeps the RFC 1047 duplicate window to one message). `onResult` may run on
+    /// a thread outside Swift's cooperative pool and may block briefly.
+    func submit(_ mails: [OutgoingMail], onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void) async
     /// Connects and logs in, to prove the settings work.
     func checkLogin() async throws
+}
+
+extension MailSubmitter {
+    /// Submits the batch, then reports each result in order.
+    public func submit(
+        _ mails: [OutgoingMail], onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void
+    ) async {
+        for (index, result) in await submit(mails).enumerated() { onResult(index, result) }
+    }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import RefbotMail
 import RefbotTestSupport
 import RefbotTransport
@@ -87,6 +90,21 @@ struct BotFixture {
         let password = MailStack.standardUsers[user] ?? ""
         return try await stack.messages(user: user, password: password, folder: folder, atLeast: count, timeout: timeout)
             .map { try MessageParser.parse($0.raw) }
+    }
+
+    /// Puts raw bytes straight into a user's Maildir, as no SMTP server would pass them on
+    /// (NUL bytes: Postfix rewrites them). The Maildir must exist (after a first delivery).
+    func dropIntoMaildir(user: String, _ raw: [UInt8], name: String) throws {
+        let parts = user.split(separator: "@")
+        let maildir = "\(stack.directory)/mail/\(parts[1])/\(parts[0])/Maildir"
+        let path = "\(maildir)/new/\(Int(Date().timeIntervalSince1970)).\(name).refbot-test"
+        guard FileManager.default.createFile(atPath: path, contents: Data(raw)) else {
+            throw MailStackError("cannot write \(path)")
+        }
+        // Dovecot reads mail as the system user "mail".
+        if let mail = getpwnam("mail") {
+            _ = chown(path, mail.pointee.pw_uid, mail.pointee.pw_gid)
+        }
     }
 
     /// The raw messages in a folder, for mail that may not parse.

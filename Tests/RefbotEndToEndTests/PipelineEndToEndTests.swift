@@ -110,7 +110,7 @@ struct PipelineEndToEndTests {
         }
     }
 
-    @Test("Malformed mail (bad MIME, NUL bytes, 20 MB) is quarantined; the daemon carries on")
+    @Test("Bad MIME and a 20 MB mail are quarantined, NUL bytes arrive rewritten and are answered, the daemon carries on")
     func malformedQuarantined() async throws {
         try await BotFixture.with { bot in
             let badMIME = "From: Alice <alice@example.test>\r\nTo: bot@example.test\r\nSubject: HELP\r\nMessage-ID: <bad-mime@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nHELP\r\n"
@@ -118,19 +118,31 @@ struct PipelineEndToEndTests {
             var big = Array("From: Alice <alice@example.test>\r\nTo: bot@example.test\r\nSubject: HELP\r\nMessage-ID: <big@example.test>\r\n\r\n".utf8)
             let line = Array(String(repeating: "x", count: 998).utf8) + [13, 10]
             while big.count < 20 << 20 { big += line }
-            try await bot.sendRaw(Array(badMIME.utf8))
-            try await bot.sendRaw(Array(nul.utf8))
-            try await bot.sendRaw(big)
             try await bot.send(subject: "HELP", body: "", messageID: "good@example.test")
+            try await bot.sendRaw(Array(badMIME.utf8))
+            try await bot.sendRaw(big)
+            // IMAP cannot carry NUL (RFC 3501): Dovecot serves NUL as 0x80 even from a Maildir file, so
+            // the NUL mail reaches refbot as a harmless one and is answered. (The parser's refusal of
+            // NUL in a header is covered by the pipeline tests.)
+            try bot.dropIntoMaildir(user: "bot@example.test", Array(nul.utf8), name: "nul")
             _ = try await bot.rawMailbox("bot@example.test", atLeast: 4, timeout: .seconds(60))
 
             let result = try await bot.runOnce()
             #expect(result.status == 0, "\(result.stderr)")
-            let quarantined = try await bot.rawMailbox("bot@example.test", folder: "Quarantine", atLeast: 3, timeout: .seconds(10))
-            #expect(quarantined.count == 3)
-            let answers = try await bot.mailbox("alice@example.test", atLeast: 1)
-            #expect(answers.map { $0.header("X-Refbot-Event") } == ["help"])
-            let notices = try await bot.mailbox("admin@example.test", atLeast: 3)
+            let store = try Store(path: bot.databasePath)
+            let rows = try await store.read { db in
+                try InboundMessage.order(Column("id")).fetchAll(db).map { "\($0.messageId ?? "-"):\($0.state.rawValue):\($0.disposition ?? "-")" }
+            }
+            #expect(Set(rows) == [
+                "good@example.test:done:help", "bad-mime@example.test:quarantined:quarantined",
+                "big@example.test:quarantined:quarantined", "nul@example.test:done:help",
+            ])
+            let quarantined = try await bot.rawMailbox("bot@example.test", folder: "Quarantine", atLeast: 2, timeout: .seconds(10))
+            #expect(quarantined.count == 2)
+            let answers = try await bot.mailbox("alice@example.test", atLeast: 2)
+            #expect(answers.map { $0.header("X-Refbot-Event") } == ["help", "help"])
+            let notices = try await bot.mailbox("admin@example.test", atLeast: 2)
+            #expect(notices.count == 2)
             #expect(notices.allSatisfy { $0.header("X-Refbot-Event") == "message.quarantined" })
         }
     }

@@ -5,6 +5,7 @@ import RefbotCore
 import RefbotStore
 import RefbotTransport
 import ServiceLifecycle
+import Synchronization
 
 /// Sends due outbox rows over SMTP and records each result: sent, deferred with capped doubling
 /// backoff and jitter (Postfix), or failed (a permanent refusal, or `smtp.give_up_hours` passed).
@@ -12,11 +13,11 @@ import ServiceLifecycle
 ///
 /// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
 /// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
-/// duplicate SMTP cannot rule out. Each row is marked right after its own reply to keep that
-/// window to one message.
+/// duplicate SMTP cannot rule out. Each row is marked right after its own reply, before the
+/// next mail goes out on the same connection, to keep that window to one message.
 public final class Sender: Service, Sendable {
     /// Rows taken per pass.
-    public static let batchSize = 10
+    public static let batchSize = 25
 
     let submitter: any MailSubmitter
     let store: Store
@@ -65,38 +66,48 @@ public final class Sender: Service, Sendable {
     /// Sends every due row; returns how many the server accepted.
     @discardableResult
     public func runOnce() async throws -> Int {
-        var sent = 0
+        let sent = Counter()
         var tried: Set<Int64> = []
         while true {
             let now = clock.now()
             let rows = try await store.read { db in try Outbox.due(now: now, limit: Sender.batchSize, in: db) }
                 .filter { $0.id.map { !tried.contains($0) } ?? false }
             if rows.isEmpty { break }
-            var anyTemporary = false
-            for row in rows {
-                guard let id = row.id else { continue }
-                tried.insert(id)
-                let mail = OutgoingMail(envelopeFrom: row.envelopeFrom, recipients: row.recipientList, data: [UInt8](row.raw))
-                let result = await submitter.submit([mail]).first ?? .failure(.temporary(.other, "no result from the SMTP submitter"))
-                switch result {
-                case .success:
-                    try await store.write { db in try Outbox.markSent(id, now: self.clock.now(), in: db) }
-                    sent += 1
-                    outage.succeeded(logger: logger)
-                    logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
-                case .failure(let error):
-                    if error.isTemporary { anyTemporary = true }
-                    try await record(error, for: row, id: id)
+            for row in rows { if let id = row.id { tried.insert(id) } }
+            let mails = rows.map {
+                OutgoingMail(envelopeFrom: $0.envelopeFrom, recipients: $0.recipientList, data: [UInt8]($0.raw))
+            }
+            // Each result is recorded as soon as the server has answered, before the next mail goes out.
+            await submitter.submit(mails) { index, result in
+                guard rows.indices.contains(index), let id = rows[index].id else { return }
+                do {
+                    if try self.record(result, for: rows[index], id: id) { sent.add() }
+                } catch {
+                    self.logger.error("Cannot record a delivery result", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
                 }
             }
-            if anyTemporary && rows.count > 0 && outage.isDown { break }
+            if outage.isDown { break }
         }
         let depth = try await store.read { db in try Outbox.depth(in: db) }
         health.outbox(depth: depth, smtpFailing: outage.isDown)
-        return sent
+        return sent.value
     }
 
-    private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) async throws {
+    /// Records one delivery result in its own transaction; returns whether the mail was sent.
+    private func record(_ result: Result<Void, TransportError>, for row: OutboxMessage, id: Int64) throws -> Bool {
+        switch result {
+        case .success:
+            try store.writeBlocking { db in try Outbox.markSent(id, now: self.clock.now(), in: db) }
+            outage.succeeded(logger: logger)
+            logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
+            return true
+        case .failure(let error):
+            try record(error, for: row, id: id)
+            return false
+        }
+    }
+
+    private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) throws {
         let now = clock.now()
         let giveUpAt = row.firstQueuedAt + Int64(configuration.smtp.giveUpHours) * 3600
         if error.isTemporary && now < giveUpAt {
@@ -106,14 +117,14 @@ public final class Sender: Service, Sendable {
             let next = Sender.nextAttempt(
                 firstQueued: row.firstQueuedAt, now: now, jitter: clock.jitter(), minimal: minimalBackoff,
                 maximal: maximalBackoff)
-            try await store.write { db in try Outbox.deferDelivery(id, until: next, error: error.message, in: db) }
+            try store.writeBlocking { db in try Outbox.deferDelivery(id, until: next, error: error.message, in: db) }
             logger.debug("SMTP deferred", metadata: ["outbox.id": "\(id)", "error": "\(error.message)"])
             return
         }
         let reason = error.isTemporary
             ? "deferred for more than smtp.give_up_hours (\(configuration.smtp.giveUpHours) h); last error: \(error.message)"
             : error.message
-        try await store.write { db in
+        try store.writeBlocking { db in
             try Outbox.fail(id, error: reason, in: db)
             // Never report a failed report: that could loop while the admins' own address bounces.
             guard row.event != MailEvent.deliveryFailed.rawValue, !self.configuration.bot.admins.isEmpty else { return }
@@ -130,4 +141,11 @@ public final class Sender: Service, Sendable {
         }
         logger.error("SMTP gave up", metadata: ["outbox.id": "\(id)", "event": "\(row.event)", "error": "\(reason)"])
     }
+}
+
+/// A thread-safe count.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
