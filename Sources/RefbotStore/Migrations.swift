@@ -60,6 +60,145 @@ enum Migrations {
                     CREATE INDEX bounce_recipient ON bounce(recipient);
                     """)
         }
+        migrator.registerMigration("v2: network") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE member (
+                      id INTEGER PRIMARY KEY,
+                      email TEXT NOT NULL UNIQUE CHECK (email = lower(email) AND email LIKE '%_@_%'),
+                      name TEXT NOT NULL,
+                      business TEXT, category TEXT, city TEXT, website TEXT, phone TEXT, about TEXT,
+                      state TEXT NOT NULL CHECK (state IN ('pending','active','left')),
+                      announcementsOff INTEGER NOT NULL DEFAULT 0 CHECK (announcementsOff IN (0, 1)),
+                      credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+                      points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),
+                      bounceCount INTEGER NOT NULL DEFAULT 0 CHECK (bounceCount >= 0),
+                      joinedAt INTEGER NOT NULL,
+                      confirmedAt INTEGER,
+                      leftAt INTEGER);
+
+                    CREATE TABLE listing (
+                      id INTEGER PRIMARY KEY,
+                      ownerId INTEGER NOT NULL REFERENCES member(id),
+                      title TEXT NOT NULL CHECK (title <> ''),
+                      category TEXT NOT NULL,
+                      location TEXT,
+                      customer TEXT NOT NULL,
+                      rewardKind TEXT NOT NULL CHECK (rewardKind IN ('perLead','perSale','percentOfSale','inKind','none')),
+                      rewardAmountMinor INTEGER CHECK (rewardAmountMinor >= 0),
+                      rewardCurrency TEXT,
+                      rewardBasisPoints INTEGER CHECK (rewardBasisPoints BETWEEN 1 AND 10000),
+                      rewardText TEXT,
+                      customTerms TEXT,
+                      state TEXT NOT NULL CHECK (state IN ('pending','live','declined','closed','expired')),
+                      featuredUntil INTEGER,
+                      expiresAt INTEGER,
+                      createdAt INTEGER NOT NULL,
+                      updatedAt INTEGER NOT NULL,
+                      declineReason TEXT,
+                      CHECK ((rewardKind IN ('perLead','perSale')) = (rewardAmountMinor IS NOT NULL AND rewardCurrency IS NOT NULL)));
+                    CREATE INDEX listing_owner ON listing(ownerId);
+                    CREATE INDEX listing_state ON listing(state, featuredUntil);
+
+                    CREATE TABLE connection (
+                      id INTEGER PRIMARY KEY,
+                      requesterId INTEGER NOT NULL REFERENCES member(id),
+                      addresseeId INTEGER NOT NULL REFERENCES member(id),
+                      state TEXT NOT NULL CHECK (state IN ('pending','accepted','rejected')),
+                      message TEXT,
+                      createdAt INTEGER NOT NULL,
+                      decidedAt INTEGER,
+                      CHECK (requesterId <> addresseeId),
+                      UNIQUE (requesterId, addresseeId));
+                    CREATE INDEX connection_addressee ON connection(addresseeId);
+
+                    CREATE TABLE follow (
+                      id INTEGER PRIMARY KEY,
+                      followerId INTEGER NOT NULL REFERENCES member(id),
+                      followedId INTEGER NOT NULL REFERENCES member(id),
+                      createdAt INTEGER NOT NULL,
+                      CHECK (followerId <> followedId),
+                      UNIQUE (followerId, followedId));
+                    CREATE INDEX follow_followed ON follow(followedId);
+
+                    CREATE TABLE referral (
+                      id INTEGER PRIMARY KEY,
+                      listingId INTEGER NOT NULL REFERENCES listing(id),
+                      ownerId INTEGER NOT NULL REFERENCES member(id),
+                      referrerId INTEGER NOT NULL REFERENCES member(id),
+                      customerName TEXT NOT NULL,
+                      customerEmail TEXT,
+                      customerPhone TEXT,
+                      need TEXT NOT NULL,
+                      consent TEXT NOT NULL CHECK (consent IN ('byReferrer','asked','granted','refused')),
+                      state TEXT NOT NULL CHECK (state IN ('pending','accepted','contacted','won','lost','paid','closed','rejected','expired')),
+                      createdAt INTEGER NOT NULL,
+                      deliveredAt INTEGER,
+                      updatedAt INTEGER NOT NULL,
+                      remindedAt INTEGER,
+                      acceptedAt INTEGER,
+                      closedAt INTEGER,
+                      rewardOwedMinor INTEGER CHECK (rewardOwedMinor >= 0),
+                      rewardOwedCurrency TEXT,
+                      inKindOwed TEXT,
+                      rewardPaidMinor INTEGER CHECK (rewardPaidMinor >= 0),
+                      rewardPaidCurrency TEXT,
+                      wonAmountMinor INTEGER CHECK (wonAmountMinor >= 0),
+                      wonCurrency TEXT,
+                      rejectReason TEXT,
+                      lostReason TEXT,
+                      disputeReason TEXT,
+                      disputedAt INTEGER,
+                      selfReferralFlag INTEGER NOT NULL DEFAULT 0 CHECK (selfReferralFlag IN (0, 1)));
+                    CREATE INDEX referral_listing ON referral(listingId, customerEmail);
+                    CREATE INDEX referral_owner ON referral(ownerId, state);
+                    CREATE INDEX referral_referrer ON referral(referrerId, state);
+
+                    CREATE TABLE agreement (
+                      id INTEGER PRIMARY KEY,
+                      listingId INTEGER NOT NULL REFERENCES listing(id),
+                      ownerId INTEGER NOT NULL REFERENCES member(id),
+                      referrerId INTEGER NOT NULL REFERENCES member(id),
+                      version TEXT NOT NULL,
+                      sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                      ownerAgreedAt INTEGER NOT NULL,
+                      ownerMethod TEXT NOT NULL CHECK (ownerMethod IN ('reply','link','listing')),
+                      referrerAgreedAt INTEGER NOT NULL,
+                      referrerMethod TEXT NOT NULL CHECK (referrerMethod IN ('reply','link','listing')),
+                      token TEXT,
+                      messageId TEXT,
+                      authVerdict TEXT,
+                      UNIQUE (listingId, referrerId, version, sha256));
+
+                    -- The tag of a reply address (referrals+TAG@…): who may use it, for what, until when.
+                    CREATE TABLE replyToken (
+                      token TEXT PRIMARY KEY,
+                      memberEmail TEXT NOT NULL,
+                      action TEXT NOT NULL,
+                      ref TEXT,
+                      createdAt INTEGER NOT NULL,
+                      expiresAt INTEGER NOT NULL);
+                    CREATE INDEX replyToken_member ON replyToken(memberEmail);
+
+                    -- A command held until its sender confirms it (sender authentication, path 3).
+                    CREATE TABLE heldCommand (
+                      id INTEGER PRIMARY KEY,
+                      token TEXT NOT NULL UNIQUE,
+                      inboundId INTEGER NOT NULL REFERENCES inboundMessage(id),
+                      sender TEXT NOT NULL,
+                      createdAt INTEGER NOT NULL,
+                      expiresAt INTEGER NOT NULL,
+                      confirmedAt INTEGER);
+
+                    CREATE TABLE announcement (
+                      id INTEGER PRIMARY KEY,
+                      title TEXT NOT NULL,
+                      link TEXT,
+                      body TEXT NOT NULL,
+                      createdAt INTEGER NOT NULL,
+                      sentCount INTEGER NOT NULL DEFAULT 0);
+                    """)
+        }
         return migrator
     }
 }

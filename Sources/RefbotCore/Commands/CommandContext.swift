@@ -14,11 +14,20 @@ public struct CommandContext: Sendable, Equatable {
     public var messageID: String?
     /// The current time, Unix seconds. Handlers never read a clock.
     public var now: Int64
+    /// The network's settings (`[network]`, `[links]`, `[mail]`).
+    public var settings: NetworkSettings
+    /// The network's name and the admins' addresses, for mail that names them.
+    public var botName: String
+    public var admins: [String]
 
     public init(
         sender: String, senderName: String? = nil, isAdmin: Bool = false, isAuthenticated: Bool = false,
-        tag: String? = nil, messageID: String? = nil, now: Int64
+        tag: String? = nil, messageID: String? = nil, now: Int64, settings: NetworkSettings = NetworkSettings(),
+        botName: String = "", admins: [String] = []
     ) {
+        self.settings = settings
+        self.botName = botName
+        self.admins = admins
         self.sender = sender
         self.senderName = senderName
         self.isAdmin = isAdmin

@@ -1,3 +1,4 @@
+import RefbotCore
 import RefbotTransport
 
 /// Everything refbot reads from its TOML file (spec §8), with secrets resolved.
@@ -98,6 +99,17 @@ public struct Configuration: Sendable, Equatable {
     public var mail = Mail()
 
     public init() {}
+
+    /// The settings the domain handlers need.
+    public var networkSettings: NetworkSettings {
+        NetworkSettings(
+            startingCredits: network.startingCredits, pointsPerCredit: network.pointsPerCredit, currency: network.currency,
+            referralExpiryDays: network.referralExpiryDays, staleAfterDays: network.staleAfterDays,
+            autoApproveListings: network.autoApproveListings,
+            customerConsent: network.customerConsent == "ask" ? .ask : .referrer,
+            maxReferralsPerDay: network.maxReferralsPerDay, maxConnectRequestsPerDay: network.maxConnectRequestsPerDay,
+            linkExpiryDays: links.expiryDays, bounceLimit: mail.bounceLimit, errorRepliesPerHour: mail.errorRepliesPerHour)
+    }
 
     /// The IMAP settings for the transport.
     public var imapServer: IMAPServerSettings {

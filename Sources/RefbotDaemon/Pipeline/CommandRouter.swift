@@ -10,10 +10,13 @@ public struct CommandRouter: Sendable {
         self.handlers = table
     }
 
-    /// The router with every handler refbot has.
+    /// The router with every handler refbot has; HELP lists exactly these words.
     public static func standard() -> CommandRouter {
-        let words: Set<CommandWord> = [.help]
-        return CommandRouter(handlers: [HelpHandler(available: words)])
+        let handlers: [any CommandHandler] = [
+            // One line per handler; keep them grouped by concern.
+        ]
+        let words = Set(handlers.map(\.word)).union([.help])
+        return CommandRouter(handlers: handlers + [HelpHandler(available: words)])
     }
 
     /// The words that have a handler.

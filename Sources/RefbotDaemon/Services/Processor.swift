@@ -138,7 +138,8 @@ public final class Processor: Service, Sendable {
         let context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
             isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
-            tag: tag(of: message), messageID: message.messageID, now: now)
+            tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
+            botName: configuration.bot.name, admins: configuration.bot.admins)
 
         var notifications: [Notification]
         var disposition: String
