@@ -66,8 +66,7 @@ struct CurlTransfer: Sendable {
     var detail: String { errorText.isEmpty ? code.summary : errorText }
 }
 
-/// Calls libcurl through `CURLcode`-returning wrappers; a failing setopt is a programming error, so
-/// the setters surface it as a `CurlCode` to the caller.
+/// Collects what libcurl hands to a write or header callback, up to `limit` bytes.
 private final class WriteSink {
     var bytes: [UInt8] = []
     let limit: Int
@@ -75,6 +74,7 @@ private final class WriteSink {
     init(limit: Int) { self.limit = limit }
 }
 
+/// Feeds an upload to libcurl's read callback.
 private final class ReadSource {
     let bytes: [UInt8]
     var offset = 0

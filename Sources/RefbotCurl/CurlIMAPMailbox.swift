@@ -106,13 +106,16 @@ public final class CurlIMAPMailbox: InboundMailbox {
             let capabilities = try session.capabilities()
             var map: [UInt32: UInt32]
             if useMove && capabilities.contains("MOVE") {
-                let moved = try session.command("UID MOVE \(set) \(target)", in: source, doing: "UID MOVE to \(destination)")
+                let moved = try session.command(
+                    "UID MOVE \(set) \(target)", in: source, doing: "UID MOVE to \(destination)")
                 map = IMAPResponse.copyUIDs(moved.body + moved.headers)
             } else {
-                let copied = try session.command("UID COPY \(set) \(target)", in: source, doing: "UID COPY to \(destination)")
+                let copied = try session.command(
+                    "UID COPY \(set) \(target)", in: source, doing: "UID COPY to \(destination)")
                 map = IMAPResponse.copyUIDs(copied.body + copied.headers)
                 _ = try session.command(
-                    "UID STORE \(set) +FLAGS.SILENT (\\Deleted)", in: source, doing: "flagging moved messages \\Deleted")
+                    "UID STORE \(set) +FLAGS.SILENT (\\Deleted)", in: source, doing: "flagging moved messages \\Deleted"
+                )
                 let expunge = capabilities.contains("UIDPLUS") ? "UID EXPUNGE \(set)" : "EXPUNGE"
                 _ = try session.command(expunge, in: source, doing: "expunging moved messages")
             }

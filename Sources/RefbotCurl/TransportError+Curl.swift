@@ -50,7 +50,8 @@ extension TransportError {
                         serverCode: reply)
                 }
                 if SMTPReplyClass.isSizeRefusal(reply) {
-                    return .permanent(.tooLarge, "SMTP server \(server) refused \(operation) as too large: \(text)",
+                    return .permanent(
+                        .tooLarge, "SMTP server \(server) refused \(operation) as too large: \(text)",
                         serverCode: reply)
                 }
                 if reply == 530 {

@@ -90,7 +90,8 @@ struct CurlIMAPMailboxTests {
     @Test("an IMAP outage is a temporary connection error, and the same mailbox works again afterwards")
     func outageAndRecovery() async throws {
         try await withMailStack { stack, pool in
-            try await stack.deliver(testMessage(id: "outage@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            try await stack.deliver(
+                testMessage(id: "outage@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
             let mailbox = CurlIMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
@@ -112,13 +113,15 @@ struct CurlIMAPMailboxTests {
     @Test("fetch leaves unseen messages unseen and seen ones seen")
     func fetchKeepsSeenFlag() async throws {
         try await withMailStack { stack, pool in
-            try await stack.deliver(testMessage(id: "unseen@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            try await stack.deliver(
+                testMessage(id: "unseen@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
             // a second message that is already seen: a Maildir file with the S flag
             let maildir = stack.directory + "/mail/example.test/bot/Maildir"
             let seenFile = maildir + "/cur/1700000000.M1P1.test:2,S"
             try Data(testMessage(id: "seen@example.test")).write(to: URL(fileURLWithPath: seenFile))
-            try FileManager.default.setAttributes([.ownerAccountName: "mail", .groupOwnerAccountName: "mail"], ofItemAtPath: seenFile)
+            try FileManager.default.setAttributes(
+                [.ownerAccountName: "mail", .groupOwnerAccountName: "mail"], ofItemAtPath: seenFile)
 
             let mailbox = CurlIMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
@@ -132,7 +135,8 @@ struct CurlIMAPMailboxTests {
                 for name in try FileManager.default.contentsOfDirectory(atPath: maildir + "/" + folder) {
                     let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: maildir + "/" + folder + "/" + name)))
                     let id = headerValue("Message-ID", in: raw) ?? name
-                    flags[id] = name.split(separator: ",").count > 1 ? String(name.split(separator: ",").last ?? "") : ""
+                    flags[id] =
+                        name.split(separator: ",").count > 1 ? String(name.split(separator: ",").last ?? "") : ""
                 }
             }
             #expect(flags["<unseen@example.test>"]?.contains("S") == false, "\(flags)")
@@ -143,7 +147,8 @@ struct CurlIMAPMailboxTests {
     @Test("fetch leaves out UIDs that do not exist")
     func fetchSkipsMissingUIDs() async throws {
         try await withMailStack { stack, pool in
-            try await stack.deliver(testMessage(id: "only@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            try await stack.deliver(
+                testMessage(id: "only@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
             let mailbox = CurlIMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
@@ -152,7 +157,8 @@ struct CurlIMAPMailboxTests {
         }
     }
 
-    @Test("move with UID MOVE files messages into a created folder; COPYUID gives the new UIDs", arguments: [true, false])
+    @Test(
+        "move with UID MOVE files messages into a created folder; COPYUID gives the new UIDs", arguments: [true, false])
     func moveToCreatedFolder(useMove: Bool) async throws {
         try await withMailStack { stack, pool in
             let sent = (1...4).map { testMessage(id: "move-\($0)@example.test", subject: "Move \($0)") }
@@ -190,7 +196,8 @@ struct CurlIMAPMailboxTests {
     @Test("move from another folder selects that folder and returns messages to the inbox")
     func moveFromOtherFolder() async throws {
         try await withMailStack { stack, pool in
-            try await stack.deliver(testMessage(id: "back@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            try await stack.deliver(
+                testMessage(id: "back@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
             let mailbox = CurlIMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
@@ -218,7 +225,8 @@ struct CurlIMAPMailboxTests {
             // Dovecot keeps the modified UTF-7 name (RFC 3501 §5.1.3) on disk.
             #expect(Set(folders).isSuperset(of: [".Processed", ".Entw&APw-rfe &- Co"]), "\(folders)")
 
-            try await stack.deliver(testMessage(id: "utf7@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            try await stack.deliver(
+                testMessage(id: "utf7@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
             #expect(try await mailbox.move(uids: [1], from: nil, to: "Entwürfe & Co") == [1: 1])
             let other = try await stack.messages(user: "bot@example.test", password: "botpass", folder: "Entwürfe & Co")
@@ -244,7 +252,9 @@ struct CurlIMAPMailboxTests {
             // the connection still works after the hostile ids
             #expect(try await mailbox.listInbox().uids == [1, 2, 3])
             // a folder that does not exist is "not found", not a login problem
-            let missing = await transportError { try await mailbox.search(messageID: "search-1@example.test", in: "NoSuch") }
+            let missing = await transportError {
+                try await mailbox.search(messageID: "search-1@example.test", in: "NoSuch")
+            }
             #expect(missing?.code == .notFound)
             #expect(missing?.isTemporary == false)
             #expect(try await mailbox.search(messageID: "search-1@example.test", in: "INBOX") == [1])

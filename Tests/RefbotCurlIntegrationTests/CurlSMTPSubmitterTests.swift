@@ -38,7 +38,8 @@ struct CurlSMTPSubmitterTests {
             let data = testMessage(id: "two@example.test", from: "bot@example.test", to: "alice@example.test")
             let results = await submitter.submit([
                 OutgoingMail(
-                    envelopeFrom: "bot@example.test", recipients: ["alice@example.test", "bob@example.test"], data: data)
+                    envelopeFrom: "bot@example.test", recipients: ["alice@example.test", "bob@example.test"], data: data
+                )
             ])
             try results[0].get()
             let alice = try await stack.messages(user: "alice@example.test", password: "alicepass")
@@ -56,7 +57,8 @@ struct CurlSMTPSubmitterTests {
             let verp = testMessage(id: "verp@example.test", from: "bot@example.test", to: "alice@example.test")
             let null = testMessage(id: "null@example.test", from: "bot@example.test", to: "bob@example.test")
             let results = await submitter.submit([
-                OutgoingMail(envelopeFrom: "bot+bounce-42@example.test", recipients: ["alice@example.test"], data: verp),
+                OutgoingMail(
+                    envelopeFrom: "bot+bounce-42@example.test", recipients: ["alice@example.test"], data: verp),
                 OutgoingMail(envelopeFrom: "", recipients: ["bob@example.test"], data: null),
             ])
             #expect(results.allSatisfy { (try? $0.get()) != nil })
@@ -76,14 +78,17 @@ struct CurlSMTPSubmitterTests {
             let batch = (1...20).map { n in
                 OutgoingMail(
                     envelopeFrom: "bot+bounce-\(n)@example.test", recipients: ["carol@example.test"],
-                    data: testMessage(id: "batch-\(n)@example.test", from: "bot@example.test", to: "carol@example.test"))
+                    data: testMessage(id: "batch-\(n)@example.test", from: "bot@example.test", to: "carol@example.test")
+                )
             }
             let results = await submitter.submit(batch)
             #expect(results.count == 20)
             #expect(results.allSatisfy { (try? $0.get()) != nil })
             // Postfix sums up each session when it ends: one session carried all 20 messages.
             let log = try await waitForLog(stack.directory + "/log/postfix.log") { $0.contains(" mail=20 ") }
-            let sessions = log.split(whereSeparator: \.isNewline).filter { $0.contains("disconnect from") && $0.contains("auth=1") }
+            let sessions = log.split(whereSeparator: \.isNewline).filter {
+                $0.contains("disconnect from") && $0.contains("auth=1")
+            }
             #expect(sessions.count == 1, "\(sessions)")
             #expect(sessions.first?.contains("mail=20 rcpt=20 data=20") == true)
             let received = try await stack.messages(user: "carol@example.test", password: "carolpass", atLeast: 20)
@@ -140,7 +145,9 @@ struct CurlSMTPSubmitterTests {
             }
             let large = big(20, id: "large@example.test")
             let results = await submitter.submit([
-                OutgoingMail(envelopeFrom: "bot@example.test", recipients: ["alice@example.test"], data: big(31, id: "huge@example.test")),
+                OutgoingMail(
+                    envelopeFrom: "bot@example.test", recipients: ["alice@example.test"],
+                    data: big(31, id: "huge@example.test")),
                 OutgoingMail(envelopeFrom: "bot@example.test", recipients: ["alice@example.test"], data: large),
             ])
             guard case .failure(let error) = results[0] else {
@@ -257,7 +264,9 @@ struct CurlSMTPSubmitterTests {
             let submitter = CurlSMTPSubmitter(settings: stack.relaySettings(), pool: pool)
             let data = testMessage(id: "hostile@example.test")
             let results = await submitter.submit([
-                OutgoingMail(envelopeFrom: "a@example.test>\r\nRCPT TO:<bob@example.test", recipients: ["alice@example.test"], data: data),
+                OutgoingMail(
+                    envelopeFrom: "a@example.test>\r\nRCPT TO:<bob@example.test", recipients: ["alice@example.test"],
+                    data: data),
                 OutgoingMail(envelopeFrom: "a@example.test", recipients: ["alice@example.test>\r\nDATA"], data: data),
                 OutgoingMail(envelopeFrom: "a@example.test", recipients: [], data: data),
                 OutgoingMail(envelopeFrom: "a@example.test", recipients: ["carol@example.test"], data: data),

@@ -1,13 +1,16 @@
-@testable import RefbotCurl
 import RefbotTransport
 import Testing
+
+@testable import RefbotCurl
 
 /// The pure parts of RefbotCurl: no servers needed.
 @Suite("IMAP syntax and response parsing")
 struct IMAPSyntaxTests {
-    @Test("UID sets are written compactly and read back in order", arguments: [
-        ([7, 3, 4, 5], "3:5,7"), ([1], "1"), ([2, 2, 1], "1:2"), ([10, 12, 11, 20, 21], "10:12,20:21"),
-    ] as [([UInt32], String)])
+    @Test(
+        "UID sets are written compactly and read back in order",
+        arguments: [
+            ([7, 3, 4, 5], "3:5,7"), ([1], "1"), ([2, 2, 1], "1:2"), ([10, 12, 11, 20, 21], "10:12,20:21"),
+        ] as [([UInt32], String)])
     func sequenceSets(uids: [UInt32], text: String) {
         #expect(IMAPSyntax.sequenceSet(uids) == text)
         #expect(IMAPSyntax.expandSequenceSet(Substring(text)) == Array(Set(uids)).sorted())
@@ -49,7 +52,8 @@ struct IMAPSyntaxTests {
         #expect(IMAPResponse.copyUIDs(Array("* OK [COPYUID 9 1:3 2] broken\r\n".utf8)).isEmpty)
         let capability = Array("* CAPABILITY IMAP4rev1 UIDPLUS move IDLE\r\n".utf8)
         #expect(IMAPResponse.capabilities(capability) == ["IMAP4REV1", "UIDPLUS", "MOVE", "IDLE"])
-        let tagged = Array("* OK [CAPABILITY IMAP4rev1] Logged in\r\nA004 NO [ALREADYEXISTS] Mailbox already exists\r\n".utf8)
+        let tagged = Array(
+            "* OK [CAPABILITY IMAP4rev1] Logged in\r\nA004 NO [ALREADYEXISTS] Mailbox already exists\r\n".utf8)
         #expect(IMAPResponse.taggedStatus(tagged)?.status == "NO")
         #expect(IMAPResponse.taggedStatus(tagged)?.text == "[ALREADYEXISTS] Mailbox already exists")
     }

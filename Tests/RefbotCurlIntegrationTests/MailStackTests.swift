@@ -27,7 +27,8 @@ struct MailStackTests {
             await stack.stop()
             #expect(!FileManager.default.fileExists(atPath: stack.directory))
             let pool = CurlThreadPool(threads: 1)
-            let mailbox = CurlIMAPMailbox(settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
             let error = await transportError { try await mailbox.checkLogin() }
             #expect(error?.code == .connection)
             await pool.shutdown()
@@ -50,7 +51,8 @@ struct MailStackTests {
     func messagesTimeout() async throws {
         try await withMailStack { stack, _ in
             do {
-                _ = try await stack.messages(user: "bob@example.test", password: "bobpass", atLeast: 1, timeout: .milliseconds(300))
+                _ = try await stack.messages(
+                    user: "bob@example.test", password: "bobpass", atLeast: 1, timeout: .milliseconds(300))
                 Issue.record("an empty inbox satisfied atLeast: 1")
             } catch let error as MailStackError {
                 #expect(error.description.contains("held 0 of the 1"))

@@ -14,10 +14,12 @@ struct TransportBenchmarks {
         try await withMailStack { stack, pool in
             let maildir = stack.directory + "/mail/example.test/carol/Maildir"
             for folder in ["cur", "new", "tmp"] {
-                try FileManager.default.createDirectory(atPath: maildir + "/" + folder, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: maildir + "/" + folder, withIntermediateDirectories: true)
             }
             for n in 1...1000 {
-                let body = String(repeating: "A line of about seventy characters to fill a typical message body.\r\n", count: 25)
+                let body = String(
+                    repeating: "A line of about seventy characters to fill a typical message body.\r\n", count: 25)
                 try Data(testMessage(id: "bench-\(n)@example.test", to: "carol@example.test", body: body))
                     .write(to: URL(fileURLWithPath: "\(maildir)/new/1700000000.M\(n)P1.bench"))
             }
@@ -62,7 +64,9 @@ struct TransportBenchmarks {
             let results = await submitter.submit(batch)
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("BENCH SMTP submit: \(results.count) messages in \(elapsed): \(Int(Double(results.count) / seconds)) msg/s")
+            print(
+                "BENCH SMTP submit: \(results.count) messages in \(elapsed): \(Int(Double(results.count) / seconds)) msg/s"
+            )
             #expect(results.allSatisfy { (try? $0.get()) != nil })
         }
     }

@@ -4,7 +4,7 @@ import RefbotTransport
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real Dovecot (IMAP) + Postfix (SMTP) pair on 127.0.0.1, started by `scripts/mailstack/mailstack.sh`
@@ -86,7 +86,8 @@ public final class MailStack: Sendable {
     /// `extraUsers` (address → password; their domains are delivered too).
     public static func start(extraUsers: [String: String] = [:]) async throws -> MailStack {
         guard serversInstalled else {
-            throw MailStackError("dovecot and postfix are not installed (apt-get install dovecot-imapd dovecot-lmtpd postfix)")
+            throw MailStackError(
+                "dovecot and postfix are not installed (apt-get install dovecot-imapd dovecot-lmtpd postfix)")
         }
         let script = try findScript()
         var users = standardUsers
@@ -119,7 +120,8 @@ public final class MailStack: Sendable {
     public func imapSettings(
         user: String, password: String, folder: String = "INBOX", tls: TLSMode = .imaps
     ) -> IMAPServerSettings {
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         let path = folder.addingPercentEncoding(withAllowedCharacters: unreserved) ?? folder
         let url: String
         switch tls {
@@ -195,7 +197,8 @@ public final class MailStack: Sendable {
         user: String, password: String, folder: String = "INBOX", atLeast count: Int = 1,
         timeout: Duration = .seconds(20)
     ) async throws -> [FetchedMessage] {
-        let mailbox = CurlIMAPMailbox(settings: imapSettings(user: user, password: password, folder: folder), pool: pool)
+        let mailbox = CurlIMAPMailbox(
+            settings: imapSettings(user: user, password: password, folder: folder), pool: pool)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var seen = 0
@@ -216,7 +219,8 @@ public final class MailStack: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         let cause = lastError.map { " (last error: \($0))" } ?? ""
-        throw MailStackError("\(user)'s \(folder) held \(seen) of the \(count) messages awaited after \(timeout)\(cause)")
+        throw MailStackError(
+            "\(user)'s \(folder) held \(seen) of the \(count) messages awaited after \(timeout)\(cause)")
     }
 
     // MARK: - Running the script
