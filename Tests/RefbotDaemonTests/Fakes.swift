@@ -161,16 +161,24 @@ func testConfiguration(in directory: TemporaryDirectory) -> Configuration {
     c.imap.url = "imap://127.0.0.1/INBOX"
     c.imap.username = "referrals@example.org"
     c.smtp.url = "smtp://127.0.0.1"
+    // Mail that carries `Authentication-Results: mx.example.org; dmarc=pass …` counts as authenticated.
+    c.auth.trustedAuthservID = "mx.example.org"
     return c
 }
 
 /// A plain mail as a member's client would send it (CRLF line ends).
 func mail(
     from: String = "Alice Example <alice@example.com>", to: String = "referrals@example.org", subject: String,
-    body: String, extraHeaders: [String] = [], messageID: String = UUID().uuidString + "@example.com"
+    body: String, extraHeaders: [String] = [], messageID: String = UUID().uuidString + "@example.com",
+    authenticated: Bool = false
 ) -> String {
     var lines = ["From: \(from)", "To: \(to)", "Subject: \(subject)", "Message-ID: <\(messageID)>",
                  "Date: Mon, 23 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+    if authenticated {
+        // As the receiving MTA (authserv-id mx.example.org, trusted in testConfiguration) would add it.
+        let domain = from.split(separator: "@").last.map { String($0.prefix { $0 != ">" }) } ?? "example.com"
+        lines.insert("Authentication-Results: mx.example.org; dmarc=pass (p=none) header.from=\(domain)", at: 0)
+    }
     lines += extraHeaders
     return lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n")
 }
