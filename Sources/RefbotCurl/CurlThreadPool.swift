@@ -1,5 +1,7 @@
 import CCurl
 import NIOPosix
+import RefbotTransport
+import Synchronization
 
 /// `curl_global_init` runs exactly once, the first time this is read (Swift initialises globals once).
 private let curlGlobalInitResult: UInt32 = curl_global_init(Int(CURL_GLOBAL_DEFAULT)).rawValue
@@ -15,11 +17,12 @@ private let curlGlobalInitResult: UInt32 = curl_global_init(Int(CURL_GLOBAL_DEFA
 /// await pool.shutdown()
 /// ```
 ///
-/// Failure modes: after ``shutdown()``, ``run(_:)`` throws (NIO's `NIOThreadPoolError.ThreadPoolInactive`);
+/// Failure modes: after ``shutdown()``, ``run(_:)`` throws a temporary ``TransportError``;
 /// a task cancelled before its closure starts gets `CancellationError`. A closure that has started
 /// runs to its end, which libcurl's timeouts bound.
 public final class CurlThreadPool: Sendable {
     private let pool: NIOThreadPool
+    private let isShutDown = Atomic(false)
 
     /// Initialises libcurl and starts `threads` threads (at least 1).
     public init(threads: Int = 2) {
@@ -33,13 +36,28 @@ public final class CurlThreadPool: Sendable {
         precondition(curlGlobalInitResult == CURLE_OK.rawValue, "curl_global_init failed: \(curlGlobalInitResult)")
     }
 
-    /// Runs `body` on a pool thread and returns its result; throws what `body` throws.
+    /// Runs `body` on a pool thread and returns its result; throws what `body` throws, or a temporary
+    /// ``TransportError`` once the pool is shut down.
     public func run<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        do {
+            if isShutDown.load(ordering: .acquiring) { throw Self.shutDownError }
+            return try await pool.runIfActive(body)
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw Self.shutDownError
+        } catch let error as CancellationError {
+            // NIO reports work refused by a stopped pool as cancellation
+            if isShutDown.load(ordering: .acquiring) && !Task.isCancelled { throw Self.shutDownError }
+            throw error
+        }
+    }
+
+    private static var shutDownError: TransportError {
+        .temporary(.other, "the libcurl threads are shut down (the daemon is stopping)")
     }
 
     /// Lets running closures finish, then stops the threads.
     public func shutdown() async {
+        isShutDown.store(true, ordering: .releasing)
         try? await pool.shutdownGracefully()
     }
 }

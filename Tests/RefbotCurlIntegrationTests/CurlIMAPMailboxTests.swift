@@ -57,6 +57,12 @@ struct CurlIMAPMailboxTests {
             }
             let login = log.split(whereSeparator: \.isNewline).first { $0.contains("Login: user=<alice@example.test>") }
             #expect(login?.contains(", TLS") == true, "Dovecot's login line: \(login ?? "none")")
+
+            // plain mode (TLS not required) works as well
+            let plain = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bob@example.test", password: "bobpass", tls: .plain), pool: pool)
+            try await plain.checkLogin()
+
         }
     }
 
