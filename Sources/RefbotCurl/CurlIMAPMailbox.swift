@@ -31,7 +31,7 @@ public final class CurlIMAPMailbox: InboundMailbox {
     private let useMove: Bool
     private let maxMessageBytes: Int
     private let endpoint: Result<MailURL, TransportError>
-    private let session = Mutex<IMAPSession?>(nil)
+    private let connection = IMAPConnectionSlot()
 
     /// A mailbox for `settings`; nothing connects until the first call.
     ///
@@ -51,6 +51,12 @@ public final class CurlIMAPMailbox: InboundMailbox {
             if url.path.isEmpty { url.path = "INBOX" }
             return url
         }
+    }
+
+    deinit {
+        // Closing the connection sends LOGOUT and waits for the answer: do it on a pool thread.
+        let connection = self.connection
+        pool.runDetached { connection.session.withLock { $0 = nil } }
     }
 
     /// The folder named by the URL's path (`INBOX` when there is none).
@@ -190,7 +196,7 @@ public final class CurlIMAPMailbox: InboundMailbox {
             caFile: settings.caFile, tlsVerify: settings.tlsVerify,
             connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds)
         return try await pool.run { () throws -> T in
-            try self.session.withLock { (slot: inout IMAPSession?) throws -> T in
+            try self.connection.session.withLock { (slot: inout IMAPSession?) throws -> T in
                 var attempt = 0
                 while true {
                     attempt += 1
@@ -218,6 +224,11 @@ public final class CurlIMAPMailbox: InboundMailbox {
             }
         }
     }
+}
+
+/// Holds the mailbox's connection, at most one; the lock keeps it to one call at a time.
+final class IMAPConnectionSlot: Sendable {
+    let session = Mutex<IMAPSession?>(nil)
 }
 
 /// A failed IMAP transfer and what it was for.

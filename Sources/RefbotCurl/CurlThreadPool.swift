@@ -51,6 +51,15 @@ public final class CurlThreadPool: Sendable {
         }
     }
 
+    /// Runs `body` on a pool thread without waiting for it; used to close connections (libcurl says
+    /// LOGOUT or QUIT and waits for the answer) away from the caller's thread. Dropped when the pool
+    /// is stopped.
+    func runDetached(_ body: @Sendable @escaping () -> Void) {
+        pool.submit { state in
+            if case .active = state { body() }
+        }
+    }
+
     private static var shutDownError: TransportError {
         .temporary(.other, "the libcurl threads are shut down (the daemon is stopping)")
     }

@@ -267,6 +267,22 @@ struct CurlIMAPMailboxTests {
         }
     }
 
+    @Test("a released mailbox logs out")
+    func releaseLogsOut() async throws {
+        try await withMailStack { stack, pool in
+            do {
+                let mailbox = CurlIMAPMailbox(
+                    settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
+                #expect(try await mailbox.listInbox().uids.isEmpty)
+            }
+            let log = try await waitForLog(stack.directory + "/log/dovecot.log") {
+                $0.contains("imap(bob@example.test)") && $0.contains("Logged out")
+            }
+            let lines = log.split(whereSeparator: \.isNewline).filter { $0.contains("imap(bob@example.test)") }
+            #expect(lines.contains { $0.contains("Logged out") }, "\(lines)")
+        }
+    }
+
     @Test("one connection and one login serve a listing and 20 fetches")
     func connectionReuse() async throws {
         try await withMailStack { stack, pool in
