@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libcurl through typed wrappers for its variadic C functions; only RefbotCurl imports it.
@@ -28,7 +31,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         // The domain: members, listings, referrals, commands. No I/O.
-        .target(name: "RefbotCore", swiftSettings: strict),
+        .target(
+            name: "RefbotCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // RFC 5322/2045/2047 parsing, reply trimming, classification and composition. Foundation only.
         .target(name: "RefbotMail", swiftSettings: strict),
         .target(
@@ -51,10 +58,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One-click links, health and metrics over HTTP; knows nothing of the store.
+        .target(
+            name: "RefbotHTTP",
+            dependencies: [
+                "RefbotCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "RefbotDaemon",
             dependencies: [
                 "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport", "RefbotCurl",
+                "RefbotHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +100,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RefbotCoreTests", dependencies: ["RefbotCore"], swiftSettings: strict),
+        .testTarget(
+            name: "RefbotHTTPTests",
+            dependencies: [
+                "RefbotHTTP", "RefbotDaemon", "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates",
+                "RefbotTransport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "RefbotMailTests",
             dependencies: ["RefbotMail"],

@@ -1,0 +1,189 @@
+import Crypto
+import Foundation
+
+/// A signed one-click link: one command word to run as a reply to one reply tag.
+///
+/// The reply tag already names the member, the action and the object, so the link only adds the word,
+/// an expiry and a random nonce (which makes each link single-use). The wire form is compact base64url:
+///
+///     version (1) | expiresAt (4, big-endian seconds) | nonce (9) | tag length (1) | tag | word | MAC (16)
+///
+/// The MAC is HMAC-SHA256 over everything before it, truncated to 128 bits.
+public struct LinkToken: Sendable, Equatable {
+    /// The reply tag (`replyToken.token`) the link acts on.
+    public var tag: String
+    /// The command word, upper-case: `ACCEPT`, `REJECT`, `STOP`…
+    public var word: String
+    /// Unix seconds after which the link no longer acts.
+    public var expiresAt: Int64
+    /// Random bytes, hex in ``nonceHex``; the key of the single-use record.
+    public var nonce: [UInt8]
+
+    public static let version: UInt8 = 1
+    public static let nonceLength = 9
+    static let macLength = 16
+    static let maxTagLength = 64
+    static let maxWordLength = 16
+
+    public init(tag: String, word: String, expiresAt: Int64, nonce: [UInt8]) {
+        self.tag = tag
+        self.word = word
+        self.expiresAt = expiresAt
+        self.nonce = nonce
+    }
+
+    /// A new link with a random nonce.
+    public init<G: RandomNumberGenerator>(tag: String, word: String, expiresAt: Int64, using generator: inout G) {
+        let nonce = (0..<LinkToken.nonceLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        self.init(tag: tag, word: word, expiresAt: expiresAt, nonce: nonce)
+    }
+
+    /// The nonce as lower-case hex.
+    public var nonceHex: String { nonce.map { String(format: "%02x", $0) }.joined() }
+
+    /// Why a token was refused.
+    public enum Refusal: Error, Sendable, Equatable {
+        /// Not a token at all: bad characters, bad length, unknown version (HTTP 400).
+        case malformed
+        /// Well-formed but signed by none of the keys: altered, or made elsewhere (HTTP 404).
+        case badSignature
+        /// Genuine but past its expiry (HTTP 410).
+        case expired(at: Int64)
+    }
+
+    /// The signed, URL-safe form.
+    public func signed(with key: LinkKey) -> String {
+        let body = payload()
+        return Base64URL.encode(body + LinkToken.mac(body, key: key))
+    }
+
+    /// Verifies `text` against every key (newest first) and its expiry at `now`.
+    public static func verify(_ text: String, keys: [LinkKey], now: Int64) throws(Refusal) -> LinkToken {
+        guard text.utf8.count <= 200, let bytes = Base64URL.decode(text) else { throw .malformed }
+        guard bytes.count >= 1 + 4 + nonceLength + 1 + 1 + 1 + macLength, bytes[0] == version else {
+            throw .malformed
+        }
+        let body = Array(bytes.dropLast(macLength))
+        let mac = Array(bytes.suffix(macLength))
+        let tagLength = Int(body[1 + 4 + nonceLength])
+        let tagStart = 1 + 4 + nonceLength + 1
+        guard tagLength > 0, tagLength <= maxTagLength, tagStart + tagLength < body.count else { throw .malformed }
+        // Every key is tried, so the time taken does not say which key (if any) matched.
+        var matched = false
+        for key in keys where key.isValid(mac: mac, for: body) { matched = true }
+        guard matched else { throw .badSignature }
+        guard let tag = String(bytes: body[tagStart..<(tagStart + tagLength)], encoding: .utf8),
+            let word = String(bytes: body[(tagStart + tagLength)...], encoding: .utf8),
+            word.count <= maxWordLength, word.allSatisfy({ $0.isASCII && $0.isLetter })
+        else { throw .malformed }
+        let expiresAt = body[1..<5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        let token = LinkToken(
+            tag: tag, word: word, expiresAt: expiresAt, nonce: Array(body[5..<(5 + nonceLength)]))
+        guard now < expiresAt else { throw .expired(at: expiresAt) }
+        return token
+    }
+
+    func payload() -> [UInt8] {
+        precondition(nonce.count == LinkToken.nonceLength, "a link nonce has \(LinkToken.nonceLength) bytes")
+        let tagBytes = Array(tag.utf8)
+        precondition(!tagBytes.isEmpty && tagBytes.count <= LinkToken.maxTagLength, "a link names a reply tag")
+        let seconds = UInt32(clamping: expiresAt)
+        var out: [UInt8] = [LinkToken.version]
+        out += [UInt8(seconds >> 24 & 0xff), UInt8(seconds >> 16 & 0xff), UInt8(seconds >> 8 & 0xff), UInt8(seconds & 0xff)]
+        out += nonce
+        out.append(UInt8(tagBytes.count))
+        out += tagBytes
+        out += Array(word.uppercased().utf8)
+        return out
+    }
+
+    static func mac(_ body: [UInt8], key: LinkKey) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: body, using: key.key)).prefix(macLength).map { $0 }
+    }
+}
+
+/// A link signing key (32 random bytes).
+public struct LinkKey: Sendable {
+    let key: SymmetricKey
+
+    public init(bytes: [UInt8]) {
+        key = SymmetricKey(data: bytes)
+    }
+
+    /// A fresh random key.
+    public static func random() -> LinkKey {
+        LinkKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    /// The keys in a secret file's text: one hex or base64url key per line, newest first; blank lines and
+    /// `#` comments are skipped. Lines that are not keys are ignored; an empty result means no usable key.
+    public static func parse(fileText: String) -> [LinkKey] {
+        fileText.split(whereSeparator: \.isNewline).compactMap { raw in
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
+            if line.count == 64, let bytes = hexBytes(line) { return LinkKey(bytes: bytes) }
+            if let bytes = Base64URL.decode(line), bytes.count >= 16 { return LinkKey(bytes: bytes) }
+            return nil
+        }
+    }
+
+    /// The line a secret file stores for this key (hex).
+    public var fileLine: String {
+        key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    /// Authenticates an arbitrary string (e.g. a form nonce over a token), URL-safe.
+    public func sign(_ text: String) -> String {
+        Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)))
+    }
+
+    /// Checks a value made by ``sign(_:)`` in constant time.
+    public func isValid(signature: String, for text: String) -> Bool {
+        guard let mac = Base64URL.decode(signature) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Array(text.utf8), using: key)
+    }
+
+    func isValid(mac: [UInt8], for body: [UInt8]) -> Bool {
+        let expected = LinkToken.mac(body, key: self)
+        guard mac.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for index in expected.indices { difference |= expected[index] ^ mac[index] }
+        return difference == 0
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var high: UInt8?
+        for character in text {
+            guard let nibble = character.hexDigitValue else { return nil }
+            if let h = high {
+                out.append(h << 4 | UInt8(nibble))
+                high = nil
+            } else {
+                high = UInt8(nibble)
+            }
+        }
+        return high == nil ? out : nil
+    }
+}
+
+/// RFC 4648 §5 base64url without padding.
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        guard !text.isEmpty,
+            text.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x5f }),
+            text.utf8.count % 4 != 1
+        else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return Array(data)
+    }
+}
