@@ -199,6 +199,77 @@ enum Migrations {
                       sentCount INTEGER NOT NULL DEFAULT 0);
                     """)
         }
+        migrator.registerMigration("v3: listing search") { db in
+            // Full-text search over live listings only. The index's external content is a view of the
+            // live rows, and triggers on `listing` keep the index in step with it; the reward column
+            // holds the reward in words ("per lead", "per sale", "% of sale", "in kind …", "none").
+            try db.execute(
+                sql: """
+                    CREATE VIEW listingSearchSource AS
+                      SELECT id, title, category, coalesce(location, '') AS location, customer,
+                        CASE rewardKind
+                          WHEN 'perLead' THEN 'per lead'
+                          WHEN 'perSale' THEN 'per sale'
+                          WHEN 'percentOfSale' THEN 'percent of sale'
+                          WHEN 'inKind' THEN 'in kind ' || coalesce(rewardText, '')
+                          ELSE 'none' END AS reward
+                      FROM listing WHERE state = 'live';
+
+                    CREATE VIRTUAL TABLE listingSearch USING fts5(
+                      title, category, location, customer, reward,
+                      content = 'listingSearchSource', content_rowid = 'id',
+                      tokenize = 'unicode61 remove_diacritics 2');
+
+                    CREATE TRIGGER listingSearch_insert AFTER INSERT ON listing WHEN new.state = 'live' BEGIN
+                      INSERT INTO listingSearch (rowid, title, category, location, customer, reward)
+                        SELECT id, title, category, location, customer, reward FROM listingSearchSource
+                        WHERE id = new.id;
+                    END;
+
+                    CREATE TRIGGER listingSearch_delete AFTER DELETE ON listing WHEN old.state = 'live' BEGIN
+                      INSERT INTO listingSearch (listingSearch, rowid, title, category, location, customer, reward)
+                        VALUES ('delete', old.id, old.title, old.category, coalesce(old.location, ''), old.customer,
+                          CASE old.rewardKind
+                            WHEN 'perLead' THEN 'per lead'
+                            WHEN 'perSale' THEN 'per sale'
+                            WHEN 'percentOfSale' THEN 'percent of sale'
+                            WHEN 'inKind' THEN 'in kind ' || coalesce(old.rewardText, '')
+                            ELSE 'none' END);
+                    END;
+
+                    CREATE TRIGGER listingSearch_update AFTER UPDATE ON listing BEGIN
+                      INSERT INTO listingSearch (listingSearch, rowid, title, category, location, customer, reward)
+                        SELECT 'delete', old.id, old.title, old.category, coalesce(old.location, ''), old.customer,
+                          CASE old.rewardKind
+                            WHEN 'perLead' THEN 'per lead'
+                            WHEN 'perSale' THEN 'per sale'
+                            WHEN 'percentOfSale' THEN 'percent of sale'
+                            WHEN 'inKind' THEN 'in kind ' || coalesce(old.rewardText, '')
+                            ELSE 'none' END
+                        WHERE old.state = 'live';
+                      INSERT INTO listingSearch (rowid, title, category, location, customer, reward)
+                        SELECT id, title, category, location, customer, reward FROM listingSearchSource
+                        WHERE id = new.id;
+                    END;
+
+                    INSERT INTO listingSearch (listingSearch) VALUES ('rebuild');
+                    """)
+        }
+        migrator.registerMigration("v4: link use") { db in
+            // One row per one-click link used: its nonce makes the link single-use, and the synthetic
+            // inbound row it made is the reply by mail that the Processor acts on.
+            try db.execute(
+                sql: """
+                    CREATE TABLE linkUse (
+                      id INTEGER PRIMARY KEY,
+                      nonce TEXT NOT NULL UNIQUE,
+                      usedAt INTEGER NOT NULL,
+                      word TEXT NOT NULL,
+                      tag TEXT NOT NULL,
+                      ref TEXT,
+                      inboundId INTEGER REFERENCES inboundMessage(id) ON DELETE SET NULL);
+                    """)
+        }
         return migrator
     }
 }

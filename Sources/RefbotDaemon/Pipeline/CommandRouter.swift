@@ -14,6 +14,17 @@ public struct CommandRouter: Sendable {
     public static func standard() -> CommandRouter {
         let handlers: [any CommandHandler] = [
             // One line per handler; keep them grouped by concern.
+            // Listings, search and follows.
+            ListingHandler(),
+            ApproveHandler(),
+            DeclineHandler(),
+            FeatureHandler(),
+            CloseHandler(),
+            ShowHandler(),
+            SearchHandler(word: .search),
+            SearchHandler(word: .listings),
+            FollowHandler(),
+            UnfollowHandler(),
         ]
         let words = Set(handlers.map(\.word)).union([.help])
         return CommandRouter(handlers: handlers + [HelpHandler(available: words)])

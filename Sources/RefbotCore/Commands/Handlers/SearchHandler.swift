@@ -1,0 +1,42 @@
+/// `SEARCH words… [category:x] [location:y]` and `LISTINGS` (anyone, read-only): live listings as
+/// `search.results`, featured first, then the best match, then the newest; at most ``maxResults``.
+///
+/// `LISTINGS` is the same search without words (it takes the filters too).
+public struct SearchHandler: CommandHandler {
+    public let word: CommandWord
+
+    /// The most listings one results mail shows.
+    public static let maxResults = 20
+
+    /// The handler for `SEARCH` (the default) or `LISTINGS`.
+    public init(word: CommandWord = .search) {
+        self.word = word
+    }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
+        let query = ListingQuery(parsing: command.arguments)
+        let found = try ledger.searchListings(query, now: context.now, limit: Self.maxResults + 1)
+        let shown = found.prefix(Self.maxResults)
+        var owners: [Int64: Member] = [:]
+        var results: [TemplateValue] = []
+        for candidate in shown {
+            let listing = candidate.listing
+            if owners[listing.ownerId] == nil, let owner = try ledger.member(id: listing.ownerId) {
+                owners[listing.ownerId] = owner
+            }
+            results.append(.object(listing.mailValues(owner: owners[listing.ownerId], now: context.now)))
+        }
+        let described = query.description
+        let values: [String: TemplateValue] = [
+            "results": .list(results), "hasResults": .flag(!results.isEmpty), "count": .number(Int64(results.count)),
+            "countText": .text(results.count == 1 ? "1 listing" : "\(results.count)\(found.count > Self.maxResults ? "+" : "") listings"),
+            "hasMore": .flag(found.count > Self.maxResults), "query": .text(described),
+            "hasQuery": .flag(!described.isEmpty), "isSearch": .flag(!query.isEmpty),
+        ]
+        return [
+            Notification(
+                event: .searchResults, to: [context.sender], values: values, quoted: [command.line],
+                thread: context.messageID.map { [$0] } ?? [])
+        ]
+    }
+}
