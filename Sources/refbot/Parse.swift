@@ -101,10 +101,31 @@ struct Parse: ParsableCommand {
         case .success(let command):
             print("  \(command.word.rawValue) (from the \(command.source.rawValue))")
             if !command.arguments.isEmpty { print("  arguments: \(command.arguments)") }
-            let following = command.followingLines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            if !following.isEmpty {
-                print("  following lines:")
-                for line in following { print("    \(line)") }
+            let spec: FormFields.Spec? =
+                switch command.word {
+                case .join: .join
+                case .profile: .profile
+                case .listing: .listing
+                case .refer: .refer
+                case .announce: .announce
+                default: nil
+                }
+            if let spec {
+                switch FormFields.parse(lines: command.followingLines, spec: spec, line: command.line) {
+                case .success(let form):
+                    print("  form fields:")
+                    for key in form.order { print("    \(key): \(form.values[key] ?? "")") }
+                    for warning in form.warnings { print("    note: \(warning)") }
+                case .failure(let error):
+                    print("  form not usable: \(error.problem)")
+                    print("  refbot would answer: \(error.remedy)")
+                }
+            } else {
+                let following = command.followingLines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+                if !following.isEmpty {
+                    print("  following lines:")
+                    for line in following { print("    \(line)") }
+                }
             }
         case .failure(let error):
             print("  none: \(error.problem)")

@@ -120,6 +120,29 @@ struct CLITests {
         #expect(newText.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ACCEPT")
     }
 
+    @Test("refbot parse shows a form's fields, or what is missing from it")
+    func parseForm() async throws {
+        let good = "From: a@example.org\r\nSubject: REFER L-3\r\n\r\nCustomer: Carol Diaz\r\nNeed: A new kitchen\r\nConsent: yes\r\n"
+        let result = try await RefbotProcess.run(["parse", "-"], stdin: Data(good.utf8))
+        #expect(result.stdout.contains("REFER (from the subject)"))
+        #expect(result.stdout.contains("form fields:"))
+        #expect(result.stdout.contains("Carol Diaz"))
+        let bad = "From: a@example.org\r\nSubject: REFER L-3\r\n\r\nCustomer: Carol Diaz\r\n"
+        let missing = try await RefbotProcess.run(["parse", "-"], stdin: Data(bad.utf8))
+        #expect(missing.stdout.contains("form not usable"))
+        #expect(missing.stdout.contains("Need"))
+    }
+
+    @Test("refbot parse --body-only reads a bare reply body")
+    func parseBodyOnly() async throws {
+        let body = "WON $5,000\n\nOn Mon, 23 Nov 2026, Referrals <r@example.org> wrote:\n> Reply ACCEPT or REJECT\n"
+        let result = try await RefbotProcess.run(["parse", "--body-only", "-"], stdin: Data(body.utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("WON (from the body)"))
+        #expect(result.stdout.contains("arguments: $5,000"))
+        #expect(result.stdout.contains("Cut away"))
+    }
+
     @Test("refbot parse names an auto-reply as such")
     func parseAutoReply() async throws {
         let raw = "From: a@example.org\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\nAway\r\n"
