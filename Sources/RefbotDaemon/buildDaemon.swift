@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RefbotCore
 import RefbotCurl
 import RefbotStore
 import RefbotTemplates
@@ -14,6 +15,7 @@ public struct Daemon: Sendable {
     public let fetcher: Fetcher
     public let processor: Processor
     public let sender: Sender
+    public let scheduler: Scheduler
     public let notifier: SystemdNotifier
     public let health: HealthState
     let pool: CurlThreadPool?
@@ -24,19 +26,22 @@ public struct Daemon: Sendable {
         public var fetched: Int?
         public var processed: Int
         public var sent: Int
+        /// Referrals the scheduler reminded about or expired.
+        public var scheduled: Int = 0
     }
 
     /// The services in start order; the group stops them in reverse, so the fetcher stops last.
-    public var services: [any Service] { [fetcher, processor, sender, notifier] }
+    public var services: [any Service] { [fetcher, processor, sender, scheduler, notifier] }
 
     /// One fetch, process and send pass (`refbot run --once`).
     public func runOnce() async throws -> PassSummary {
         let fetched = await fetcher.runOnce()
         let processed = try await processor.runOnce()
+        let scheduled = try await scheduler.runOnce()
         let sent = try await sender.runOnce()
         // Quarantined mail is filed on the fetcher's next pass; do it now so --once leaves nothing behind.
         if processed > 0 { _ = await fetcher.runOnce() }
-        return PassSummary(fetched: fetched, processed: processed, sent: sent)
+        return PassSummary(fetched: fetched, processed: processed, sent: sent, scheduled: scheduled)
     }
 
     /// Runs every service until SIGTERM or SIGINT.
@@ -69,6 +74,13 @@ public func buildDaemon(
     }
     let store = try Store(path: configuration.bot.database)
     let composer = try MailComposer(configuration: configuration, templates: templates)
+    let agreementPath = (configuration.bot.templates as NSString).appendingPathComponent("agreement.mustache")
+    guard let agreementSource = try? String(contentsOfFile: agreementPath, encoding: .utf8) else {
+        throw TemplateError(
+            code: .missing, message: "cannot read the standard agreement \(agreementPath); check bot.templates")
+    }
+    let referralOptions = ReferralOptions(
+        botAddress: configuration.bot.address, standardAgreement: StandardAgreement(source: agreementSource))
     let health = HealthState()
 
     var pool: CurlThreadPool?
@@ -88,7 +100,7 @@ public func buildDaemon(
         submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
         logger: logger, waker: senderWaker)
     let processor = try Processor(
-        store: store, composer: composer, router: .standard(), configuration: configuration, clock: clock, logger: logger,
+        store: store, composer: composer, router: .standard(options: referralOptions), configuration: configuration, clock: clock, logger: logger,
         afterCommit: { outcome in
             senderWaker.nudge()
             if outcome == .quarantined { fetcherWaker.nudge() }
@@ -96,10 +108,13 @@ public func buildDaemon(
     let fetcher = Fetcher(
         mailbox: inbound, store: store, configuration: configuration, clock: clock, health: health, logger: logger,
         afterStore: { processorWaker.nudge() }, waker: fetcherWaker)
+    let scheduler = Scheduler(
+        store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
+        afterPass: { _ in senderWaker.nudge() })
     let notifier = SystemdNotifier(
         environment: environment, health: health, maxPollAge: Int64(configuration.health.maxPollAgeSeconds), clock: clock,
         logger: logger)
     return Daemon(
         configuration: configuration, store: store, fetcher: fetcher, processor: processor, sender: sender,
-        notifier: notifier, health: health, pool: pool)
+        scheduler: scheduler, notifier: notifier, health: health, pool: pool)
 }

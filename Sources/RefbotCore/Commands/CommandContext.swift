@@ -19,12 +19,16 @@ public struct CommandContext: Sendable, Equatable {
     /// The network's name and the admins' addresses, for mail that names them.
     public var botName: String
     public var admins: [String]
+    /// What a trusted `Authentication-Results` header said about the mail (`dmarc=pass`), if anything;
+    /// kept as evidence when a referrer AGREEs.
+    public var authVerdict: String?
 
     public init(
         sender: String, senderName: String? = nil, isAdmin: Bool = false, isAuthenticated: Bool = false,
         tag: String? = nil, messageID: String? = nil, now: Int64, settings: NetworkSettings = NetworkSettings(),
-        botName: String = "", admins: [String] = []
+        botName: String = "", admins: [String] = [], authVerdict: String? = nil
     ) {
+        self.authVerdict = authVerdict
         self.settings = settings
         self.botName = botName
         self.admins = admins

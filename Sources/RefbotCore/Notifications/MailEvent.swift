@@ -8,6 +8,34 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case deliveryFailed = "delivery.failed"
     /// To admins: an inbound mail could not be handled and was moved to the quarantine folder.
     case messageQuarantined = "message.quarantined"
+    /// To a member another member asked to connect: ACCEPT or REJECT.
+    case connectionRequest = "connection.request"
+    /// To the member who sent CONNECT: the other side accepted.
+    case connectionAccepted = "connection.accepted"
+    /// To the member who sent CONNECT: the other side said no.
+    case connectionRejected = "connection.rejected"
+    /// To a referrer who sent REFER: what happens next.
+    case referralSent = "referral.sent"
+    /// To a listing's owner: a new referral to ACCEPT or REJECT.
+    case referralReceived = "referral.received"
+    /// To a referrer without an agreement for the listing's terms: reply AGREE.
+    case agreementRequest = "agreement.request"
+    /// To both parties of an executed agreement: the text attached, with the record.
+    case agreementCopy = "agreement.copy"
+    /// To the referrer: the owner accepted the referral.
+    case referralAccepted = "referral.accepted"
+    /// To the referrer: the owner turned the referral down (or the customer declined).
+    case referralRejected = "referral.rejected"
+    /// To the referrer (and both sides on RECEIVED): the referral moved on, or expired.
+    case referralUpdated = "referral.updated"
+    /// To the owner and the admins: the referrer disputes the outcome or the payment.
+    case referralDisputed = "referral.disputed"
+    /// To a referred customer: may we pass on your details? YES or NO.
+    case customerConsent = "customer.consent"
+    /// To the owner: a pending referral waits for an answer, or an accepted one has had no update.
+    case referralReminder = "referral.reminder"
+    /// To a member who sent STATUS: their referral business at a glance.
+    case dashboard = "dashboard"
 
     /// To a member who sent LISTING: what happens next.
     case listingSubmitted = "listing.submitted"
@@ -29,6 +57,11 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     public var isReply: Bool {
         switch self {
         case .help, .commandError, .commandDone: true
+        case .referralSent, .agreementRequest, .dashboard: true
+        case .connectionRequest, .connectionAccepted, .connectionRejected, .referralReceived, .agreementCopy,
+            .referralAccepted, .referralRejected, .referralUpdated, .referralDisputed, .customerConsent,
+            .referralReminder:
+            false
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew: false
         case .deliveryFailed, .messageQuarantined: false

@@ -11,7 +11,8 @@ public struct CommandRouter: Sendable {
     }
 
     /// The router with every handler refbot has; HELP lists exactly these words.
-    public static func standard() -> CommandRouter {
+    /// `options` carry the bot address and the standard agreement the referral handlers use.
+    public static func standard(options: ReferralOptions = ReferralOptions()) -> CommandRouter {
         let handlers: [any CommandHandler] = [
             // One line per handler; keep them grouped by concern.
             // Listings, search and follows.
@@ -25,6 +26,21 @@ public struct CommandRouter: Sendable {
             SearchHandler(word: .listings),
             FollowHandler(),
             UnfollowHandler(),
+            // Connections, referrals, agreements, consent and the dashboard.
+            ConnectHandler(),
+            AcceptHandler(),
+            RejectHandler(),
+            ReferHandler(options: options),
+            AgreeHandler(options: options),
+            ContactedHandler(),
+            WonHandler(),
+            LostHandler(),
+            PaidHandler(),
+            ReceivedHandler(),
+            DisputeHandler(),
+            YesHandler(),
+            NoHandler(),
+            StatusHandler(options: options),
         ]
         let words = Set(handlers.map(\.word)).union([.help])
         return CommandRouter(handlers: handlers + [HelpHandler(available: words)])

@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Logging
+import RefbotCore
+import RefbotStore
+import ServiceLifecycle
+
+/// Acts on time: reminds owners of pending referrals at half of `network.referral_expiry_days`
+/// and of accepted ones with no update for `network.stale_after_days`, and expires pending
+/// referrals at the end, telling the referrer (architecture §3). Every decision is Core's
+/// `Expiry.decide`; each referral's change and its mail commit in one transaction.
+///
+/// Failure modes: a referral that cannot be handled is logged and retried on the next pass; it
+/// never stops the others.
+public final class Scheduler: Service, Sendable {
+    /// How often the scheduler looks when nothing nudges it.
+    public static let interval: Duration = .seconds(900)
+
+    let store: Store
+    let composer: MailComposer
+    let settings: NetworkSettings
+    let clock: DaemonClock
+    let logger: Logger
+    /// Wakes this service.
+    public let waker: Waker
+    let afterPass: @Sendable (Int) -> Void
+
+    public init(
+        store: Store, composer: MailComposer, configuration: Configuration, clock: DaemonClock, logger: Logger,
+        afterPass: @escaping @Sendable (Int) -> Void = { _ in }, waker: Waker = Waker()
+    ) {
+        self.store = store
+        self.composer = composer
+        self.settings = configuration.networkSettings
+        self.clock = clock
+        self.logger = logger
+        self.afterPass = afterPass
+        self.waker = waker
+    }
+
+    public func run() async throws {
+        try await runLoop(waker: waker, interval: Self.interval, logger: logger) {
+            _ = try await self.runOnce()
+        }
+    }
+
+    /// Reminds and expires whatever is due now; returns how many referrals it acted on.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        let now = clock.now()
+        let settings = self.settings
+        let due = try await store.read { db in
+            try StoreLedger(db).referralsToWatch().filter { Expiry.decide($0, now: now, settings: settings) != .none }
+                .compactMap(\.id)
+        }
+        var acted = 0
+        for id in due {
+            do {
+                let queued = try await store.write { db in try self.act(onReferral: id, now: now, in: db) }
+                if queued > 0 { acted += 1 }
+            } catch {
+                logger.error("Scheduled referral change failed", metadata: ["referral.id": "\(id)", "error": "\(error)"])
+            }
+        }
+        if acted > 0 { afterPass(acted) }
+        return acted
+    }
+
+    /// Decides again inside the transaction (the referral may have moved since the read), acts,
+    /// and queues the mail; returns how many mails it queued.
+    func act(onReferral id: Int64, now: Int64, in db: Database) throws -> Int {
+        let ledger = StoreLedger(db)
+        guard var referral = try ledger.referral(id: id) else { return 0 }
+        let decision = Expiry.decide(referral, now: now, settings: settings)
+        let notifications = try ReferralSchedule.act(
+            on: &referral, decision: decision, ledger: ledger, now: now, settings: settings)
+        for (index, notification) in notifications.enumerated() {
+            let row = try composer.compose(
+                notification, unique: "sched.r\(id).\(now).\(index).\(UUID().uuidString.prefix(8))", now: now,
+                inboundId: nil)
+            try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+        }
+        if !notifications.isEmpty {
+            logger.info(
+                "Referral scheduled change",
+                metadata: ["referral.id": "\(id)", "decision": "\(decision.rawValue)", "state": "\(referral.state)"])
+        }
+        return notifications.count
+    }
+}
