@@ -31,4 +31,91 @@ public protocol MemberLedger {
     func makeReplyTag(for email: String, action: String, ref: String?, now: Int64, expiresAt: Int64) throws -> ReplyTag
     /// The reply tag with this token, if it exists (expired or not).
     func replyTag(_ token: String) throws -> ReplyTag?
+
+    // Held commands, announcements, exports and the member list.
+
+    /// Stores a command held for confirmation under `token`.
+    func holdCommand(_ held: HeldCommand) throws
+    /// The held command with this token, if any.
+    func heldCommand(token: String) throws -> HeldCommand?
+    /// Records that the held command was confirmed and run.
+    func markHeldCommandConfirmed(token: String, at time: Int64) throws
+    /// Active members who have not sent STOP, by address.
+    func membersReceivingAnnouncements() throws -> [Member]
+    /// Every member, by address.
+    func allMembers() throws -> [Member]
+    /// Stores an announcement; returns its id.
+    func recordAnnouncement(title: String, link: String?, body: String, sentCount: Int, now: Int64) throws -> Int64
+    /// Everything kept about one member, for EXPORT.
+    func exportData(forMember memberId: Int64) throws -> MemberExport
+}
+
+/// A state-changing command held until its sender confirms it (spec §2, sender authentication path 3).
+public struct HeldCommand: Sendable, Equatable {
+    /// The token of the `confirm` reply tag that releases it.
+    public var token: String
+    /// The stored inbound mail that carried the command.
+    public var inboundId: Int64
+    /// The `From:` address of that mail, lowercased.
+    public var sender: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    /// When CONFIRM released it; `nil` while it waits.
+    public var confirmedAt: Int64?
+
+    public init(token: String, inboundId: Int64, sender: String, createdAt: Int64, expiresAt: Int64, confirmedAt: Int64?) {
+        self.token = token
+        self.inboundId = inboundId
+        self.sender = sender
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.confirmedAt = confirmedAt
+    }
+}
+
+/// What EXPORT mails a member: everything the network keeps about them.
+public struct MemberExport: Sendable, Equatable {
+    /// Listings the member owns.
+    public var listings: [Listing]
+    /// Referrals the member sent, with the listing's title and its owner's address.
+    public var referralsSent: [ExportedReferral]
+    /// Referrals to the member's listings, with the listing's title and the referrer's address.
+    public var referralsReceived: [ExportedReferral]
+    /// Connections the member asked for or was asked for, with the other member's address.
+    public var connections: [ExportedConnection]
+
+    public init(
+        listings: [Listing] = [], referralsSent: [ExportedReferral] = [], referralsReceived: [ExportedReferral] = [],
+        connections: [ExportedConnection] = []
+    ) {
+        self.listings = listings
+        self.referralsSent = referralsSent
+        self.referralsReceived = referralsReceived
+        self.connections = connections
+    }
+
+    /// A referral and who is on its other side.
+    public struct ExportedReferral: Sendable, Equatable {
+        public var referral: Referral
+        public var listingTitle: String
+        public var counterpart: String
+        public init(referral: Referral, listingTitle: String, counterpart: String) {
+            self.referral = referral
+            self.listingTitle = listingTitle
+            self.counterpart = counterpart
+        }
+    }
+
+    /// A connection and the other member's address.
+    public struct ExportedConnection: Sendable, Equatable {
+        public var connection: Connection
+        public var counterpart: String
+        /// Whether this member asked for it.
+        public var requestedByMember: Bool
+        public init(connection: Connection, counterpart: String, requestedByMember: Bool) {
+            self.connection = connection
+            self.counterpart = counterpart
+            self.requestedByMember = requestedByMember
+        }
+    }
 }

@@ -8,6 +8,24 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case deliveryFailed = "delivery.failed"
     /// To admins: an inbound mail could not be handled and was moved to the quarantine folder.
     case messageQuarantined = "message.quarantined"
+    /// To someone who sent JOIN: confirm the address (double opt-in).
+    case memberConfirm = "member.confirm"
+    /// To a member who confirmed JOIN: what to do next.
+    case memberWelcome = "member.welcome"
+    /// To a member who sent a bare PROFILE.
+    case profile = "profile"
+    /// To the `From:` address of a held command: reply CONFIRM to run it.
+    case commandConfirm = "command.confirm"
+    /// To a member who sent CREDITS: credits and points.
+    case credits = "credits"
+    /// To a member an admin granted credits to (or took credits from).
+    case creditsGranted = "credits.granted"
+    /// To a member who sent EXPORT: their data as a CSV attachment.
+    case export = "export"
+    /// To admins: mail to a member reached `mail.bounce_limit` bounces.
+    case memberBouncing = "member.bouncing"
+    /// To every member who has not sent STOP: an admin's ANNOUNCE.
+    case trainingAnnouncement = "training.announcement"
     /// To a member another member asked to connect: ACCEPT or REJECT.
     case connectionRequest = "connection.request"
     /// To the member who sent CONNECT: the other side accepted.
@@ -57,6 +75,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     public var isReply: Bool {
         switch self {
         case .help, .commandError, .commandDone: true
+        case .memberConfirm, .memberWelcome, .profile, .commandConfirm, .credits, .export: true
+        case .creditsGranted, .memberBouncing, .trainingAnnouncement: false
         case .referralSent, .agreementRequest, .dashboard: true
         case .connectionRequest, .connectionAccepted, .connectionRejected, .referralReceived, .agreementCopy,
             .referralAccepted, .referralRejected, .referralUpdated, .referralDisputed, .customerConsent,

@@ -15,6 +15,18 @@ public struct CommandRouter: Sendable {
     public static func standard(options: ReferralOptions = ReferralOptions()) -> CommandRouter {
         let handlers: [any CommandHandler] = [
             // One line per handler; keep them grouped by concern.
+            // Members, credits and announcements.
+            JoinHandler(),
+            ConfirmHandler(),
+            ProfileHandler(),
+            LeaveHandler(),
+            ExportHandler(),
+            StopHandler(),
+            StartHandler(),
+            CreditsHandler(),
+            RedeemHandler(),
+            GrantHandler(),
+            AnnounceHandler(),
             // Listings, search and follows.
             ListingHandler(),
             ApproveHandler(),

@@ -10,8 +10,10 @@ public struct MailComposer: Sendable {
     let configuration: Configuration
     let templates: TemplateSet
     let botAddress: EmailAddress
+    /// Keys that sign one-click links (newest first); none: mail carries mailto: links only.
+    let linkKeys: [LinkKey]
 
-    public init(configuration: Configuration, templates: TemplateSet) throws {
+    public init(configuration: Configuration, templates: TemplateSet, linkKeys: [LinkKey] = []) throws {
         guard let address = EmailAddress(configuration.bot.address) else {
             throw ConfigError(problems: [
                 .init(key: "bot.address", problem: "is not an email address", remedy: "write it as name@example.org")
@@ -20,6 +22,7 @@ public struct MailComposer: Sendable {
         self.configuration = configuration
         self.templates = templates
         self.botAddress = address
+        self.linkKeys = linkKeys
     }
 
     /// The values every template may use.
@@ -39,7 +42,8 @@ public struct MailComposer: Sendable {
 
     /// Renders and builds the mail; `unique` makes its Message-ID (stable for the row's life).
     public func compose(_ notification: Notification, unique: String, now: Int64, inboundId: Int64?) throws -> OutboxMessage {
-        let rendered = try templates.render(notification.event, values: commonValues(for: notification))
+        let values = commonValues(for: notification).merging(actionLinkValues(for: notification, now: now)) { _, link in link }
+        let rendered = try templates.render(notification.event, values: values)
         var subject = rendered.subject
         if let ref = notification.ref, !subject.hasPrefix("[\(ref)]") { subject = "[\(ref)] \(subject)" }
 
@@ -63,6 +67,19 @@ public struct MailComposer: Sendable {
         }
         builder.extraHeaders.append(
             (name: "Auto-Submitted", value: SafeHeaderValue(notification.event.isReply ? "auto-replied" : "auto-generated")))
+        if notification.event == .trainingAnnouncement, let tag = notification.replyTag {
+            // RFC 2369: a STOP to the member's own tag unsubscribes them. RFC 8058's
+            // List-Unsubscribe-Post needs an https URI in this header too, so it comes with the web link.
+            let address = TaggedAddress.make(base: botAddress, tag: tag)
+            if let url = linkURL(tag: tag, word: "STOP", now: now), url.hasPrefix("https://") {
+                builder.extraHeaders.append(
+                    (name: "List-Unsubscribe", value: SafeHeaderValue("<\(url)>, <mailto:\(address)?subject=STOP>")))
+                builder.extraHeaders.append((name: "List-Unsubscribe-Post", value: SafeHeaderValue("List-Unsubscribe=One-Click")))
+            } else {
+                builder.extraHeaders.append(
+                    (name: "List-Unsubscribe", value: SafeHeaderValue("<mailto:\(address)?subject=STOP>")))
+            }
+        }
         builder.attachments = notification.attachments.map {
             MailAttachment(filename: $0.filename, contentType: $0.contentType, data: $0.data)
         }

@@ -4,6 +4,7 @@ import Logging
 import RefbotCore
 import RefbotMail
 import RefbotStore
+import RefbotTemplates
 import ServiceLifecycle
 
 /// Acts on stored inbound mail, one write transaction per message: parse, apply the rules,
@@ -135,7 +136,7 @@ public final class Processor: Service, Sendable {
             return .ignored
         }
         let trimmed = ReplyTrimmer.trim(message.textBody)
-        let context = CommandContext(
+        var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
             isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
             tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
@@ -144,13 +145,35 @@ public final class Processor: Service, Sendable {
         var notifications: [Notification]
         var disposition: String
         do {
+            let ledger = StoreLedger(db)
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
-            let handler = try router.handler(for: command)
-            notifications = try handler.handle(command, context: context, ledger: StoreLedger(db))
-            disposition = handler.name
-            logger.info(
-                "Command executed",
-                metadata: ["inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)"])
+            let replyTag = try context.tag.flatMap { try ledger.replyTag($0) }
+            if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
+                (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
+            } else {
+                let handler = try router.handler(for: command)
+                let decision = SenderAuthentication.decide(
+                    command: command, sender: sender.address, tag: replyTag, evidence: evidence(of: message, from: sender),
+                    now: now)
+                switch decision {
+                case .run(let proof):
+                    context.isAuthenticated = proof != nil
+                    notifications = try handler.handle(command, context: context, ledger: ledger)
+                    disposition = handler.name
+                    logger.info(
+                        "Command executed",
+                        metadata: [
+                            "inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)",
+                            "auth": "\(proof?.rawValue ?? "none")",
+                        ])
+                case .hold:
+                    notifications = [try ConfirmHandler.hold(command, inboundId: id, context: context, ledger: ledger)]
+                    disposition = "held"
+                    logger.info(
+                        "Command held for confirmation",
+                        metadata: ["inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)"])
+                }
+            }
         } catch let error as CommandError {
             let sent = try ErrorReplyLog.countLastHour(sender: sender.address, now: now, in: db)
             guard sent < configuration.mail.errorRepliesPerHour else {
@@ -184,8 +207,82 @@ public final class Processor: Service, Sendable {
 
     /// Puts a notification in the outbox, in the caller's transaction.
     func enqueue(_ notification: Notification, unique: String, inboundId: Int64?, now: Int64, in db: Database) throws {
+        try Processor.enqueue(
+            notification, composer: composer, configuration: configuration, unique: unique, inboundId: inboundId, now: now,
+            logger: logger, in: db)
+    }
+
+    /// Puts a notification in the outbox, in the caller's transaction, leaving out recipients who
+    /// are members whose mail bounced `mail.bounce_limit` times (admins are always mailed).
+    /// Returns whether a mail was queued. The admin CLI queues through here too.
+    @discardableResult
+    public static func enqueue(
+        _ notification: Notification, composer: MailComposer, configuration: Configuration, unique: String,
+        inboundId: Int64?, now: Int64, logger: Logger, in db: Database
+    ) throws -> Bool {
+        var notification = notification
+        let limit = configuration.mail.bounceLimit
+        if limit > 0 {
+            let ledger = StoreLedger(db)
+            notification.to = try notification.to.filter { address in
+                if configuration.bot.admins.contains(Member.normalizedEmail(address)) { return true }
+                guard let member = try ledger.member(email: address), member.isBouncing(limit: limit) else { return true }
+                logger.notice(
+                    "Mail withheld from a bouncing member",
+                    metadata: [
+                        "member.email": "\(member.email)", "event": "\(notification.event.rawValue)",
+                        "bounce.count": "\(member.bounceCount)",
+                    ])
+                return false
+            }
+            if notification.to.isEmpty { return false }
+        }
         let row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
         try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+        return true
+    }
+
+    /// What a trusted `Authentication-Results` header says about the `From:` address.
+    func evidence(of message: ParsedMessage, from sender: EmailAddress) -> SenderAuthentication.Evidence {
+        switch AuthenticationResults.verdict(in: message, trustedAuthservID: configuration.auth.trustedAuthservID, from: sender) {
+        case .dmarcPass: .dmarcPass
+        case .dkimPassAligned: .dkimPassAligned
+        case .none: .none
+        }
+    }
+
+    /// A CONFIRM to a `command.confirm` tag: releases the held command (once) and runs it, from
+    /// its stored mail, as authenticated, in this transaction.
+    private func runHeld(
+        _ confirm: ParsedCommand, context: CommandContext, ledger: StoreLedger, in db: Database
+    ) throws -> ([Notification], String) {
+        let held = try ConfirmHandler.release(confirm, context: context, ledger: ledger)
+        guard let stored = try InboundMessage.fetchOne(db, key: held.inboundId) else {
+            throw CommandError(
+                line: confirm.line, problem: "The command you confirmed is no longer stored.",
+                remedy: "Send the command again.")
+        }
+        var limits = ParseLimits()
+        limits.maxBytes = configuration.mail.maxMessageBytes
+        let original = try MessageParser.parse([UInt8](stored.raw), limits: limits)
+        let command = try CommandParser.parse(
+            subject: original.subject, newText: ReplyTrimmer.trim(original.textBody).newText
+        ).get()
+        let handler = try router.handler(for: command)
+        var heldContext = context
+        heldContext.sender = held.sender
+        heldContext.senderName = original.from?.displayName ?? context.senderName
+        heldContext.isAdmin = configuration.bot.admins.contains(held.sender)
+        heldContext.isAuthenticated = true
+        heldContext.tag = tag(of: original)
+        let notifications = try handler.handle(command, context: heldContext, ledger: ledger)
+        logger.info(
+            "Held command confirmed",
+            metadata: [
+                "inbound.id": "\(held.inboundId)", "command": "\(handler.name)", "member.email": "\(held.sender)",
+                "auth": "\(SenderAuthentication.Proof.confirmed.rawValue)",
+            ])
+        return (notifications, handler.name)
     }
 
     private func quarantine(_ row: InboundMessage, id: Int64, reason: String, now: Int64, in db: Database) throws -> ProcessOutcome {
@@ -217,6 +314,7 @@ public final class Processor: Service, Sendable {
             let count = try BounceLog.record(
                 outboxId: outboxId, recipient: recipient.address, status: recipient.status, inboundId: inboundId, now: now,
                 in: db)
+            try countBounce(of: recipient.address, status: recipient.status, inboundId: inboundId, now: now, in: db)
             logger.notice(
                 "Bounce recorded",
                 metadata: [
@@ -224,6 +322,26 @@ public final class Processor: Service, Sendable {
                     "member.email": "\(recipient.address)", "bounce.count": "\(count)",
                 ])
         }
+    }
+
+    /// Counts a bounce against the member with that address; at `mail.bounce_limit` tells the admins, once.
+    private func countBounce(of address: String, status: String, inboundId: Int64, now: Int64, in db: Database) throws {
+        let ledger = StoreLedger(db)
+        guard var member = try ledger.member(email: address) else { return }
+        member.bounceCount += 1
+        try ledger.save(&member)
+        let limit = configuration.mail.bounceLimit
+        guard limit > 0, member.bounceCount == limit, !configuration.bot.admins.isEmpty else { return }
+        logger.warning(
+            "Member mail stopped after bounces",
+            metadata: ["member.email": "\(member.email)", "bounce.count": "\(member.bounceCount)"])
+        let notification = Notification(
+            event: .memberBouncing, to: configuration.bot.admins,
+            values: [
+                "email": .text(member.email), "name": .text(member.name), "bounceCount": .number(Int64(member.bounceCount)),
+                "limit": .number(Int64(limit)), "status": .text(String(status.prefix(300))),
+            ])
+        try enqueue(notification, unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
     }
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
@@ -236,6 +354,37 @@ public final class Processor: Service, Sendable {
             if let tag = TaggedAddress.tag(of: address, base: bot) { return tag }
         }
         return nil
+    }
+}
+
+extension Processor {
+    /// A composer over the configured templates, for queuing mail outside the daemon (the admin CLI).
+    public static func composer(for configuration: Configuration) throws -> MailComposer {
+        try MailComposer(configuration: configuration, templates: try TemplateSet(directory: configuration.bot.templates))
+    }
+
+    /// Records an announcement and queues one `training.announcement` per member who gets them, in
+    /// one transaction, through the same code and bounce check as ANNOUNCE by mail (the admin CLI).
+    /// `progress` hears (done, total) as the mails are queued. Returns how many were queued and how
+    /// many members were due one (the difference are members whose mail bounces).
+    public static func queueAnnouncement(
+        title: String, link: String?, body: String, composer: MailComposer, configuration: Configuration, store: Store,
+        now: Int64, logger: Logger, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> (queued: Int, total: Int) {
+        try await store.write { db in
+            let mails = try AnnounceHandler.announcements(title: title, link: link, body: body, ledger: StoreLedger(db), now: now)
+            var queued = 0
+            for (index, mail) in mails.enumerated() {
+                if try enqueue(
+                    mail, composer: composer, configuration: configuration, unique: "cli.announce.\(index)", inboundId: nil,
+                    now: now, logger: logger, in: db)
+                {
+                    queued += 1
+                }
+                progress(index + 1, mails.count)
+            }
+            return (queued, mails.count)
+        }
     }
 }
 

@@ -1,0 +1,358 @@
+import Foundation
+import GRDB
+import RefbotCore
+import RefbotDaemon
+import RefbotMail
+import RefbotStore
+import RefbotTransport
+import Testing
+
+/// A daemon over real SQLite with fake transports, and ways to read what it sent.
+struct MemberHarness {
+    let directory: TemporaryDirectory
+    let mailbox = FakeMailbox()
+    let submitter = FakeSubmitter()
+    let clock = ManualClock()
+    let logs = LogCapture()
+    let daemon: Daemon
+
+    init(configure: (inout RefbotDaemon.Configuration) -> Void = { _ in }) async throws {
+        directory = try TemporaryDirectory()
+        var configuration = testConfiguration(in: directory)
+        configure(&configuration)
+        daemon = try await buildDaemon(
+            configuration, environment: [:], logger: logs.logger, clock: clock.daemonClock, mailbox: mailbox,
+            submitter: submitter)
+    }
+
+    /// Delivers one mail, runs one pass, and returns the mails sent during it.
+    @discardableResult
+    func send(_ raw: String) async throws -> [ParsedMessage] {
+        let before = submitter.accepted.count
+        mailbox.deliver(raw)
+        _ = try await daemon.runOnce()
+        return try submitter.accepted.dropFirst(before).map { try MessageParser.parse($0.data) }
+    }
+
+    /// A stored member.
+    @discardableResult
+    func addMember(
+        _ email: String, name: String, state: MemberState = .active, credits: Int = 10, points: Int = 0,
+        bounceCount: Int = 0
+    ) async throws -> Member {
+        try await daemon.store.write { db in
+            var member = Member(
+                email: email, name: name, state: state, credits: credits, points: points, bounceCount: bounceCount,
+                joinedAt: 1_789_000_000, confirmedAt: state == .active ? 1_789_000_000 : nil)
+            try StoreLedger(db).save(&member)
+            return member
+        }
+    }
+
+    func member(_ email: String) async throws -> Member? {
+        try await daemon.store.read { db in try StoreLedger(db).member(email: email) }
+    }
+
+    /// The member's reply tag for `action`, made now and owned by `email`.
+    func tag(for email: String, action: String) async throws -> String {
+        try await daemon.store.write { db in
+            try StoreLedger(db).makeReplyTag(for: email, action: action, ref: nil, now: clock.now, expiresAt: clock.now + 86_400)
+                .token
+        }
+    }
+}
+
+extension ParsedMessage {
+    /// `X-Refbot-Event`.
+    var memberEvent: String? { header("X-Refbot-Event") }
+    /// The tagged Reply-To address.
+    var memberReplyAddress: String? { replyTo.first?.address }
+}
+
+@Suite("Member commands")
+struct MemberCommandsTests {
+    @Test("JOIN makes a pending member and mails member.confirm; CONFIRM to its Reply-To makes her active and welcomes her")
+    func joinAndConfirm() async throws {
+        let bot = try await MemberHarness()
+        let sent = try await bot.send(
+            mail(from: "Carol Diaz <carol@example.com>", subject: "JOIN", body: "Name: Carol Diaz\nBusiness: Diaz Kitchens\nCity: Springfield"))
+        try #require(sent.count == 1)
+        #expect(sent[0].memberEvent == "member.confirm")
+        #expect(sent[0].to.map(\.address) == ["carol@example.com"])
+        #expect(sent[0].header("Auto-Submitted") == "auto-replied")
+        let reply = try #require(sent[0].memberReplyAddress)
+        #expect(reply.hasPrefix("referrals+"))
+        #expect(sent[0].textBody.contains("CONFIRM"))
+        #expect(sent[0].textBody.contains("mailto:\(reply)?subject=CONFIRM&body=CONFIRM"))
+        #expect(sent[0].textBody.contains("> Name: Carol Diaz"))
+        let pending = try #require(try await bot.member("carol@example.com"))
+        #expect(pending.state == .pending)
+        #expect(pending.credits == 10)
+        #expect(pending.business == "Diaz Kitchens")
+
+        let welcome = try await bot.send(mail(from: "carol@example.com", to: reply, subject: "Re: Please confirm", body: "CONFIRM\n\n> quoted"))
+        try #require(welcome.count == 1)
+        #expect(welcome[0].memberEvent == "member.welcome")
+        #expect(welcome[0].textBody.contains("10 credits"))
+        #expect(welcome[0].textBody.contains("LISTING"))
+        let active = try #require(try await bot.member("carol@example.com"))
+        #expect(active.state == .active)
+        #expect(active.confirmedAt == bot.clock.now)
+    }
+
+    @Test("JOIN without a name is refused and names the Name field")
+    func joinNeedsName() async throws {
+        let bot = try await MemberHarness()
+        let sent = try await bot.send(mail(subject: "JOIN", body: "City: Springfield"))
+        #expect(sent.map(\.memberEvent) == ["command.error"])
+        #expect(sent.first?.textBody.contains("Name") == true)
+        #expect(try await bot.member("alice@example.com") == nil)
+    }
+
+    @Test("JOIN from an active member is a friendly error that points to PROFILE")
+    func joinTwice() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        let sent = try await bot.send(mail(subject: "JOIN", body: "Name: Alice"))
+        #expect(sent.map(\.memberEvent) == ["command.error"])
+        #expect(sent.first?.textBody.contains("already a member") == true)
+        #expect(sent.first?.textBody.contains("PROFILE") == true)
+    }
+
+    @Test("CONFIRM to someone else's JOIN tag does not make them a member")
+    func confirmFromAnotherAddress() async throws {
+        let bot = try await MemberHarness()
+        let sent = try await bot.send(mail(from: "carol@example.com", subject: "JOIN", body: "Name: Carol"))
+        let reply = try #require(sent.first?.memberReplyAddress)
+        let answer = try await bot.send(mail(from: "mallory@example.net", to: reply, subject: "CONFIRM", body: "CONFIRM"))
+        #expect(answer.map(\.memberEvent) == ["command.error"])
+        #expect(answer.first?.to.map(\.address) == ["mallory@example.net"])
+        #expect(try await bot.member("carol@example.com")?.state == .pending)
+    }
+
+    @Test("Bare PROFILE shows the profile; PROFILE with fields updates it and answers command.done")
+    func profile() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        let shown = try await bot.send(mail(subject: "PROFILE", body: ""))
+        #expect(shown.map(\.memberEvent) == ["profile"])
+        #expect(shown.first?.textBody.contains("Name: Alice") == true)
+
+        let updated = try await bot.send(
+            mail(subject: "PROFILE", body: "City: Springfield\nBusiness: Alice Bakes", authenticated: true))
+        #expect(updated.map(\.memberEvent) == ["command.done"])
+        #expect(updated.first?.textBody.contains("City: Springfield") == true)
+        let member = try #require(try await bot.member("alice@example.com"))
+        #expect(member.city == "Springfield")
+        #expect(member.business == "Alice Bakes")
+        #expect(member.name == "Alice")
+    }
+
+    @Test("Member commands from someone who is not a member say how to JOIN", arguments: ["PROFILE", "CREDITS", "STOP", "EXPORT"])
+    func notAMember(word: String) async throws {
+        let bot = try await MemberHarness()
+        let sent = try await bot.send(mail(subject: word, body: "", authenticated: true))
+        #expect(sent.map(\.memberEvent) == ["command.error"])
+        #expect(sent.first?.textBody.contains("JOIN") == true)
+    }
+
+    @Test("STOP and START switch announcements off and on, each answered with command.done")
+    func stopStart() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        #expect(try await bot.send(mail(subject: "STOP", body: "", authenticated: true)).map(\.memberEvent) == ["command.done"])
+        #expect(try await bot.member("alice@example.com")?.announcementsOff == true)
+        #expect(try await bot.send(mail(subject: "START", body: "", authenticated: true)).map(\.memberEvent) == ["command.done"])
+        #expect(try await bot.member("alice@example.com")?.announcementsOff == false)
+    }
+
+    @Test("CREDITS shows credits and points and how to REDEEM; REDEEM turns points into credits")
+    func creditsAndRedeem() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", credits: 2, points: 3)
+        let shown = try await bot.send(mail(subject: "CREDITS", body: ""))
+        #expect(shown.map(\.memberEvent) == ["credits"])
+        let text = try #require(shown.first?.textBody)
+        #expect(text.contains("2 credits and 3 points"))
+        #expect(text.contains("REDEEM 3"))
+
+        let redeemed = try await bot.send(mail(subject: "REDEEM 2", body: "", authenticated: true))
+        #expect(redeemed.map(\.memberEvent) == ["command.done"])
+        #expect(redeemed.first?.textBody.contains("You turned 2 points into 2 credits") == true)
+        let member = try #require(try await bot.member("alice@example.com"))
+        #expect(member.credits == 4)
+        #expect(member.points == 1)
+
+        let tooMany = try await bot.send(mail(subject: "REDEEM 5", body: "", authenticated: true))
+        #expect(tooMany.map(\.memberEvent) == ["command.error"])
+        #expect(try await bot.member("alice@example.com")?.points == 1)
+    }
+
+    @Test("GRANT from an admin gives credits, answers the admin and tells the member")
+    func grant() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("carol@example.com", name: "Carol", credits: 1)
+        let sent = try await bot.send(
+            mail(from: "admin@example.org", subject: "GRANT carol@example.com 5", body: "", authenticated: true))
+        #expect(Set(sent.compactMap(\.memberEvent)) == ["command.done", "credits.granted"])
+        let done = try #require(sent.first { $0.memberEvent == "command.done" })
+        #expect(done.to.map(\.address) == ["admin@example.org"])
+        #expect(done.textBody.contains("Gave 5 credits to carol@example.com"))
+        let notice = try #require(sent.first { $0.memberEvent == "credits.granted" })
+        #expect(notice.to.map(\.address) == ["carol@example.com"])
+        #expect(notice.header("Auto-Submitted") == "auto-generated")
+        #expect(try await bot.member("carol@example.com")?.credits == 6)
+    }
+
+    @Test("GRANT from a member who is not an admin, or to an unknown address, changes nothing")
+    func grantRefused() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", credits: 1)
+        let notAdmin = try await bot.send(mail(subject: "GRANT alice@example.com 50", body: "", authenticated: true))
+        #expect(notAdmin.map(\.memberEvent) == ["command.error"])
+        #expect(notAdmin.first?.textBody.contains("admins") == true)
+        let unknown = try await bot.send(
+            mail(from: "admin@example.org", subject: "GRANT nobody@example.com 5", body: "", authenticated: true))
+        #expect(unknown.map(\.memberEvent) == ["command.error"])
+        #expect(unknown.first?.textBody.contains("nobody@example.com") == true)
+        #expect(try await bot.member("alice@example.com")?.credits == 1)
+    }
+
+    @Test("LEAVE marks the member left; afterwards member commands say how to JOIN again")
+    func leave() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        #expect(try await bot.send(mail(subject: "LEAVE", body: "", authenticated: true)).map(\.memberEvent) == ["command.done"])
+        let member = try #require(try await bot.member("alice@example.com"))
+        #expect(member.state == .left)
+        #expect(member.leftAt == bot.clock.now)
+        let after = try await bot.send(mail(subject: "CREDITS", body: ""))
+        #expect(after.map(\.memberEvent) == ["command.error"])
+        #expect(after.first?.textBody.contains("JOIN") == true)
+    }
+
+    @Test("EXPORT mails the member's own data as an RFC 4180 CSV attachment")
+    func export() async throws {
+        let bot = try await MemberHarness()
+        let alice = try await bot.addMember("alice@example.com", name: "Alice, \"the baker\"")
+        let bob = try await bot.addMember("bob@example.com", name: "Bob")
+        try await bot.daemon.store.write { db in
+            var listing = Listing(
+                ownerId: try #require(alice.id), title: "Wedding cakes", category: "Food", customer: "Couples",
+                reward: .none, terms: .standard, state: .live, createdAt: 1_789_000_000, updatedAt: 1_789_000_000)
+            try StoreLedger(db).save(&listing)
+            var other = Listing(
+                ownerId: try #require(bob.id), title: "Bob's listing", category: "Food", customer: "Anyone",
+                reward: .none, terms: .standard, state: .live, createdAt: 1_789_000_000, updatedAt: 1_789_000_000)
+            try StoreLedger(db).save(&other)
+        }
+        let sent = try await bot.send(mail(subject: "EXPORT", body: ""))
+        #expect(sent.map(\.memberEvent) == ["export"])
+        let part = try #require(sent.first?.parts.first { $0.filename?.hasSuffix(".csv") == true })
+        let csv = String(decoding: part.body, as: UTF8.self)
+        let lines = csv.components(separatedBy: "\r\n")
+        #expect(lines.first?.hasPrefix("section,ref,state,created,counterpart,name") == true)
+        #expect(csv.contains("profile,alice@example.com,active,"))
+        #expect(csv.contains("\"Alice, \"\"the baker\"\"\""))
+        #expect(csv.contains("listing,L-1,live,"))
+        #expect(csv.contains("Wedding cakes"))
+        #expect(!csv.contains("Bob's listing"))
+    }
+
+    @Test("ANNOUNCE mails every active member who has not sent STOP, with List-Unsubscribe; STOP to that address unsubscribes")
+    func announce() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        try await bot.addMember("bob@example.com", name: "Bob")
+        try await bot.addMember("carol@example.com", name: "Carol", state: .pending)
+        try await bot.daemon.store.write { db in
+            var dave = Member(email: "dave@example.com", name: "Dave", state: .active, announcementsOff: true, joinedAt: 1)
+            try StoreLedger(db).save(&dave)
+        }
+        let sent = try await bot.send(
+            mail(
+                from: "admin@example.org", subject: "ANNOUNCE",
+                body: "Title: Asking for referrals\nLink: https://example.org/training\n\nThree ways to ask.\nSecond line.",
+                authenticated: true))
+        let done = try #require(sent.first { $0.memberEvent == "command.done" })
+        #expect(done.textBody.contains("queued for 2 members"))
+        let announcements = sent.filter { $0.memberEvent == "training.announcement" }
+        #expect(Set(announcements.flatMap { $0.to.map(\.address) }) == ["alice@example.com", "bob@example.com"])
+        let toAlice = try #require(announcements.first { $0.to.first?.address == "alice@example.com" })
+        #expect(toAlice.subject == "Asking for referrals")
+        #expect(toAlice.header("Auto-Submitted") == "auto-generated")
+        #expect(toAlice.textBody.contains("Three ways to ask.\nSecond line."))
+        #expect(toAlice.textBody.contains("https://example.org/training"))
+        let reply = try #require(toAlice.memberReplyAddress)
+        #expect(toAlice.header("List-Unsubscribe") == "<mailto:\(reply)?subject=STOP>")
+        let stored = try await bot.daemon.store.read { db in
+            try Int.fetchOne(db, sql: "SELECT sentCount FROM announcement WHERE title = 'Asking for referrals'")
+        }
+        #expect(stored == 2)
+
+        let stop = try await bot.send(mail(from: "alice@example.com", to: reply, subject: "Re: Asking for referrals", body: "STOP"))
+        #expect(stop.map(\.memberEvent) == ["command.done"])
+        #expect(try await bot.member("alice@example.com")?.announcementsOff == true)
+    }
+
+    @Test("ANNOUNCE from someone who is not an admin is refused")
+    func announceNotAdmin() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        let sent = try await bot.send(mail(subject: "ANNOUNCE", body: "Title: Hi\n\nText", authenticated: true))
+        #expect(sent.map(\.memberEvent) == ["command.error"])
+        let count = try await bot.daemon.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM announcement") }
+        #expect(count == 0)
+    }
+
+    @Test("A bounce counts against the member; at mail.bounce_limit the admins hear once and the member is no longer mailed")
+    func bounces() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", bounceCount: 1)
+        let first = try await bot.send(dsn(for: "alice@example.com"))
+        #expect(first.isEmpty)
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 2)
+        let second = try await bot.send(dsn(for: "alice@example.com"))
+        #expect(second.map(\.memberEvent) == ["member.bouncing"])
+        #expect(second.first?.to.map(\.address) == ["admin@example.org"])
+        #expect(second.first?.textBody.contains("alice@example.com") == true)
+        let third = try await bot.send(dsn(for: "alice@example.com"))
+        #expect(third.isEmpty, "admins are told once")
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 4)
+
+        let answer = try await bot.send(mail(subject: "CREDITS", body: ""))
+        #expect(answer.isEmpty)
+        #expect(bot.logs.all.contains { $0.contains("Mail withheld from a bouncing member") })
+    }
+}
+
+/// A Postfix-style delivery status report for a failed recipient.
+private func dsn(for recipient: String) -> String {
+    let boundary = "B\(UUID().uuidString.prefix(8))"
+    return """
+        Return-Path: <>\r
+        From: MAILER-DAEMON@mail.example.org (Mail Delivery System)\r
+        To: referrals+bounce-1@example.org\r
+        Subject: Undelivered Mail Returned to Sender\r
+        Message-ID: <\(UUID().uuidString)@mail.example.org>\r
+        Auto-Submitted: auto-replied\r
+        MIME-Version: 1.0\r
+        Content-Type: multipart/report; report-type=delivery-status; boundary="\(boundary)"\r
+        \r
+        --\(boundary)\r
+        Content-Type: text/plain\r
+        \r
+        Your message could not be delivered.\r
+        --\(boundary)\r
+        Content-Type: message/delivery-status\r
+        \r
+        Reporting-MTA: dns; mail.example.org\r
+        \r
+        Final-Recipient: rfc822; \(recipient)\r
+        Action: failed\r
+        Status: 5.1.1\r
+        \r
+        --\(boundary)--\r
+
+        """
+}
