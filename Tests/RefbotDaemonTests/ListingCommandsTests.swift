@@ -422,3 +422,70 @@ struct ListingCommandsTests {
         #expect(try await follows() == 0)
     }
 }
+
+/// The admin CLI's path: `CommandExecutor` runs the same handlers in one transaction.
+@Suite("Command executor")
+struct CommandExecutorTests {
+    let directory: TemporaryDirectory
+    let store: Store
+    let executor: CommandExecutor
+    let now: Int64 = 1_790_000_000
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        let configuration = testConfiguration(in: directory)
+        store = try Store(path: configuration.bot.database)
+        executor = try CommandExecutor(configuration: configuration)
+    }
+
+    private func pendingListing() async throws -> Int64 {
+        let now = now
+        return try await store.write { db in
+            let ledger = StoreLedger(db)
+            var ann = Member(email: "ann@example.com", name: "Ann Lee", state: .active, joinedAt: now)
+            try ledger.save(&ann)
+            var listing = Listing(
+                ownerId: ann.id ?? 0, title: "Roofs", category: "Roofing", customer: "Homeowners", reward: .none,
+                createdAt: now)
+            try ledger.save(&listing)
+            return listing.id ?? 0
+        }
+    }
+
+    private func outboxEvents() async throws -> [String] {
+        try await store.read { db in try String.fetchAll(db, sql: "SELECT event FROM outboxMessage ORDER BY id") }
+    }
+
+    @Test("APPROVE through the executor makes the listing live and queues listing.approved; command.done is skipped")
+    func approve() async throws {
+        let id = try await pendingListing()
+        let executor = executor
+        let context = executor.adminContext(now: now)
+        #expect(context.sender == "admin@example.org")
+        #expect(context.isAdmin)
+        let command = ParsedCommand(
+            word: .approve, arguments: "L-\(id)", line: "APPROVE L-\(id)", followingLines: [], source: .body)
+        let made = try await store.write { db in
+            try executor.run(ApproveHandler(), command: command, context: context, in: db) { $0.event == .commandDone }
+        }
+        #expect(made.map(\.event) == [.commandDone, .listingApproved])
+        #expect(try await outboxEvents() == ["listing.approved"])
+        let state = try await store.read { db in try StoreLedger(db).listing(id: id)?.state }
+        #expect(state == .live)
+    }
+
+    @Test("A refused command through the executor writes nothing")
+    func refused() async throws {
+        let id = try await pendingListing()
+        let executor = executor
+        let context = executor.adminContext(now: now)
+        let command = ParsedCommand(
+            word: .feature, arguments: "L-\(id) 3", line: "FEATURE L-\(id) 3", followingLines: [], source: .body)
+        await #expect(throws: CommandError.self) {
+            try await store.write { db in try executor.run(FeatureHandler(), command: command, context: context, in: db) }
+        }
+        #expect(try await outboxEvents().isEmpty)
+        let featured = try await store.read { db in try StoreLedger(db).listing(id: id)?.featuredUntil }
+        #expect(featured == nil)
+    }
+}

@@ -21,6 +21,7 @@ public struct DeclineHandler: CommandHandler {
         }
         let reason = Self.reason(first: target.rest, following: command.followingLines)
         listing.declineReason = reason.isEmpty ? nil : String(reason.prefix(Self.maxReason))
+        listing.featuredUntil = nil
         listing.updatedAt = context.now
         try ledger.save(&listing)
 
