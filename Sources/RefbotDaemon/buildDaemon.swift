@@ -18,6 +18,9 @@ public struct Daemon: Sendable {
     public let scheduler: Scheduler
     public let notifier: SystemdNotifier
     public let health: HealthState
+    /// Acts on one-click links (spec §5); `http` serves them.
+    public let links: LinkActionRunner
+    public let http: HTTPServer
     let pool: CurlThreadPool?
 
     /// What one pass did.
@@ -31,7 +34,7 @@ public struct Daemon: Sendable {
     }
 
     /// The services in start order; the group stops them in reverse, so the fetcher stops last.
-    public var services: [any Service] { [fetcher, processor, sender, scheduler, notifier] }
+    public var services: [any Service] { [fetcher, processor, sender, scheduler, notifier, http] }
 
     /// One fetch, process and send pass (`refbot run --once`).
     public func runOnce() async throws -> PassSummary {
@@ -65,7 +68,7 @@ public struct Daemon: Sendable {
 public func buildDaemon(
     _ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment,
     logger: Logger, clock: DaemonClock = .system, mailbox: (any InboundMailbox)? = nil,
-    submitter: (any MailSubmitter)? = nil
+    submitter: (any MailSubmitter)? = nil, linkKeys: [LinkKey]? = nil
 ) async throws -> Daemon {
     let templates = try TemplateSet(directory: configuration.bot.templates)
     let directory = (configuration.bot.database as NSString).deletingLastPathComponent
@@ -73,7 +76,8 @@ public func buildDaemon(
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
     let store = try Store(path: configuration.bot.database)
-    let composer = try MailComposer(configuration: configuration, templates: templates)
+    let keys = try linkKeys ?? LinkSecret.loadOrCreate(path: configuration.bot.secretFile)
+    let composer = try MailComposer(configuration: configuration, templates: templates, linkKeys: keys)
     let agreementPath = (configuration.bot.templates as NSString).appendingPathComponent("agreement.mustache")
     guard let agreementSource = try? String(contentsOfFile: agreementPath, encoding: .utf8) else {
         throw TemplateError(
@@ -111,10 +115,14 @@ public func buildDaemon(
     let scheduler = Scheduler(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
         afterPass: { _ in senderWaker.nudge() })
+    let links = try LinkActionRunner(
+        store: store, configuration: configuration, keys: keys, clock: clock, health: health,
+        afterStore: { processorWaker.nudge() })
+    let http = try HTTPServer(configuration: configuration, actions: links, logger: logger)
     let notifier = SystemdNotifier(
         environment: environment, health: health, maxPollAge: Int64(configuration.health.maxPollAgeSeconds), clock: clock,
         logger: logger)
     return Daemon(
         configuration: configuration, store: store, fetcher: fetcher, processor: processor, sender: sender,
-        scheduler: scheduler, notifier: notifier, health: health, pool: pool)
+        scheduler: scheduler, notifier: notifier, health: health, links: links, http: http, pool: pool)
 }

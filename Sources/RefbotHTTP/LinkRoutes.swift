@@ -137,7 +137,7 @@ public struct LinkSite: Sendable {
 
     static func buttonLabel(_ word: String) -> String {
         switch word {
-        case "STOP": "Stop all mail"
+        case "STOP": "Unsubscribe"
         case "AGREE": "Agree"
         default: word.prefix(1) + word.dropFirst().lowercased()
         }

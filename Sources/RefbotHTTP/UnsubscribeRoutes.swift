@@ -28,7 +28,7 @@ extension LinkSite {
             if outcome.finished {
                 return messagePage(
                     status: 200, title: "You are unsubscribed",
-                    message: "\(botName) will send you no more mail.",
+                    message: "\(botName) will send you no more announcements or digests.",
                     detail: outcome.answerSubject.map { "We have mailed you a last note: “\($0)”." })
             }
             return outcomePage(outcome)

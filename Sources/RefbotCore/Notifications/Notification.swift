@@ -40,6 +40,9 @@ public struct Notification: Sendable, Equatable {
     public var thread: [String]
     /// Files to attach.
     public var attachments: [Attachment]
+    /// Reply words the mail offers as buttons (`["ACCEPT", "REJECT"]`; needs `replyTag`): each gets a
+    /// `mailto:` link and a signed web link in the template's `actionLinks`.
+    public var actions: [String]
 
     /// A file attached to a notification.
     public struct Attachment: Sendable, Equatable {
@@ -56,7 +59,7 @@ public struct Notification: Sendable, Equatable {
     public init(
         event: MailEvent, to: [String], ref: String? = nil, replyTag: String? = nil,
         values: [String: TemplateValue] = [:], quoted: [String] = [], thread: [String] = [],
-        attachments: [Attachment] = []
+        attachments: [Attachment] = [], actions: [String] = []
     ) {
         self.event = event
         self.to = to
@@ -66,5 +69,6 @@ public struct Notification: Sendable, Equatable {
         self.quoted = quoted
         self.thread = thread
         self.attachments = attachments
+        self.actions = actions
     }
 }

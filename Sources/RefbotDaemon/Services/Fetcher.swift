@@ -138,6 +138,11 @@ public final class Fetcher: Service, Sendable {
         let quarantine = configuration.imap.quarantineFolder
         for row in rows {
             guard let id = row.id else { continue }
+            if row.uidValidity == LinkActionRunner.linkUIDValidity {
+                // Made by a one-click link, never in IMAP: nothing to move.
+                try await store.write { db in try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: nil, in: db) }
+                continue
+            }
             let from = row.filedFolder ?? configuration.imap.processedFolder
             var uids: [UInt32] = row.filedUid.flatMap { UInt32(exactly: $0) }.map { [$0] } ?? []
             if uids.isEmpty, let messageId = row.messageId {

@@ -1,0 +1,238 @@
+import Foundation
+import GRDB
+import RefbotCore
+import RefbotHTTP
+import RefbotMail
+import RefbotStore
+
+/// The daemon's side of the one-click links: verifies tokens against the store, and acts on a
+/// click by replaying it as a reply by mail.
+///
+/// A valid `POST` records the link's nonce as used and stores a small inbound mail — From the tag's
+/// owner, To `local+TAG@domain`, the word as its first line, `X-Refbot-Via: link` — in one write
+/// transaction. The Processor then handles it exactly as mail (a tagged reply from the tag's owner)
+/// and queues its answer with `inboundId` set; the page shows that answer's subject.
+public struct LinkActionRunner: LinkActions {
+    let store: Store
+    let configuration: Configuration
+    let keys: [LinkKey]
+    let bot: EmailAddress
+    let clock: DaemonClock
+    let health: HealthState
+    let startedAt: Int64
+    /// How long a click waits for the Processor before answering "we are working on it".
+    let wait: Duration
+    /// Called after the synthetic mail is stored: nudges the Processor (tests run it directly).
+    let afterStore: @Sendable () async -> Void
+
+    public init(
+        store: Store, configuration: Configuration, keys: [LinkKey], clock: DaemonClock, health: HealthState,
+        wait: Duration = .seconds(5), afterStore: @escaping @Sendable () async -> Void
+    ) throws {
+        guard let bot = EmailAddress(configuration.bot.address) else {
+            throw ConfigError(problems: [.init(key: "bot.address", problem: "is not an email address", remedy: "fix it")])
+        }
+        self.store = store
+        self.configuration = configuration
+        self.keys = keys
+        self.bot = bot
+        self.clock = clock
+        self.health = health
+        self.startedAt = clock.now()
+        self.wait = wait
+        self.afterStore = afterStore
+    }
+
+    /// The `uidValidity` of inbound rows made by links: no IMAP mailbox has it, so the Fetcher
+    /// never tries to file them.
+    public static let linkUIDValidity: Int64 = 0
+
+    public func describe(token text: String) async throws -> LinkDescription {
+        let token = try verify(text)
+        let now = clock.now()
+        let tag: ReplyTag = try await guarded {
+            try await store.read { db in
+                guard let tag = try StoreLedger(db).replyTag(token.tag) else { throw LinkPageError.notFound }
+                if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
+                    throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
+                }
+                return tag
+            }
+        }
+        guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
+        return LinkDescription(
+            word: token.word, ref: tag.ref, memberEmail: tag.memberEmail,
+            summary: LinkActionRunner.summary(word: token.word, ref: tag.ref, email: tag.memberEmail, botName: configuration.bot.name),
+            asksForReason: token.word == "REJECT", expiresAt: min(token.expiresAt, tag.expiresAt))
+    }
+
+    public func perform(token text: String, reason: String?) async throws -> LinkOutcome {
+        let token = try verify(text)
+        let now = clock.now()
+        let bot = self.bot
+        let reasonText = reason.map { String($0.replacingOccurrences(of: "\r", with: "").prefix(1000)) }
+        let (inboundId, ref): (Int64, String?) = try await guarded {
+            try await store.write { db in
+                let ledger = StoreLedger(db)
+                guard let tag = try ledger.replyTag(token.tag) else { throw LinkPageError.notFound }
+                if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
+                    throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
+                }
+                guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
+                try db.execute(
+                    sql: "INSERT INTO linkUse (nonce, usedAt, word, tag, ref) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [token.nonceHex, now, token.word, tag.token, tag.ref])
+                let useId = db.lastInsertedRowID
+                let memberName = try ledger.member(email: tag.memberEmail)?.name
+                let raw = LinkActionRunner.replyMail(
+                    from: tag.memberEmail, name: memberName, bot: bot, tag: tag.token, word: token.word, reason: reasonText,
+                    nonce: token.nonceHex, now: now)
+                let messageId = "link.\(token.nonceHex)@\(bot.domain)"
+                var row = InboundMessage(
+                    uidValidity: LinkActionRunner.linkUIDValidity, uid: useId, messageId: messageId, raw: Data(raw),
+                    receivedAt: now)
+                try row.insert(db)
+                try db.execute(sql: "UPDATE linkUse SET inboundId = ? WHERE id = ?", arguments: [row.id, useId])
+                return (row.id ?? 0, tag.ref)
+            }
+        }
+        await afterStore()
+        let deadline = ContinuousClock.now + wait
+        while true {
+            if let subject = try? await answer(to: inboundId) {
+                return LinkOutcome(word: token.word, ref: ref, finished: true, answerSubject: subject)
+            }
+            if ContinuousClock.now >= deadline || Task.isCancelled { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return LinkOutcome(word: token.word, ref: ref, finished: false, answerSubject: nil)
+    }
+
+    /// When the row is processed: the subject of the first answer it queued ("" when none).
+    /// Throws while it is still waiting.
+    func answer(to inboundId: Int64) async throws -> String? {
+        try await store.read { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM inboundMessage WHERE id = ?", arguments: [inboundId])
+            guard let state, state != "received" else { throw LinkPageError.unavailable }
+            guard
+                let raw = try Data.fetchOne(
+                    db, sql: "SELECT raw FROM outboxMessage WHERE inboundId = ? ORDER BY id LIMIT 1", arguments: [inboundId])
+            else { return nil }
+            return (try? MessageParser.parse([UInt8](raw)))?.subject
+        }
+    }
+
+    public func health() async -> HealthReport {
+        let now = clock.now()
+        let snapshot = health.snapshot
+        let maxAge = Int64(configuration.health.maxPollAgeSeconds)
+        let depth = (try? await store.read { db in try Outbox.depth(in: db) }) ?? snapshot.outboxDepth
+        // Before the first poll the daemon is starting, not failing, for one max age.
+        let healthy = snapshot.lastGoodPoll.map { now - $0 <= maxAge } ?? (now - startedAt <= maxAge)
+        return HealthReport(healthy: healthy, lastGoodPoll: snapshot.lastGoodPoll, outboxDepth: depth, now: now)
+    }
+
+    public func metrics() async -> String {
+        let now = clock.now()
+        let snapshot = health.snapshot
+        struct Counts: Sendable {
+            var inbound: [String: Int] = [:]
+            var outbox: [String: Int] = [:]
+            var deferred = 0
+            var links = 0
+        }
+        let counts = (try? await store.read { db -> Counts in
+            var counts = Counts()
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM inboundMessage GROUP BY state") {
+                counts.inbound[row["state"]] = row["n"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outboxMessage GROUP BY state") {
+                counts.outbox[row["state"]] = row["n"]
+            }
+            counts.deferred =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending' AND attempts > 0") ?? 0
+            counts.links = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkUse") ?? 0
+            return counts
+        }) ?? Counts()
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)", "\(name) \(value)"]
+        }
+        metric(
+            "refbot_inbound_processed_total", "counter", "Inbound messages acted on or ignored.",
+            "\((counts.inbound["done"] ?? 0) + (counts.inbound["ignored"] ?? 0))")
+        metric(
+            "refbot_inbound_quarantined_total", "counter", "Inbound messages quarantined.", "\(counts.inbound["quarantined"] ?? 0)")
+        metric("refbot_inbound_waiting", "gauge", "Inbound messages not yet processed.", "\(counts.inbound["received"] ?? 0)")
+        metric("refbot_outbox_depth", "gauge", "Mails waiting in the outbox.", "\(counts.outbox["pending"] ?? 0)")
+        metric("refbot_outbox_sent_total", "counter", "Mails accepted by the SMTP server.", "\(counts.outbox["sent"] ?? 0)")
+        metric("refbot_outbox_deferred", "gauge", "Pending mails that failed at least once and wait for a retry.", "\(counts.deferred)")
+        metric("refbot_outbox_failed_total", "counter", "Mails given up on.", "\(counts.outbox["failed"] ?? 0)")
+        metric("refbot_links_used_total", "counter", "One-click links acted on.", "\(counts.links)")
+        metric(
+            "refbot_poll_age_seconds", "gauge", "Seconds since the last good IMAP poll (NaN before the first).",
+            snapshot.lastGoodPoll.map { "\(max(0, now - $0))" } ?? "NaN")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Helpers
+
+    func verify(_ text: String) throws -> LinkToken {
+        do {
+            return try LinkToken.verify(text, keys: keys, now: clock.now())
+        } catch .malformed {
+            throw LinkPageError.malformed
+        } catch .badSignature {
+            throw LinkPageError.notFound
+        } catch .expired(let at) {
+            throw LinkPageError.expired(at: at)
+        }
+    }
+
+    /// Runs a store access; a ``LinkPageError`` passes through, any other error becomes `.unavailable`.
+    func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as LinkPageError {
+            throw error
+        } catch {
+            throw LinkPageError.unavailable
+        }
+    }
+
+    /// The mail a click stands for.
+    static func replyMail(
+        from email: String, name: String?, bot: EmailAddress, tag: String, word: String, reason: String?, nonce: String,
+        now: Int64
+    ) -> [UInt8] {
+        let sender = EmailAddress(email).map { EmailAddress(localPart: $0.localPart, domain: $0.domain, displayName: name) }
+        let to = EmailAddress(TaggedAddress.make(base: bot, tag: tag))
+        var text = word + "\n"
+        if let reason, !reason.isEmpty { text += reason + "\n" }
+        var builder = MessageBuilder(
+            from: sender ?? bot, to: [to].compactMap { $0 }, subject: SafeHeaderValue(word),
+            messageID: "<link.\(nonce)@\(bot.domain)>", date: Date(timeIntervalSince1970: TimeInterval(now)), text: text)
+        builder.extraHeaders.append((name: "X-Refbot-Via", value: SafeHeaderValue("link")))
+        return builder.build()
+    }
+
+    /// One sentence that says exactly what pressing the button does.
+    static func summary(word: String, ref: String?, email: String, botName: String) -> String {
+        let object = ref.map { " \($0)" } ?? ""
+        let effect: String
+        switch word {
+        case "ACCEPT": effect = "You accept\(object)."
+        case "REJECT": effect = "You turn down\(object); the reason you give below goes with your answer."
+        case "CONFIRM": effect = "You confirm\(object.isEmpty ? " the request" : object)."
+        case "AGREE": effect = "You agree to the terms of\(object.isEmpty ? " the agreement" : object)."
+        case "YES": effect = "You answer yes\(object.isEmpty ? "" : " to" + object)."
+        case "NO": effect = "You answer no\(object.isEmpty ? "" : " to" + object)."
+        case "STOP":
+            effect = "\(botName) stops sending you announcements and digests; mail about your own listings, "
+                + "referrals and connections still comes."
+        default: effect = "You send \(word)\(object.isEmpty ? "" : " for" + object)."
+        }
+        return "Pressing the button replies \(word)\(object.isEmpty ? "" : " to" + object) for \(email), "
+            + "exactly as replying \(word) to the mail would. \(effect)"
+    }
+}

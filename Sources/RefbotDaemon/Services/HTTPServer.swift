@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import RefbotCore
+import RefbotHTTP
+import ServiceLifecycle
+
+/// The daemon's web side on `http.listen`: one-click link pages, RFC 8058 unsubscribe, `/healthz`
+/// and `/metrics` (spec §5). Not run by `--once`.
+public struct HTTPServer: Service {
+    public let site: LinkSite
+    let server: LinkServer
+
+    public init(
+        configuration: Configuration, actions: LinkActionRunner, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        let pages = try Pages(directory: configuration.bot.templates)
+        site = LinkSite(actions: actions, pages: pages, botName: configuration.bot.name)
+        let (host, port) = try HTTPServer.hostAndPort(configuration.http.listen)
+        server = LinkServer(site: site, host: host, port: port, logger: logger, onRunning: onRunning)
+    }
+
+    public func run() async throws {
+        try await server.run()
+    }
+
+    /// `host:port` (or `[v6]:port`) split at its last colon.
+    static func hostAndPort(_ listen: String) throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigError(problems: [.init(key: "http.listen", problem: "\"\(listen)\" is not host:port", remedy: "write 127.0.0.1:8080")])
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}
+
+/// The link signing keys in `bot.secret_file`: one key per line, newest first. A missing file is
+/// created (mode 0600) with one new random key, so links made before a restart keep working.
+public enum LinkSecret {
+    /// The keys in the file, creating it when missing. Throws a ``ConfigError`` naming the file
+    /// when it cannot be read or made, or holds no key.
+    public static func loadOrCreate(path: String) throws -> [LinkKey] {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            try create(path: path)
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw problem("\(path) cannot be read", remedy: "make it readable by the refbot user")
+        }
+        let keys = LinkKey.parse(fileText: text)
+        guard !keys.isEmpty else {
+            throw problem("\(path) holds no key", remedy: "delete it to have a new one made, or write a 64-digit hex key per line")
+        }
+        return keys
+    }
+
+    /// Writes a new file with one random key; another process creating it first is fine.
+    static func create(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // Written under a temporary name, then linked into place, so no reader sees half a file.
+        let temporary = path + ".\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw problem("\(path) is missing and cannot be created (\(String(cString: strerror(errno))))", remedy: "create the folder \(directory) for the refbot user")
+        }
+        let line = "# refbot link signing keys, newest first\n" + LinkKey.random().fileLine + "\n"
+        let written = line.utf8CString.withUnsafeBufferPointer { buffer in write(descriptor, buffer.baseAddress, buffer.count - 1) }
+        fsync(descriptor)
+        close(descriptor)
+        defer { unlink(temporary) }
+        guard written == line.utf8.count else { throw problem("\(path) cannot be written", remedy: "check the disk") }
+        if link(temporary, path) != 0, errno != EEXIST {
+            throw problem("\(path) cannot be created (\(String(cString: strerror(errno))))", remedy: "check the folder's permissions")
+        }
+    }
+
+    static func problem(_ text: String, remedy: String) -> ConfigError {
+        ConfigError(problems: [.init(key: "bot.secret_file", problem: text, remedy: remedy)])
+    }
+}
