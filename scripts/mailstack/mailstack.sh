@@ -31,24 +31,25 @@ port_names=(imap imaps smtp submission smtps)
 port_offsets=(143 993 25 587 465)
 
 greeting() { # port prefix: wait (10 s at most) until the server on the port greets with the prefix
-  local i line
-  for ((i = 0; i < 200; i++)); do
-    if { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
-      line=; read -r -t 2 line <&3 || true; exec 3>&-
-      [[ $line == "$2"* ]] && return 0
-    fi
+  local line deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
+    # a connect can hang (a full listen queue drops SYNs): every attempt is bounded
+    line=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && read -r -t 2 line <&3 && printf %s "$line"' \
+      _ "$1" 2>/dev/null) || true
+    [[ -n $line && $line == "$2"* ]] && return 0
     sleep 0.05
   done
   echo "mailstack: no '$2' greeting on port $1 within 10 s (see $DIR/log)" >&2; return 1
 }
 listening() { # port: wait (10 s at most) until the port accepts connections (implicit TLS: no greeting)
-  local i
-  for ((i = 0; i < 200; i++)); do port_in_use "$1" && return 0; sleep 0.05; done
+  local deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do port_in_use "$1" && return 0; sleep 0.05; done
   echo "mailstack: nothing listens on port $1 after 10 s (see $DIR/log)" >&2; return 1
 }
-port_in_use() { # port: does something accept connections on 127.0.0.1:port
-  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-  exec 3>&-; return 0
+port_in_use() { # port: does something listen on 127.0.0.1:port (a connect that hangs counts: its queue is full)
+  local rc=0
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null || rc=$?
+  ((rc == 0 || rc == 124))
 }
 alive() { # pgid: does the group still have a process (zombies waiting for init to reap them don't count)
   ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
