@@ -13,9 +13,15 @@ import Synchronization
 /// ```swift
 /// try TestEnvironment.requireServers()
 /// let stack = try await MailStack.start()
-/// defer { Task { await stack.stop() } }            // or: await stack.stop() at the end of the test
-/// try await stack.deliver(Array(raw.utf8), from: "alice@example.test", to: ["bot@example.test"])
-/// let inbox = try await stack.messages(user: "bot@example.test", password: "botpass")
+/// do {
+///     try await stack.deliver(Array(raw.utf8), from: "alice@example.test", to: ["bot@example.test"])
+///     let inbox = try await stack.messages(user: "bot@example.test", password: "botpass")
+///     …
+/// } catch {
+///     await stack.stop()
+///     throw error
+/// }
+/// await stack.stop()                               // always: the servers outlive the test otherwise
 /// ```
 ///
 /// Users: `bot`, `alice`, `bob`, `carol` and `admin` at `example.test`, each with the password
@@ -111,6 +117,8 @@ public final class MailStack: Sendable {
             } catch {
                 problems.append("port base \(base): \(error)")
                 await stack.stop()
+                // only a port taken in the meantime is worth another try
+                if !"\(error)".contains("in use") { break }
             }
         }
         throw MailStackError("no mail stack could be started:\n" + problems.joined(separator: "\n"))
