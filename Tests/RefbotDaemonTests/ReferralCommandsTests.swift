@@ -507,3 +507,47 @@ struct ReferralCommandsTests {
         #expect(body.contains("Latest training: Asking for referrals"))
     }
 }
+
+@Suite("Agreement terms")
+struct AgreementTermsTests {
+    @Test("SHA-256 matches the FIPS 180-4 test vectors, across block boundaries")
+    func digestVectors() {
+        #expect(TextDigest.sha256Hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(TextDigest.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            TextDigest.sha256Hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            TextDigest.sha256Hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("The standard text names its version, fills in the listing and parties; custom terms are kept as written")
+    func terms() throws {
+        let standard = StandardAgreement(
+            source: try String(contentsOfFile: templatesDirectory + "/agreement.mustache", encoding: .utf8))
+        #expect(standard.version == "2026-11-1")
+        #expect(!standard.template.lowercased().contains("version: 2026"))
+        let owner = Member(id: 1, email: "bob@example.org", name: "Bob", state: .active, joinedAt: 0)
+        let referrer = Member(id: 2, email: "alice@example.org", name: "Alice", state: .active, joinedAt: 0)
+        var listing = Listing(
+            id: 3, ownerId: 1, title: "Kitchen remodels", category: "Home", customer: "Homeowners",
+            reward: .percentOfSale(basisPoints: 1000), state: .live, createdAt: 0)
+        let filled = AgreementTerms(listing: listing, owner: owner, referrer: referrer, standard: standard, botName: "Net")
+        #expect(filled.version == "2026-11-1")
+        #expect(filled.text.contains("Listing: L-3 \"Kitchen remodels\""))
+        #expect(filled.text.contains("Reward: 10% of sale"))
+        #expect(filled.text.contains("Referrer: alice@example.org"))
+        #expect(!filled.text.contains("{{"))
+        #expect(filled.sha256 == TextDigest.sha256Hex(Array(filled.text.utf8)))
+
+        listing.reward = .perSale(Money(amountMinor: 50_000, currency: "USD"))
+        let changed = AgreementTerms(listing: listing, owner: owner, referrer: referrer, standard: standard, botName: "Net")
+        #expect(changed.sha256 != filled.sha256, "a changed reward asks again")
+
+        listing.terms = .custom("Our own terms.\nPay in 14 days.")
+        let custom = AgreementTerms(listing: listing, owner: owner, referrer: referrer, standard: standard, botName: "Net")
+        #expect(custom.version == Agreement.customVersion)
+        #expect(custom.text == "Our own terms.\nPay in 14 days.\n")
+    }
+}

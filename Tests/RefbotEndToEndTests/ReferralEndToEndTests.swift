@@ -136,4 +136,71 @@ struct ReferralEndToEndTests {
             #expect(credits == 9)
         }
     }
+
+    @Test("A half-time reminder, REJECT in reply to it, a redirect by replying REFER L-2, and an expiry")
+    func reminderRejectRedirectExpiry() async throws {
+        try await BotFixture.with(extraSMTP: "[auth]\ntrusted_authserv_id = \"\(Self.trusted)\"") { bot in
+            let store = try await seed(bot)
+            let now = Int64(Date().timeIntervalSince1970)
+            let day: Int64 = 86_400
+            try await store.write { db in
+                let ledger = StoreLedger(db)
+                var carol = Member(email: "carol@example.test", name: "Carol Tiler", state: .active, credits: 10, joinedAt: now)
+                try ledger.save(&carol)
+                var tiling = Listing(
+                    ownerId: carol.id ?? 0, title: "Bathroom tiling", category: "Home improvement", customer: "Homeowners",
+                    reward: .perLead(Money(amountMinor: 5_000, currency: "USD")), state: .live, createdAt: now)
+                try ledger.save(&tiling)
+                var connection = Connection(
+                    requesterId: 1, addresseeId: carol.id ?? 0, state: .accepted, createdAt: now, decidedAt: now)
+                try ledger.save(&connection)
+                // R-1 reached Bob 8 days ago (expiry after 14): due for its half-time reminder.
+                var waiting = Referral(
+                    listingId: 1, ownerId: 2, referrerId: 1, customerName: "Dana Lee", customerEmail: "dana@lee.example",
+                    need: "A kitchen and a bathroom", createdAt: now - 8 * day, deliveredAt: now - 8 * day)
+                try ledger.save(&waiting)
+            }
+
+            let reminderPass = try await bot.runOnce()
+            #expect(reminderPass.status == 0, "stderr: \(reminderPass.stderr)")
+            let bobMail = try await bot.mailbox(Self.owner, atLeast: 1)
+            let reminder = try #require(bobMail.first)
+            #expect(reminder.header("X-Refbot-Event") == "referral.reminder")
+            #expect(reminder.header("Auto-Submitted") == "auto-generated")
+
+            try await reply(bot, from: Self.owner, name: "Bob Roe", to: reminder, body: "REJECT We do not do bathrooms", id: "reject-1@example.test")
+            try await pass(bot)
+            let rejected = try #require(try await bot.mailbox(Self.referrer, atLeast: 1).last)
+            #expect(rejected.header("X-Refbot-Event") == "referral.rejected")
+            #expect(rejected.textBody.contains("We do not do bathrooms"))
+
+            try await reply(bot, from: Self.referrer, name: "Alice Example", to: rejected, body: "REFER L-2", id: "redirect-1@example.test")
+            try await pass(bot)
+            let afterRedirect = try await bot.mailbox(Self.referrer, atLeast: 3)
+            #expect(Set(events(Array(afterRedirect.suffix(2)))) == ["referral.sent", "agreement.request"])
+            let request = try #require(afterRedirect.first { $0.header("X-Refbot-Event") == "agreement.request" })
+            try await reply(bot, from: Self.referrer, name: "Alice Example", to: request, body: "AGREE", id: "agree-2@example.test")
+            try await pass(bot)
+            let carolMail = try await bot.mailbox("carol@example.test", atLeast: 2)
+            #expect(Set(events(carolMail)) == ["agreement.copy", "referral.received"])
+            let received = try #require(carolMail.first { $0.header("X-Refbot-Event") == "referral.received" })
+            #expect(received.subject == "[R-2] New referral: Dana Lee for \"Bathroom tiling\"")
+            #expect(received.textBody.contains("dana@lee.example"))
+
+            // R-2 is never answered: 15 days on it has expired and Alice hears so.
+            try await store.write { db in
+                try db.execute(sql: "UPDATE referral SET createdAt = ?, deliveredAt = ? WHERE id = 2", arguments: [now - 15 * day, now - 15 * day])
+            }
+            let expiryPass = try await bot.runOnce()
+            #expect(expiryPass.status == 0, "stderr: \(expiryPass.stderr)")
+            let expired = try #require(try await bot.mailbox(Self.referrer, atLeast: 5).last)
+            #expect(expired.header("X-Refbot-Event") == "referral.updated")
+            #expect(expired.subject.hasPrefix("[R-2] "))
+            #expect(expired.textBody.contains("has expired"))
+            let states = try await store.read { db in
+                try String.fetchAll(db, sql: "SELECT state FROM referral ORDER BY id")
+            }
+            #expect(states == ["rejected", "expired"])
+        }
+    }
 }
