@@ -47,12 +47,15 @@ public struct LinkOutcome: Sendable, Equatable {
     public var finished: Bool
     /// The subject of the answer the daemon mailed, when it finished.
     public var answerSubject: String?
+    /// Whether the command was refused (the answer is an error reply saying why).
+    public var refused: Bool
 
-    public init(word: String, ref: String?, finished: Bool, answerSubject: String?) {
+    public init(word: String, ref: String?, finished: Bool, answerSubject: String?, refused: Bool = false) {
         self.word = word
         self.ref = ref
         self.finished = finished
         self.answerSubject = answerSubject
+        self.refused = refused
     }
 }
 

@@ -90,6 +90,10 @@ public struct LinkSite: Sendable {
 
     func outcomePage(_ outcome: LinkOutcome) -> WebResponse {
         let what = outcome.ref.map { "\(outcome.word) for \($0)" } ?? outcome.word
+        if outcome.finished, outcome.refused {
+            let detail = outcome.answerSubject.map { "We have mailed you why: “\($0)”." }
+            return messagePage(status: 200, title: "Not done: \(what)", message: "Your \(what) could not be done as things stand.", detail: detail)
+        }
         if outcome.finished {
             let detail = outcome.answerSubject.map { "We have mailed you the answer: “\($0)”." }
             return messagePage(status: 200, title: "Done: \(what)", message: "Your \(what) went through, just as if you had replied by mail.", detail: detail)

@@ -99,8 +99,10 @@ public struct LinkActionRunner: LinkActions {
         await afterStore()
         let deadline = ContinuousClock.now + wait
         while true {
-            if let subject = try? await answer(to: inboundId) {
-                return LinkOutcome(word: token.word, ref: ref, finished: true, answerSubject: subject)
+            if let answer = try? await processed(inboundId) {
+                return LinkOutcome(
+                    word: token.word, ref: ref, finished: true, answerSubject: answer.value?.subject,
+                    refused: answer.value?.event == MailEvent.commandError.rawValue)
             }
             if ContinuousClock.now >= deadline || Task.isCancelled { break }
             try? await Task.sleep(for: .milliseconds(100))
@@ -108,17 +110,24 @@ public struct LinkActionRunner: LinkActions {
         return LinkOutcome(word: token.word, ref: ref, finished: false, answerSubject: nil)
     }
 
-    /// When the row is processed: the subject of the first answer it queued ("" when none).
+    /// The first answer a processed row queued, if any.
+    struct Answer: Sendable {
+        var value: (event: String, subject: String)?
+    }
+
+    /// When the row is processed: the event and subject of the first answer it queued, if any.
     /// Throws while it is still waiting.
-    func answer(to inboundId: Int64) async throws -> String? {
+    func processed(_ inboundId: Int64) async throws -> Answer {
         try await store.read { db in
             let state = try String.fetchOne(db, sql: "SELECT state FROM inboundMessage WHERE id = ?", arguments: [inboundId])
             guard let state, state != "received" else { throw LinkPageError.unavailable }
             guard
-                let raw = try Data.fetchOne(
-                    db, sql: "SELECT raw FROM outboxMessage WHERE inboundId = ? ORDER BY id LIMIT 1", arguments: [inboundId])
-            else { return nil }
-            return (try? MessageParser.parse([UInt8](raw)))?.subject
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT event, raw FROM outboxMessage WHERE inboundId = ? ORDER BY id LIMIT 1",
+                    arguments: [inboundId])
+            else { return Answer(value: nil) }
+            let raw: Data = row["raw"]
+            return Answer(value: (row["event"], (try? MessageParser.parse([UInt8](raw)))?.subject ?? ""))
         }
     }
 
