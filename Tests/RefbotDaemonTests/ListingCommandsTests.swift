@@ -116,11 +116,23 @@ struct ListingCommandsTests {
         #expect(replyTo.hasPrefix("referrals+"))
         #expect(review.textBody.contains("mailto:\(replyTo)?subject=APPROVE&body=APPROVE"))
         #expect(review.textBody.contains("$500.00 per sale"))
+        let html = try #require(review.htmlBody)
+        #expect(html.contains("mailto:\(replyTo)?subject=APPROVE&amp;body=APPROVE"))
         let token = String(replyTo.dropFirst("referrals+".count).prefix { $0 != "@" })
         let tag = try await daemon.store.read { db in try StoreLedger(db).replyTag(token) }
         #expect(tag?.action == "listing.review")
         #expect(tag?.ref == "L-1")
         #expect(tag?.memberEmail == "admin@example.org")
+    }
+
+    @Test("Member text in the HTML part of listing.review is escaped")
+    func reviewEscapesHTML() async throws {
+        try await addMember("ann@example.com", name: "Ann Lee")
+        let form = Self.listingForm.replacingOccurrences(of: "Kitchen remodels", with: "<b>Kitchens</b> & more")
+        let sent = try await send(mail(from: "ann@example.com", subject: "LISTING", body: form, authenticated: true))
+        let html = try #require(try only("listing.review", in: sent).htmlBody)
+        #expect(html.contains("&lt;b&gt;Kitchens&lt;/b&gt; &amp; more"))
+        #expect(!html.contains("<b>Kitchens"))
     }
 
     @Test("A LISTING form with a bad reward names the field and the forms that work; nothing is stored")

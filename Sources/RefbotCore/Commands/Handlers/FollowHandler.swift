@@ -20,7 +20,7 @@ public struct FollowHandler: CommandHandler {
                 summary: isNew
                     ? "You now follow \(followed.displayName)." : "You already follow \(followed.displayName).",
                 detail: "We will mail you each new listing of theirs when it goes live. "
-                    + "Send UNFOLLOW \(followed.email) to stop.")
+                    + "Send UNFOLLOW \(command.arguments.split(whereSeparator: \.isWhitespace).first ?? "") to stop.")
         ]
     }
 

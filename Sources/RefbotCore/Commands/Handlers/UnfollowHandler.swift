@@ -17,7 +17,9 @@ public struct UnfollowHandler: CommandHandler {
                 summary: removed
                     ? "You no longer follow \(followed.displayName)."
                     : "You were not following \(followed.displayName), so nothing changed.",
-                detail: removed ? "Send FOLLOW \(followed.email) to follow them again." : nil)
+                detail: removed
+                    ? "Send FOLLOW \(command.arguments.split(whereSeparator: \.isWhitespace).first ?? "") to follow them again."
+                    : nil)
         ]
     }
 }
