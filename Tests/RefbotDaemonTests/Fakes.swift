@@ -12,6 +12,8 @@ final class FakeMailbox: InboundMailbox {
         var folders: [String: [(uid: UInt32, raw: [UInt8])]] = ["INBOX": []]
         var failing: TransportError?
         var moves = 0
+        /// Messages larger than this make `fetch` fail with `tooLarge`, as the libcurl mailbox does.
+        var maxFetchBytes = Int.max
     }
     let state = Mutex(State())
 
@@ -40,6 +42,9 @@ final class FakeMailbox: InboundMailbox {
 
     func fetch(uids: [UInt32]) async throws -> [FetchedMessage] {
         try check()
+        let limit = state.withLock { $0.maxFetchBytes }
+        let sizes = state.withLock { s in uids.compactMap { uid in s.folders["INBOX"]?.first { $0.uid == uid }?.raw.count } }
+        if sizes.contains(where: { $0 > limit }) { throw TransportError.permanent(.tooLarge, "message too large") }
         return state.withLock { s in
             uids.compactMap { uid in
                 s.folders["INBOX"]?.first { $0.uid == uid }.map {

@@ -139,6 +139,24 @@ struct PipelineTests {
         #expect(logs.all.contains { $0.contains("Inbound message quarantined") && $0.contains("inbound.id=1") })
     }
 
+    @Test("A mail too large for the transport to fetch is filed in Quarantine unread; the rest flows")
+    func unfetchable() async throws {
+        mailbox.state.withLock { $0.maxFetchBytes = 10_000 }
+        mailbox.deliver(mail(subject: "HELP", body: ""))
+        mailbox.deliver(mail(subject: "HELP", body: String(repeating: "y", count: 20_000)))
+        mailbox.deliver(mail(subject: "HELP", body: ""))
+        let summary = try await daemon.runOnce()
+        #expect(summary.fetched == 2)
+        #expect(submitter.accepted.count == 2)
+        #expect(mailbox.count("INBOX") == 0)
+        #expect(mailbox.count("Quarantine") == 1)
+        #expect(mailbox.count("Processed") == 2)
+        let states = try await daemon.store.read { db in try InboundMessage.order(Column("uid")).fetchAll(db).map(\.state) }
+        #expect(states == [.done, .quarantined, .done])
+        // The next poll neither fetches it again nor fails.
+        #expect(try await daemon.runOnce().fetched == 0)
+    }
+
     @Test("A mail that cannot be parsed is quarantined at once")
     func malformedIsQuarantined() async throws {
         mailbox.deliver("From: a@example.com\r\nSubject: HELP\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n")

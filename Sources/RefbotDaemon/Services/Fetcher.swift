@@ -91,7 +91,7 @@ public final class Fetcher: Service, Sendable {
         while start < fresh.count {
             let batch = Array(fresh[start..<min(start + Fetcher.batchSize, fresh.count)])
             start += batch.count
-            let messages = try await mailbox.fetch(uids: batch)
+            let messages = try await fetchSkippingOversize(batch, uidValidity: uidValidity, quarantine: quarantine)
             let now = clock.now()
             let outcomes = try await store.write { db in
                 try messages.map { fetched -> (UInt32, InboundQueue.InsertOutcome) in
@@ -115,6 +115,44 @@ public final class Fetcher: Service, Sendable {
         }
         try await fileQuarantined()
         return stored
+    }
+
+    /// Fetches a batch; when the server has a message larger than the transport takes, fetches
+    /// one by one and files each such message straight into the quarantine folder, with a
+    /// quarantined row (no bytes) so it is neither lost nor fetched again.
+    private func fetchSkippingOversize(_ batch: [UInt32], uidValidity: Int64, quarantine: String) async throws
+        -> [FetchedMessage]
+    {
+        do {
+            return try await mailbox.fetch(uids: batch)
+        } catch let error as TransportError where error.code == .tooLarge {
+            var fetched: [FetchedMessage] = []
+            for uid in batch {
+                do {
+                    fetched += try await mailbox.fetch(uids: [uid])
+                } catch let error as TransportError where error.code == .tooLarge {
+                    let now = clock.now()
+                    let id = try await store.write { db -> Int64? in
+                        var row = InboundMessage(
+                            uidValidity: uidValidity, uid: Int64(uid), messageId: nil, raw: Data(), receivedAt: now)
+                        guard case .inserted(let id) = try InboundQueue.insertIfNew(row, in: db) else { return nil }
+                        row.id = id
+                        try InboundQueue.markQuarantined(id, reason: "too large to fetch: \(error.message)", now: now, in: db)
+                        return id
+                    }
+                    let mapping = try await mailbox.move(uids: [uid], from: nil, to: quarantine)
+                    if let id {
+                        try await store.write { db in
+                            try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: mapping[uid].map(Int64.init), in: db)
+                        }
+                    }
+                    logger.warning(
+                        "Inbound message too large to fetch",
+                        metadata: ["imap.uid": "\(uid)", "imap.folder": "\(quarantine)", "error": "\(error.message)"])
+                }
+            }
+            return fetched
+        }
     }
 
     /// Moves inbox mail that is safely stored into `folder` and records where it went.
