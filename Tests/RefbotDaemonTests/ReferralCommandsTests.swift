@@ -227,6 +227,9 @@ struct ReferralCommandsTests {
         #expect(received.subject == "[R-1] New referral: Carol Diaz for \"Kitchen remodels\"")
         #expect(received.textBody.contains("carol@diaz.example"))
         #expect(received.textBody.contains("mailto:\(try #require(received.replyAddress))?subject=ACCEPT&body=ACCEPT"))
+        let html = try #require(received.htmlBody)
+        #expect(html.contains("href=\"mailto:\(try #require(received.replyAddress))?subject=ACCEPT&amp;body=ACCEPT\""))
+        #expect(html.contains("Carol Diaz"))
         #expect(received.references.contains(referralSent.messageID ?? "-"))
         #expect(try await world.referral(1)?.deliveredAt != nil)
 

@@ -18,6 +18,7 @@ public final class Scheduler: Service, Sendable {
 
     let store: Store
     let composer: MailComposer
+    let configuration: Configuration
     let settings: NetworkSettings
     let clock: DaemonClock
     let logger: Logger
@@ -31,6 +32,7 @@ public final class Scheduler: Service, Sendable {
     ) {
         self.store = store
         self.composer = composer
+        self.configuration = configuration
         self.settings = configuration.networkSettings
         self.clock = clock
         self.logger = logger
@@ -75,10 +77,10 @@ public final class Scheduler: Service, Sendable {
         let notifications = try ReferralSchedule.act(
             on: &referral, decision: decision, ledger: ledger, now: now, settings: settings)
         for (index, notification) in notifications.enumerated() {
-            let row = try composer.compose(
-                notification, unique: "sched.r\(id).\(now).\(index).\(UUID().uuidString.prefix(8))", now: now,
-                inboundId: nil)
-            try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+            // Through the Processor's outbox door, so members whose mail bounces are left out.
+            try Processor.enqueue(
+                notification, composer: composer, configuration: configuration, unique: "sched.r\(id).\(index)",
+                inboundId: nil, now: now, logger: logger, in: db)
         }
         if !notifications.isEmpty {
             logger.info(
