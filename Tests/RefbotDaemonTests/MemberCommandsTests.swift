@@ -49,6 +49,14 @@ struct MemberHarness {
         }
     }
 
+    /// Lets `seconds` pass and runs one pass; returns the mails sent during it (paced announcements).
+    func later(_ seconds: Int64) async throws -> [ParsedMessage] {
+        let before = submitter.accepted.count
+        clock.advance(by: seconds)
+        _ = try await daemon.runOnce()
+        return try submitter.accepted.dropFirst(before).map { try MessageParser.parse($0.data) }
+    }
+
     func member(_ email: String) async throws -> Member? {
         try await daemon.store.read { db in try StoreLedger(db).member(email: email) }
     }
@@ -274,6 +282,7 @@ struct MemberCommandsTests {
                 from: "admin@example.org", subject: "ANNOUNCE",
                 body: "Title: Asking for referrals\nLink: https://example.org/training\n\nThree ways to ask.\nSecond line.",
                 authenticated: true))
+            + (try await bot.later(60))
         let done = try #require(sent.first { $0.memberEvent == "command.done" })
         #expect(done.textBody.contains("queued for 2 members"))
         let announcements = sent.filter { $0.memberEvent == "training.announcement" }
@@ -293,6 +302,32 @@ struct MemberCommandsTests {
         let stop = try await bot.send(mail(from: "alice@example.com", to: reply, subject: "Re: Asking for referrals", body: "STOP"))
         #expect(stop.map(\.memberEvent) == ["command.done"])
         #expect(try await bot.member("alice@example.com")?.announcementsOff == true)
+    }
+
+    @Test("ANNOUNCE leaves out members whose mail bounces, and the count says so")
+    func announceSkipsBouncing() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        try await bot.addMember("bob@example.com", name: "Bob", bounceCount: 3)
+        let sent = try await bot.send(
+            mail(from: "admin@example.org", subject: "ANNOUNCE", body: "Title: Hi\n\nText", authenticated: true))
+            + (try await bot.later(60))
+        #expect(sent.filter { $0.memberEvent == "training.announcement" }.flatMap { $0.to.map(\.address) } == ["alice@example.com"])
+        #expect(sent.first { $0.memberEvent == "command.done" }?.textBody.contains("queued for 1 member.") == true)
+    }
+
+    @Test("Announcements go out at mail.announcement_rate_per_minute")
+    func announcementRate() async throws {
+        let bot = try await MemberHarness { $0.mail.announcementRatePerMinute = 2 }
+        for name in ["a", "b", "c"] { try await bot.addMember("\(name)@example.com", name: name.uppercased()) }
+        let first = try await bot.send(
+            mail(from: "admin@example.org", subject: "ANNOUNCE", body: "Title: Hi\n\nText", authenticated: true))
+        #expect(first.filter { $0.memberEvent == "training.announcement" }.count == 1)
+        #expect(first.contains { $0.memberEvent == "command.done" }, "the admin's answer is not held back")
+        #expect(try await bot.later(29).isEmpty)
+        #expect(try await bot.later(1).map(\.memberEvent) == ["training.announcement"])
+        #expect(try await bot.later(30).map(\.memberEvent) == ["training.announcement"])
+        #expect(try await bot.later(600).isEmpty)
     }
 
     @Test("ANNOUNCE from someone who is not an admin is refused")

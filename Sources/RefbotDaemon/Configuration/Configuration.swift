@@ -86,6 +86,8 @@ public struct Configuration: Sendable, Equatable {
         public var errorRepliesPerHour = 5
         /// Inbound mail larger than this many bytes is quarantined unread.
         public var maxMessageBytes = 10 << 20
+        /// Announcements go out at most this many a minute (queued with staggered send times).
+        public var announcementRatePerMinute = 60
     }
 
     public var bot = Bot()

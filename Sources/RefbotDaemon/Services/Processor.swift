@@ -198,27 +198,42 @@ public final class Processor: Service, Sendable {
                 metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "error": "\(error.problem)"])
         }
 
+        var announcements = 0
         for (index, notification) in notifications.enumerated() {
-            try enqueue(notification, unique: "in\(id).\(index)", inboundId: id, now: now, in: db)
+            var sendAt: Int64?
+            if notification.event == .trainingAnnouncement {
+                sendAt = now + Processor.announcementDelay(announcements, configuration: configuration)
+                announcements += 1
+            }
+            try enqueue(notification, unique: "in\(id).\(index)", inboundId: id, now: now, sendAt: sendAt, in: db)
         }
         try InboundQueue.markDone(id, disposition: disposition, now: now, in: db)
         return .done(queued: notifications.count)
     }
 
     /// Puts a notification in the outbox, in the caller's transaction.
-    func enqueue(_ notification: Notification, unique: String, inboundId: Int64?, now: Int64, in db: Database) throws {
+    func enqueue(
+        _ notification: Notification, unique: String, inboundId: Int64?, now: Int64, sendAt: Int64? = nil, in db: Database
+    ) throws {
         try Processor.enqueue(
             notification, composer: composer, configuration: configuration, unique: unique, inboundId: inboundId, now: now,
-            logger: logger, in: db)
+            sendAt: sendAt, logger: logger, in: db)
+    }
+
+    /// Seconds after queuing that the `index`-th mail of an announcement is sent, so announcements
+    /// go out at `mail.announcement_rate_per_minute`.
+    public static func announcementDelay(_ index: Int, configuration: Configuration) -> Int64 {
+        Int64(index) * 60 / Int64(max(configuration.mail.announcementRatePerMinute, 1))
     }
 
     /// Puts a notification in the outbox, in the caller's transaction, leaving out recipients who
     /// are members whose mail bounced `mail.bounce_limit` times (admins are always mailed).
-    /// Returns whether a mail was queued. The admin CLI queues through here too.
+    /// `sendAt` holds the mail back until then (announcements, paced). Returns whether a mail was
+    /// queued. The admin CLI queues through here too.
     @discardableResult
     public static func enqueue(
         _ notification: Notification, composer: MailComposer, configuration: Configuration, unique: String,
-        inboundId: Int64?, now: Int64, logger: Logger, in db: Database
+        inboundId: Int64?, now: Int64, sendAt: Int64? = nil, logger: Logger, in db: Database
     ) throws -> Bool {
         var notification = notification
         let limit = configuration.mail.bounceLimit
@@ -237,7 +252,8 @@ public final class Processor: Service, Sendable {
             }
             if notification.to.isEmpty { return false }
         }
-        let row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+        var row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+        if let sendAt, sendAt > now { row.nextAttemptAt = sendAt }
         try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
         return true
     }
@@ -372,12 +388,14 @@ extension Processor {
         now: Int64, logger: Logger, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> (queued: Int, total: Int) {
         try await store.write { db in
-            let mails = try AnnounceHandler.announcements(title: title, link: link, body: body, ledger: StoreLedger(db), now: now)
+            let mails = try AnnounceHandler.announcements(
+                title: title, link: link, body: body, bounceLimit: configuration.mail.bounceLimit, ledger: StoreLedger(db),
+                now: now)
             var queued = 0
             for (index, mail) in mails.enumerated() {
                 if try enqueue(
                     mail, composer: composer, configuration: configuration, unique: "cli.announce.\(index)", inboundId: nil,
-                    now: now, logger: logger, in: db)
+                    now: now, sendAt: now + announcementDelay(queued, configuration: configuration), logger: logger, in: db)
                 {
                     queued += 1
                 }

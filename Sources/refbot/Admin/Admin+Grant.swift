@@ -10,7 +10,8 @@ extension Admin {
             abstract: "Give a member credits (a negative number takes credits away).",
             discussion: """
                 The member is told by mail (credits.granted), queued in the same transaction as the change; \
-                a running daemon sends it on its next pass. Exit status: 0 done, 1 refused (an unknown \
+                a running daemon sends it on its next pass. To take credits away, put -- before the number: \
+                refbot admin grant ann@example.org -- -5. Exit status: 0 done, 1 refused (an unknown \
                 member, or a balance that would fall below zero; the message says why), 64 usage, \
                 78 configuration.
                 """)

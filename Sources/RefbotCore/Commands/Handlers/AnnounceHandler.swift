@@ -19,9 +19,11 @@ public struct AnnounceHandler: CommandHandler {
                 remedy: "Leave a blank line after the Title: and Link: lines, then write the text.")
         }
         let title = form["title"] ?? ""
-        let mails = try Self.announcements(title: title, link: form["link"], body: body, ledger: ledger, now: context.now)
+        let mails = try Self.announcements(
+            title: title, link: form["link"], body: body, bounceLimit: context.settings.bounceLimit, ledger: ledger,
+            now: context.now)
         let detail = mails.isEmpty
-            ? "No member gets announcements right now (every member is new, has left or has sent STOP)."
+            ? "No member gets announcements right now (every member is new, has left, has sent STOP or bounces)."
             : "Each member can reply STOP to stop them."
         return [
             MemberHandling.done(
@@ -31,12 +33,15 @@ public struct AnnounceHandler: CommandHandler {
         ] + mails
     }
 
-    /// Records the announcement and makes one `training.announcement` per member who gets them.
-    /// The admin CLI uses it too, so both paths send the same mail.
+    /// Records the announcement and makes one `training.announcement` per member who gets them
+    /// (active, no STOP, mail not bouncing `bounceLimit` times). The admin CLI uses it too, so both
+    /// paths send the same mail.
     public static func announcements(
-        title: String, link: String?, body: String, ledger: any Ledger, now: Int64
+        title: String, link: String?, body: String, bounceLimit: Int, ledger: any Ledger, now: Int64
     ) throws -> [Notification] {
-        let members = try ledger.membersReceivingAnnouncements()
+        let members = try ledger.membersReceivingAnnouncements().filter {
+            bounceLimit <= 0 || !$0.isBouncing(limit: bounceLimit)
+        }
         var mails: [Notification] = []
         mails.reserveCapacity(members.count)
         for member in members {

@@ -8,7 +8,8 @@ public struct GrantHandler: CommandHandler {
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
         try MemberHandling.requireAdmin(context, word: word, line: command.line)
         let (email, amount) = try Self.arguments(command.arguments, line: command.line)
-        let (member, notifications) = try Self.grant(amount, to: email, ledger: ledger, line: command.line, now: context.now)
+        let (member, notifications) = try Self.grant(
+            amount, to: email, ledger: ledger, line: command.line, bounceLimit: context.settings.bounceLimit)
         let verb = amount > 0 ? "Gave" : "Took"
         let preposition = amount > 0 ? "to" : "from"
         return [
@@ -19,9 +20,10 @@ public struct GrantHandler: CommandHandler {
         ] + notifications
     }
 
-    /// Grants the credits and returns the member and the mail that tells them; the admin CLI uses it too.
+    /// Grants the credits and returns the member and the mail that tells them (none for a member
+    /// who left or whose mail bounces `bounceLimit` times).
     public static func grant(
-        _ amount: Int, to email: String, ledger: any Ledger, line: String, now: Int64
+        _ amount: Int, to email: String, ledger: any Ledger, line: String, bounceLimit: Int
     ) throws -> (Member, [Notification]) {
         guard var member = try ledger.member(email: email) else {
             throw CommandError(
@@ -30,7 +32,7 @@ public struct GrantHandler: CommandHandler {
         }
         try Credits.grant(amount, to: &member, line: line)
         try ledger.save(&member)
-        guard member.state != .left else { return (member, []) }
+        guard member.state != .left, bounceLimit <= 0 || !member.isBouncing(limit: bounceLimit) else { return (member, []) }
         let notice = Notification(
             event: .creditsGranted, to: [member.email],
             values: [

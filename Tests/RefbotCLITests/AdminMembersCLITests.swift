@@ -1,0 +1,116 @@
+import Foundation
+import RefbotTestSupport
+import Testing
+
+/// The sqlite3 shell, to set up and read the database the built binary uses.
+private let sqlite3: String? = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// `refbot admin members`, `grant` and `announce` against a real database.
+@Suite("refbot admin: members, grant, announce", .enabled(if: sqlite3 != nil))
+struct AdminMembersCLITests {
+    let directory: String
+    let configPath: String
+    let environment = ["REFBOT_IMAP_PASSWORD": "x", "REFBOT_SMTP_PASSWORD": "x"]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        configPath = directory + "/refbot.toml"
+        try """
+            [bot]
+            address = "referrals@example.org"
+            admins = ["admin@example.org"]
+            database = "\(directory)/refbot.sqlite"
+            templates = "\(RefbotProcess.packageRoot)/mail-templates"
+            [imap]
+            url = "imaps://127.0.0.1:1/INBOX"
+            username = "referrals@example.org"
+            [smtp]
+            url = "smtps://127.0.0.1:1"
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs SQL on the database with the sqlite3 shell; returns its output lines.
+    @discardableResult
+    private func sql(_ statement: String) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sqlite3 ?? "sqlite3")
+        process.arguments = [directory + "/refbot.sqlite", statement]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Ann (active), Bob (active, bouncing) and Cy (pending), in the database the binary made.
+    private func addMembers() async throws {
+        _ = try await run(["members"])  // creates and migrates the database
+        try sql("""
+            INSERT INTO member (email, name, state, credits, points, bounceCount, joinedAt) VALUES
+              ('ann@example.org', 'Ann Lee', 'active', 10, 2, 0, 1),
+              ('bob@example.org', 'Bob', 'active', 3, 0, 3, 1),
+              ('cy@example.org', 'Cy', 'pending', 10, 0, 0, 1)
+            """)
+    }
+
+    private func run(_ arguments: [String]) async throws -> RefbotProcess.Result {
+        // --config first, so it is read as an option even after a `--`.
+        try await RefbotProcess.run(
+            ["admin"] + arguments.prefix(1) + ["--config", configPath] + arguments.dropFirst(), environment: environment)
+    }
+
+    @Test("admin members lists email, name, state, credits, points and bounces")
+    func members() async throws {
+        let empty = try await run(["members"])
+        #expect(empty.status == 0)
+        #expect(empty.stdout.contains("No members yet."))
+        try await addMembers()
+        let listed = try await run(["members"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("email") == true && lines.first?.contains("bounces") == true)
+        #expect(lines.contains { $0.hasPrefix("ann@example.org") && $0.contains("Ann Lee") && $0.contains("active") && $0.contains("10") })
+        #expect(lines.contains { $0.hasPrefix("bob@example.org") && $0.contains("3 (not mailed)") })
+        #expect(lines.last == "3 members")
+        let pending = try await run(["members", "--state", "pending"])
+        #expect(pending.stdout.contains("cy@example.org") && !pending.stdout.contains("ann@example.org"))
+        #expect(try await run(["members", "--state", "gone"]).status == 64)
+    }
+
+    @Test("admin grant gives credits and queues credits.granted; an unknown member exits 1; a bad address exits 64")
+    func grant() async throws {
+        try await addMembers()
+        let granted = try await run(["grant", "ann@example.org", "5"])
+        #expect(granted.status == 0, "\(granted.stderr)")
+        #expect(granted.stdout.contains("Gave 5 credits to ann@example.org."))
+        let taken = try await run(["grant", "bob@example.org", "--", "-2"])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(try sql("SELECT credits FROM member WHERE email IN ('ann@example.org', 'bob@example.org') ORDER BY email")
+            == ["15", "1"])
+        #expect(try sql("SELECT event FROM outboxMessage") == ["credits.granted"], "bob's mail bounces, so only ann is told")
+
+        let unknown = try await run(["grant", "nobody@example.org", "5"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("No member has the address nobody@example.org"))
+        #expect(try await run(["grant", "nobody", "5"]).status == 64)
+        #expect(try await run(["grant", "ann@example.org"]).status == 64)
+    }
+
+    @Test("admin announce queues one training.announcement per member who gets them and prints the count")
+    func announce() async throws {
+        try await addMembers()
+        let body = directory + "/body.txt"
+        try "Three ways to ask.\n".write(toFile: body, atomically: true, encoding: .utf8)
+        let result = try await run(["announce", "--title", "Asking well", "--link", "https://example.org/t", "--body-file", body])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("queued for 1 member;"), "bob's mail bounces")
+        #expect(try sql("SELECT event, recipients FROM outboxMessage") == ["training.announcement|ann@example.org"])
+        #expect(try sql("SELECT title, sentCount FROM announcement") == ["Asking well|1"])
+        #expect(try await run(["announce", "--title", "X", "--body-file", directory + "/missing.txt"]).status == 66)
+        #expect(try await run(["announce", "--body-file", body]).status == 64)
+    }
+}
