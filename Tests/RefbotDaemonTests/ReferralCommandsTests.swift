@@ -429,7 +429,14 @@ struct ReferralCommandsTests {
             to: try #require(try the("agreement.request", to: ReferralWorld.referrer, in: first).replyAddress),
             subject: "Re", body: "AGREE", authenticated: false)
         _ = try the("referral.received", to: ReferralWorld.owner, in: agreed)
-        _ = try await world.send(from: ReferralWorld.owner, subject: "ACCEPT R-1")
+        let accepted = try await world.send(from: ReferralWorld.owner, subject: "ACCEPT R-1")
+        // The owner's answer carries their reply address for R-1, so the next word can be a reply.
+        let done = try the("command.done", to: ReferralWorld.owner, in: accepted)
+        let contacted = try await world.send(
+            from: ReferralWorld.owner, to: try #require(done.replyAddress), subject: "Re: \(done.subject)",
+            body: "contacted", authenticated: false)
+        _ = try the("referral.updated", to: ReferralWorld.referrer, in: contacted)
+        #expect(try await world.referral(1)?.state == .contacted)
         _ = try await world.send(from: ReferralWorld.owner, subject: "WON R-1 $2,000")
         let disputed = try await world.send(from: ReferralWorld.referrer, subject: "DISPUTE R-1 The sale was $20,000")
         _ = try the("referral.disputed", to: ReferralWorld.owner, in: disputed)

@@ -242,14 +242,15 @@ enum ReferralDesk {
     /// `command.done` to the member who sent the command.
     static func done(
         _ summary: String, detail: String? = nil, ref: String?, command: ParsedCommand, context: CommandContext,
-        thread: [String] = []
+        thread: [String] = [], replyTag: String? = nil
     ) -> Notification {
         var values: [String: TemplateValue] = ["summary": .text(summary)]
         if let detail { values["detail"] = .text(detail) }
         var ids = thread
         if let messageID = context.messageID, !ids.contains(messageID) { ids.append(messageID) }
         return Notification(
-            event: .commandDone, to: [context.sender], ref: ref, values: values, quoted: [command.line], thread: ids)
+            event: .commandDone, to: [context.sender], ref: ref, replyTag: replyTag, values: values,
+            quoted: [command.line], thread: ids)
     }
 }
 

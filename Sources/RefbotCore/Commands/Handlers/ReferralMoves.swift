@@ -22,7 +22,10 @@ enum ReferralMoves {
         } catch {
             throw error.commandError(ref: id, line: line)
         }
-        var (listing, owner, referrer) = try ReferralDesk.parties(referral, ledger: ledger)
+        let parties = try ReferralDesk.parties(referral, ledger: ledger)
+        let listing = parties.0
+        var owner = parties.1
+        var referrer = parties.2
         let ref = id.description
         let now = context.now
         let reason = ReferralDesk.reason(rest: rest, following: command.followingLines)
@@ -36,9 +39,6 @@ enum ReferralMoves {
             try Credits.debitForAccept(
                 &owner, referral: id, pointsPerCredit: context.settings.pointsPerCredit, line: line)
             try ledger.save(&owner)
-            if referrer.id == owner.id {
-                referrer = owner
-            }
             Points.awardForAccept(&referrer)
             try ledger.save(&referrer)
             referral.rewardOwed = listing.reward.owedOnAccept()
@@ -154,8 +154,15 @@ enum ReferralMoves {
         case .expire:
             return []
         }
+        // The answer carries the sender's own reply address for this referral, so the next word
+        // (CONTACTED, WON, PAID …) can be a reply to it.
+        let answerTag =
+            role == .owner
+            ? try ReferralDesk.ownerTag(owner, ref: ref, ledger: ledger, now: now) : referrerTag
         notifications.append(
-            ReferralDesk.done(summary, detail: detail, ref: ref, command: command, context: context, thread: thread))
+            ReferralDesk.done(
+                summary, detail: detail, ref: ref, command: command, context: context, thread: thread,
+                replyTag: next.isFinal ? nil : answerTag.token))
         return notifications
     }
 
