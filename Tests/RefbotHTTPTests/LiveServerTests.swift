@@ -56,3 +56,49 @@ struct LiveServerTests {
         }
     }
 }
+
+@Suite("Link server when its address is taken")
+struct BusyAddressTests {
+    @Test("A taken address is logged, not thrown, so mail keeps flowing; the server stops cleanly on shutdown")
+    func busyAddress() async throws {
+        let f = try await LinkFixture()
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let (errors, errorSink) = AsyncStream.makeStream(of: String.self)
+        let watching = Logger(label: "test") { _ in MessageSink(sink: errorSink) }
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let first = try HTTPServer(
+            configuration: f.daemon.configuration, actions: f.daemon.links, logger: quiet, onRunning: { portSink.yield($0) })
+        let firstGroup = ServiceGroup(services: [first], logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await firstGroup.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            var configuration = f.daemon.configuration
+            configuration.http.listen = "127.0.0.1:\(port)"
+            let second = try HTTPServer(configuration: configuration, actions: f.daemon.links, logger: watching)
+            let secondGroup = ServiceGroup(services: [second], logger: quiet)
+            tasks.addTask { try await secondGroup.run() }
+            var errorIterator = errors.makeAsyncIterator()
+            var message: String?
+            repeat { message = await errorIterator.next() } while message.map { !$0.contains("cannot listen") } ?? false
+            #expect(message?.contains("HTTP server cannot listen") == true)
+            await secondGroup.triggerGracefulShutdown()
+            await firstGroup.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// A log handler that passes each message on.
+struct MessageSink: LogHandler {
+    let sink: AsyncStream<String>.Continuation
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        sink.yield(event.message.description)
+    }
+}

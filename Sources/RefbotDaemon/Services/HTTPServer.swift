@@ -6,9 +6,15 @@ import ServiceLifecycle
 
 /// The daemon's web side on `http.listen`: one-click link pages, RFC 8058 unsubscribe, `/healthz`
 /// and `/metrics` (spec §5). Not run by `--once`.
+///
+/// Failure modes: when the address cannot be bound (in use, no permission) the error is logged and
+/// the bind retried every 30 seconds; mail keeps flowing meanwhile, and the links start working
+/// once the address is free.
 public struct HTTPServer: Service {
     public let site: LinkSite
     let server: LinkServer
+    let logger: Logger
+    let listen: String
 
     public init(
         configuration: Configuration, actions: LinkActionRunner, logger: Logger,
@@ -18,10 +24,27 @@ public struct HTTPServer: Service {
         site = LinkSite(actions: actions, pages: pages, botName: configuration.bot.name)
         let (host, port) = try HTTPServer.hostAndPort(configuration.http.listen)
         server = LinkServer(site: site, host: host, port: port, logger: logger, onRunning: onRunning)
+        self.logger = logger
+        listen = configuration.http.listen
     }
 
     public func run() async throws {
-        try await server.run()
+        while !Task.isCancelled {
+            do {
+                try await server.run()
+                return
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.error(
+                    "HTTP server cannot listen; links do not work until it can",
+                    metadata: ["http.listen": "\(listen)", "error": "\(error)"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(30)) }
+            } catch {
+                return
+            }
+        }
     }
 
     /// `host:port` (or `[v6]:port`) split at its last colon.
