@@ -38,6 +38,8 @@ public protocol MemberLedger {
     func holdCommand(_ held: HeldCommand) throws
     /// The held command with this token, if any.
     func heldCommand(token: String) throws -> HeldCommand?
+    /// How many commands from `sender` were held since `time` (to cap confirmation mail per address).
+    func heldCommandCount(sender: String, since time: Int64) throws -> Int
     /// Records that the held command was confirmed and run.
     func markHeldCommandConfirmed(token: String, at time: Int64) throws
     /// Active members who have not sent STOP, by address.

@@ -21,6 +21,12 @@ extension StoreLedger {
             expiresAt: row["expiresAt"], confirmedAt: row["confirmedAt"])
     }
 
+    public func heldCommandCount(sender: String, since time: Int64) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM heldCommand WHERE sender = ? AND createdAt >= ?",
+            arguments: [Member.normalizedEmail(sender), time]) ?? 0
+    }
+
     public func markHeldCommandConfirmed(token: String, at time: Int64) throws {
         try db.execute(
             sql: "UPDATE heldCommand SET confirmedAt = ? WHERE token = ? AND confirmedAt IS NULL",

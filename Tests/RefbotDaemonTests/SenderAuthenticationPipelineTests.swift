@@ -145,6 +145,30 @@ struct SenderAuthenticationPipelineTests {
         #expect(try await bot.member("alice@example.com")?.announcementsOff == true)
     }
 
+    @Test("Past mail.error_replies_per_hour held commands from one address in an hour, no more confirmations go out")
+    func confirmationsAreCapped() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        var events: [String?] = []
+        for _ in 0..<7 { events += try await bot.send(mail(from: "alice@example.com", subject: "STOP", body: "")).map(\.memberEvent) }
+        #expect(events == Array(repeating: "command.confirm", count: 5))
+        let withheld = try await bot.daemon.store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inboundMessage WHERE disposition = 'held-rate-limit'")
+        }
+        #expect(withheld == 2)
+        #expect(try await bot.later(3601).isEmpty)
+        #expect(try await bot.send(mail(from: "alice@example.com", subject: "STOP", body: "")).map(\.memberEvent) == ["command.confirm"])
+    }
+
+    @Test("JOIN's form notes reach the confirmation mail")
+    func joinWarnings() async throws {
+        let bot = try await MemberHarness()
+        let sent = try await bot.send(mail(from: "new@example.com", subject: "JOIN", body: "Name: New\nColour: blue"))
+        #expect(sent.map(\.memberEvent) == ["member.confirm"])
+        #expect(sent.first?.textBody.contains("A note on your form:") == true)
+        #expect(sent.first?.textBody.contains("Colour") == true)
+    }
+
     @Test("Read-only commands and JOIN are answered without confirmation")
     func exempt() async throws {
         let bot = try await MemberHarness()

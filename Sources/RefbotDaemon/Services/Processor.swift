@@ -167,6 +167,15 @@ public final class Processor: Service, Sendable {
                             "auth": "\(proof?.rawValue ?? "none")",
                         ])
                 case .hold:
+                    // A forged From: must not turn refbot into a way to flood someone with confirmations.
+                    let recent = try ledger.heldCommandCount(sender: sender.address, since: now - 3600)
+                    guard recent < configuration.mail.errorRepliesPerHour else {
+                        try InboundQueue.markIgnored(id, rule: "held-rate-limit", now: now, in: db)
+                        logger.notice(
+                            "Confirmation withheld",
+                            metadata: ["inbound.id": "\(id)", "rule": "held-rate-limit", "member.email": "\(sender.address)"])
+                        return .ignored
+                    }
                     notifications = [try ConfirmHandler.hold(command, inboundId: id, context: context, ledger: ledger)]
                     disposition = "held"
                     logger.info(

@@ -47,6 +47,7 @@ public struct JoinHandler: CommandHandler {
                 values: [
                     "name": .text(member.name), "expiryDays": .number(Int64(context.settings.linkExpiryDays)),
                     "warnings": .list(form.warnings.map { .text($0) }),
+                    "hasWarnings": .flag(!form.warnings.isEmpty),
                 ],
                 quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context))
         ]
