@@ -302,6 +302,26 @@ struct ListingCommandsTests {
         #expect(try await listing(id)?.state == .closed)
     }
 
+    @Test("The owner's bare CLOSE to the reply address of listing.approved closes that listing")
+    func closeByTaggedReply() async throws {
+        let ann = try await addMember("ann@example.com", name: "Ann Lee")
+        let id = try await addListing(owner: ann, title: "Roofs", state: .pending)
+        let approved = try await send(mail(from: "admin@example.org", subject: "APPROVE L-\(id)", body: "", authenticated: true))
+        let replyTo = try #require(try only("listing.approved", in: approved).header("Reply-To"))
+        #expect(try only("listing.approved", in: approved).textBody.contains("mailto:\(replyTo)?subject=CLOSE&body=CLOSE"))
+
+        // Bob, even proven to be Bob, does not get Ann's listing by writing to her reply address.
+        try await addMember("bob@example.com", name: "Bob Roe")
+        let forged = try await send(
+            mail(from: "bob@example.com", to: replyTo, subject: "Re: live", body: "CLOSE", authenticated: true))
+        #expect(try only("command.error", in: forged).header("X-Refbot-Event") == "command.error")
+        #expect(try await listing(id)?.state == .live)
+
+        let sent = try await send(mail(from: "ann@example.com", to: replyTo, subject: "Re: live", body: "CLOSE\n\nThanks"))
+        #expect(try only("command.done", in: sent).textBody.contains("is closed"))
+        #expect(try await listing(id)?.state == .closed)
+    }
+
     // MARK: SHOW
 
     @Test("SHOW L-n sends the whole listing with CONNECT and FOLLOW for a member who is not connected")

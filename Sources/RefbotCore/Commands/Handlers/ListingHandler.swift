@@ -8,6 +8,10 @@ public struct ListingHandler: CommandHandler {
 
     /// The reply-tag action of `listing.review`: an admin's APPROVE or DECLINE names this listing.
     public static let reviewAction = "listing.review"
+    /// The reply-tag action of the owner's listing mail: a bare CLOSE or SHOW names this listing.
+    public static let ownerAction = "listing.owner"
+    /// How long the owner's reply address works: a listing may run for months.
+    static let ownerTagSeconds = 365 * NetworkSettings.secondsPerDay
     /// The longest title, category and location, in characters.
     static let maxShortField = 120
     /// The longest customer description and custom terms, in characters.
@@ -45,10 +49,13 @@ public struct ListingHandler: CommandHandler {
         values["warnings"] = .list(form.warnings.map { .text($0) })
         values["hasWarnings"] = .flag(!form.warnings.isEmpty)
         let quoted = [command.line] + command.followingLines.filter { !$0.trimmedOfWhitespace.isEmpty }
+        let ownerTag = try ledger.makeReplyTag(
+            for: owner.email, action: Self.ownerAction, ref: id.description, now: context.now,
+            expiresAt: context.now + Self.ownerTagSeconds)
         var notifications = [
             Notification(
-                event: .listingSubmitted, to: [owner.email], ref: id.description, values: values, quoted: quoted,
-                thread: context.messageID.map { [$0] } ?? [])
+                event: .listingSubmitted, to: [owner.email], ref: id.description, replyTag: ownerTag.token,
+                values: values, quoted: quoted, thread: context.messageID.map { [$0] } ?? [])
         ]
         if listing.state == .live {
             notifications += try ApproveHandler.newListingNotices(listing, owner: owner, ledger: ledger, now: context.now)
