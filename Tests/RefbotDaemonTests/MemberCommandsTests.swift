@@ -93,6 +93,7 @@ struct MemberCommandsTests {
         #expect(sent[0].textBody.contains("CONFIRM"))
         #expect(sent[0].textBody.contains("mailto:\(reply)?subject=CONFIRM&body=CONFIRM"))
         #expect(sent[0].textBody.contains("> Name: Carol Diaz"))
+        #expect(sent[0].htmlBody?.contains("href=\"mailto:\(reply)?subject=CONFIRM&amp;body=CONFIRM\"") == true)
         let pending = try #require(try await bot.member("carol@example.com"))
         #expect(pending.state == .pending)
         #expect(pending.credits == 10)
@@ -292,6 +293,7 @@ struct MemberCommandsTests {
         #expect(toAlice.header("Auto-Submitted") == "auto-generated")
         #expect(toAlice.textBody.contains("Three ways to ask.\nSecond line."))
         #expect(toAlice.textBody.contains("https://example.org/training"))
+        #expect(toAlice.htmlBody?.contains("Three ways to ask.") == true)
         let reply = try #require(toAlice.memberReplyAddress)
         #expect(toAlice.header("List-Unsubscribe") == "<mailto:\(reply)?subject=STOP>")
         let stored = try await bot.daemon.store.read { db in
