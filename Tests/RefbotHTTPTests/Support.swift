@@ -11,12 +11,19 @@ import RefbotStore
 import RefbotTransport
 import Synchronization
 
-/// An IMAP mailbox with nothing in it.
+/// An IMAP mailbox with nothing in it, counting the moves and searches asked of it.
 final class EmptyMailbox: InboundMailbox {
+    let filingCalls = Mutex(0)
     func listInbox() async throws -> FolderListing { FolderListing(uidValidity: 1, uids: []) }
     func fetch(uids: [UInt32]) async throws -> [FetchedMessage] { [] }
-    func move(uids: [UInt32], from folder: String?, to destination: String) async throws -> [UInt32: UInt32] { [:] }
-    func search(messageID: String, in folder: String) async throws -> [UInt32] { [] }
+    func move(uids: [UInt32], from folder: String?, to destination: String) async throws -> [UInt32: UInt32] {
+        filingCalls.withLock { $0 += 1 }
+        return [:]
+    }
+    func search(messageID: String, in folder: String) async throws -> [UInt32] {
+        filingCalls.withLock { $0 += 1 }
+        return []
+    }
     func createFolderIfMissing(_ name: String) async throws {}
     func checkLogin() async throws {}
 }
@@ -70,6 +77,7 @@ struct LinkFixture {
 
     let directory: ScratchDirectory
     let clock: TestClock
+    let mailbox = EmptyMailbox()
     let daemon: Daemon
     let runner: LinkActionRunner
     let site: LinkSite
@@ -96,7 +104,7 @@ struct LinkFixture {
         c.auth.trustedAuthservID = "mx.example.org"
         let daemon = try await buildDaemon(
             c, environment: [:], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock.daemonClock,
-            mailbox: EmptyMailbox(), submitter: AcceptingSubmitter(), linkKeys: [LinkFixture.key])
+            mailbox: mailbox, submitter: AcceptingSubmitter(), linkKeys: [LinkFixture.key])
         self.daemon = daemon
         // The Processor is not running in tests: the runner processes the stored click itself.
         runner = try LinkActionRunner(
