@@ -165,6 +165,26 @@ struct ListingCommandsTests {
         #expect(error.textBody.contains("2020-01-31 is already past"))
     }
 
+    @Test("Expires: takes a date (open to the end of that day, UTC) or a span; a day that does not exist is refused",
+          arguments: [
+            ("2026-12-31", Int64?(1_798_761_600)), ("in 2 weeks", Int64?(1_790_000_000 + 14 * 86_400)),
+            ("3 months", Int64?(1_790_000_000 + 90 * 86_400)), ("2026-02-30", nil), ("next year", nil),
+          ])
+    func expires(text: String, expected: Int64?) async throws {
+        try await addMember("ann@example.com", name: "Ann Lee")
+        let form = Self.listingForm.replacingOccurrences(of: "in 30 days", with: text)
+        let sent = try await send(mail(from: "ann@example.com", subject: "LISTING", body: form, authenticated: true))
+        if let expected {
+            #expect(try await listing(1)?.expiresAt == expected)
+            #expect(try only("listing.submitted", in: sent).textBody.contains("Open until"))
+        } else {
+            let error = try only("command.error", in: sent)
+            #expect(error.textBody.contains("> Expires: \(text)"))
+            #expect(error.textBody.contains("Expires: 2026-12-31"))
+            #expect(try await listing(1) == nil)
+        }
+    }
+
     @Test("LISTING from someone who is not a member is refused with how to join")
     func listingFromStranger() async throws {
         let sent = try await send(mail(from: "zed@example.com", subject: "LISTING", body: Self.listingForm, authenticated: true))
