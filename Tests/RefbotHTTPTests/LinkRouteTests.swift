@@ -292,4 +292,23 @@ struct LinkRouteTests {
         #expect(try await f.request(.get, String(url.dropFirst("https://refer.example.org".count))).status == 200)
         #expect(composer.actionLinkValues(for: Notification(event: .help, to: [LinkFixture.alice]), now: f.clock.now)["actionLinks"] == nil)
     }
+
+    @Test("Announcements carry an RFC 8058 List-Unsubscribe with the https link, and the link unsubscribes")
+    func listUnsubscribeHeader() async throws {
+        let f = try await LinkFixture()
+        let composer = try MailComposer(
+            configuration: f.daemon.configuration, templates: try .init(directory: templatesFolder), linkKeys: [LinkFixture.key])
+        let row = try composer.compose(
+            Notification(event: .trainingAnnouncement, to: [LinkFixture.alice], replyTag: f.aliceTag,
+                         values: ["title": "Spring training", "body": "Come along."]),
+            unique: "t1", now: f.clock.now, inboundId: nil)
+        let mail = try MessageParser.parse([UInt8](row.raw))
+        let header = try #require(mail.header("List-Unsubscribe"))
+        #expect(header.hasPrefix("<https://refer.example.org/u/"))
+        #expect(header.hasSuffix(", <mailto:referrals+\(f.aliceTag)@example.org?subject=STOP>"))
+        #expect(mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click")
+        let path = String(header.dropFirst("<https://refer.example.org".count).prefix { $0 != ">" })
+        #expect(try await f.request(.post, path, body: "List-Unsubscribe=One-Click").status == 200)
+        #expect(try await f.state().aliceOff)
+    }
 }
