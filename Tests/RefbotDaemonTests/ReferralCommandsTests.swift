@@ -152,6 +152,13 @@ struct ConnectionCommandsTests {
         #expect(rejected.textBody.contains("we only work with trades"))
         let connection = try await world.daemon.store.read { db in try StoreLedger(db).connection(id: 1) }
         #expect(connection?.state == .rejected)
+
+        // Asking again later opens the same request anew.
+        let again = try await world.send(
+            from: "Alice Example <\(ReferralWorld.referrer)>", subject: "CONNECT \(ReferralWorld.owner)")
+        _ = try the("connection.request", to: ReferralWorld.owner, in: again)
+        let reopened = try await world.daemon.store.read { db in try StoreLedger(db).connection(id: 1) }
+        #expect(reopened?.state == .pending)
     }
 
     @Test("CONNECT to oneself, to a connection, and twice is refused; CONNECT back accepts the request")
@@ -418,6 +425,39 @@ struct ReferralCommandsTests {
         let toReferrer = try the("referral.accepted", to: ReferralWorld.referrer, in: accepted)
         #expect(toReferrer.textBody.contains("$50.00"))
         #expect(try await rich.referral(1)?.rewardOwed == Money(amountMinor: 5_000, currency: "USD"))
+    }
+
+    @Test("WON on a percent reward needs the sale amount and owes its share; LOST then PAID settles a per-lead reward")
+    func wonAndLost() async throws {
+        let percent = try await ReferralWorld(reward: .percentOfSale(basisPoints: 1000))
+        let first = try await percent.refer()
+        _ = try await percent.send(
+            from: ReferralWorld.referrer,
+            to: try #require(try the("agreement.request", to: ReferralWorld.referrer, in: first).replyAddress),
+            subject: "Re", body: "AGREE", authenticated: false)
+        _ = try await percent.send(from: ReferralWorld.owner, subject: "ACCEPT R-1")
+        let bare = try await percent.send(from: ReferralWorld.owner, subject: "WON R-1")
+        #expect(bare.first?.textBody.contains("WON $5,000") == true)
+        #expect(try await percent.referral(1)?.state == .accepted)
+        let won = try await percent.send(from: ReferralWorld.owner, subject: "WON R-1 2.500,00 EUR")
+        _ = try the("referral.updated", to: ReferralWorld.referrer, in: won)
+        #expect(try await percent.referral(1)?.rewardOwed == Money(amountMinor: 25_000, currency: "EUR"))
+
+        let lead = try await ReferralWorld(reward: .perLead(Money(amountMinor: 5_000, currency: "USD")))
+        let again = try await lead.refer()
+        _ = try await lead.send(
+            from: ReferralWorld.referrer,
+            to: try #require(try the("agreement.request", to: ReferralWorld.referrer, in: again).replyAddress),
+            subject: "Re", body: "AGREE", authenticated: false)
+        _ = try await lead.send(from: ReferralWorld.owner, subject: "ACCEPT R-1")
+        let lost = try await lead.send(from: ReferralWorld.owner, subject: "LOST R-1 went with a cheaper quote")
+        let note = try the("referral.updated", to: ReferralWorld.referrer, in: lost)
+        #expect(note.textBody.contains("went with a cheaper quote"))
+        _ = try await lead.send(from: ReferralWorld.owner, subject: "PAID R-1 $50")
+        let settled = try #require(try await lead.referral(1))
+        #expect(settled.state == .paid)
+        #expect(settled.lostReason == "went with a cheaper quote")
+        #expect(settled.rewardPaid == Money(amountMinor: 5_000, currency: "USD"))
     }
 
     @Test("DISPUTE goes to the owner and the admins")
