@@ -185,6 +185,15 @@ struct ListingCommandsTests {
         }
     }
 
+    @Test("LISTING with words after it takes them as the title when the form has no Title: line")
+    func titleOnCommandLine() async throws {
+        try await addMember("ann@example.com", name: "Ann Lee")
+        let form = Self.listingForm.replacingOccurrences(of: "LISTING\nTitle: Kitchen remodels\n", with: "")
+        _ = try await send(
+            mail(from: "ann@example.com", subject: "LISTING Bathroom refits", body: form, authenticated: true))
+        #expect(try await listing(1)?.title == "Bathroom refits")
+    }
+
     @Test("LISTING from someone who is not a member is refused with how to join")
     func listingFromStranger() async throws {
         let sent = try await send(mail(from: "zed@example.com", subject: "LISTING", body: Self.listingForm, authenticated: true))

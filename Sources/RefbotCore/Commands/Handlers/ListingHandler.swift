@@ -21,7 +21,16 @@ public struct ListingHandler: CommandHandler {
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
         let owner = try ListingHandler.activeMember(context, ledger: ledger, line: command.line, doing: "post a listing")
-        let form = try FormFields.parse(lines: command.followingLines, spec: .listing, line: command.line).get()
+        // `LISTING Kitchen remodels` names the title on the command line when the form has no Title: line.
+        var lines = command.followingLines
+        let hasTitle = lines.contains { line in
+            FormFields.keyLine(line.trimmedOfWhitespace).map { ["title", "subject"].contains(FormFields.normalizedKey($0.0)) }
+                ?? false
+        }
+        if !hasTitle, !command.arguments.trimmedOfWhitespace.isEmpty {
+            lines.insert("Title: \(command.arguments.trimmedOfWhitespace)", at: 0)
+        }
+        let form = try FormFields.parse(lines: lines, spec: .listing, line: command.line).get()
 
         let title = try Self.shortField(form, "title", label: "Title")
         let category = try Self.shortField(form, "category", label: "Category")
