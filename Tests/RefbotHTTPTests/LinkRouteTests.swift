@@ -311,4 +311,25 @@ struct LinkRouteTests {
         #expect(try await f.request(.post, path, body: "List-Unsubscribe=One-Click").status == 200)
         #expect(try await f.state().aliceOff)
     }
+
+    @Test("The page names the object the click acts on")
+    func pageNamesObject() async throws {
+        let f = try await LinkFixture()
+        let now = f.clock.now
+        let tag = try await f.daemon.store.write { db -> String in
+            let ledger = StoreLedger(db)
+            let owner = try #require(try ledger.member(email: LinkFixture.alice))
+            var listing = Listing(
+                ownerId: owner.id!, title: "Kitchen <remodels>", category: "Builders", customer: "Homeowners",
+                reward: .none, createdAt: now)
+            try ledger.save(&listing)
+            return try ledger.makeReplyTag(
+                for: "admin@example.org", action: "listing.review", ref: "L-\(listing.id!)", now: now, expiresAt: now + 86_400
+            ).token
+        }
+        let page = try await f.request(.get, "/a/\(f.token(tag: tag, word: "APPROVE"))")
+        #expect(page.status == 200)
+        #expect(page.body.contains("Pressing the button replies APPROVE to L-1 (“Kitchen &lt;remodels&gt;”) for admin@example.org"))
+        #expect(page.body.contains("Approve L-1"))
+    }
 }

@@ -50,19 +50,21 @@ public struct LinkActionRunner: LinkActions {
     public func describe(token text: String) async throws -> LinkDescription {
         let token = try verify(text)
         let now = clock.now()
-        let tag: ReplyTag = try await guarded {
+        let (tag, about): (ReplyTag, String?) = try await guarded {
             try await store.read { db in
-                guard let tag = try StoreLedger(db).replyTag(token.tag) else { throw LinkPageError.notFound }
+                let ledger = StoreLedger(db)
+                guard let tag = try ledger.replyTag(token.tag) else { throw LinkPageError.notFound }
                 if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
                     throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
                 }
-                return tag
+                return (tag, try? LinkActionRunner.about(tag, ledger: ledger))
             }
         }
         guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
         return LinkDescription(
             word: token.word, ref: tag.ref, memberEmail: tag.memberEmail,
-            summary: LinkActionRunner.summary(word: token.word, ref: tag.ref, email: tag.memberEmail, botName: configuration.bot.name),
+            summary: LinkActionRunner.summary(
+                word: token.word, ref: tag.ref, about: about, email: tag.memberEmail, botName: configuration.bot.name),
             asksForReason: token.word == "REJECT", expiresAt: min(token.expiresAt, tag.expiresAt))
     }
 
@@ -225,8 +227,27 @@ public struct LinkActionRunner: LinkActions {
         return builder.build()
     }
 
+    /// What the tag's object is, in a few words: `Carol Diaz for “Kitchen remodels”`.
+    static func about(_ tag: ReplyTag, ledger: StoreLedger) throws -> String? {
+        guard let ref = tag.ref.flatMap({ ObjectRef(parsing: $0) }) else { return nil }
+        switch ref {
+        case .listing(let id):
+            return try ledger.listing(id: id.rawValue).map { "“\($0.title)”" }
+        case .referral(let id):
+            guard let referral = try ledger.referral(id: id.rawValue) else { return nil }
+            let title = try ledger.listing(id: referral.listingId)?.title
+            return referral.customerName + (title.map { " for “\($0)”" } ?? "")
+        case .connection(let id):
+            guard let connection = try ledger.connection(id: id.rawValue) else { return nil }
+            let requester = try ledger.member(id: connection.requesterId)
+            let addressee = try ledger.member(id: connection.addresseeId)
+            let other = requester?.email == tag.memberEmail ? addressee : requester
+            return other.map { "the connection with \($0.name)" }
+        }
+    }
+
     /// One sentence that says exactly what pressing the button does.
-    static func summary(word: String, ref: String?, email: String, botName: String) -> String {
+    static func summary(word: String, ref: String?, about: String? = nil, email: String, botName: String) -> String {
         let object = ref.map { " \($0)" } ?? ""
         let effect: String
         switch word {
@@ -241,7 +262,8 @@ public struct LinkActionRunner: LinkActions {
                 + "referrals and connections still comes."
         default: effect = "You send \(word)\(object.isEmpty ? "" : " for" + object)."
         }
-        return "Pressing the button replies \(word)\(object.isEmpty ? "" : " to" + object) for \(email), "
+        let target = object.isEmpty ? "" : " to" + object + (about.map { " (\($0))" } ?? "")
+        return "Pressing the button replies \(word)\(target) for \(email), "
             + "exactly as replying \(word) to the mail would. \(effect)"
     }
 }
