@@ -71,7 +71,8 @@ extension StoreLedger {
     public func listings(state: ListingState?, limit: Int) throws -> [Listing] {
         if let state {
             return try Listing.fetchAll(
-                db, sql: "SELECT * FROM listing WHERE state = ? ORDER BY id LIMIT ?", arguments: [state.rawValue, limit])
+                db, sql: "SELECT * FROM listing WHERE state = ? ORDER BY id LIMIT ?",
+                arguments: [state.rawValue, limit])
         }
         return try Listing.fetchAll(db, sql: "SELECT * FROM listing ORDER BY id LIMIT ?", arguments: [limit])
     }

@@ -91,7 +91,8 @@ struct ListingCommandsTests {
     func listingIsSubmitted() async throws {
         try await addMember("ann@example.com", name: "Ann Lee", business: "Lee Kitchens")
         let sent = try await send(
-            mail(from: "Ann Lee <ann@example.com>", subject: "New listing", body: Self.listingForm, authenticated: true))
+            mail(from: "Ann Lee <ann@example.com>", subject: "New listing", body: Self.listingForm, authenticated: true)
+        )
         #expect(sent.count == 2)
 
         let stored = try #require(try await listing(1))
@@ -165,11 +166,12 @@ struct ListingCommandsTests {
         #expect(error.textBody.contains("2020-01-31 is already past"))
     }
 
-    @Test("Expires: takes a date (open to the end of that day, UTC) or a span; a day that does not exist is refused",
-          arguments: [
+    @Test(
+        "Expires: takes a date (open to the end of that day, UTC) or a span; a day that does not exist is refused",
+        arguments: [
             ("2026-12-31", Int64?(1_798_761_600)), ("in 2 weeks", Int64?(1_790_000_000 + 14 * 86_400)),
             ("3 months", Int64?(1_790_000_000 + 90 * 86_400)), ("2026-02-30", nil), ("next year", nil),
-          ])
+        ])
     func expires(text: String, expected: Int64?) async throws {
         try await addMember("ann@example.com", name: "Ann Lee")
         let form = Self.listingForm.replacingOccurrences(of: "in 30 days", with: text)
@@ -196,7 +198,8 @@ struct ListingCommandsTests {
 
     @Test("LISTING from someone who is not a member is refused with how to join")
     func listingFromStranger() async throws {
-        let sent = try await send(mail(from: "zed@example.com", subject: "LISTING", body: Self.listingForm, authenticated: true))
+        let sent = try await send(
+            mail(from: "zed@example.com", subject: "LISTING", body: Self.listingForm, authenticated: true))
         let error = try only("command.error", in: sent)
         #expect(error.textBody.contains("Send JOIN"))
     }
@@ -233,7 +236,8 @@ struct ListingCommandsTests {
         let ann = try await addMember("ann@example.com", name: "Ann Lee", business: "Lee Kitchens")
         let bob = try await addMember("bob@example.com", name: "Bob Roe")
         let now = clock.now
-        try await daemon.store.write { db in _ = try StoreLedger(db).follow(followerId: bob, followedId: ann, now: now) }
+        try await daemon.store.write { db in _ = try StoreLedger(db).follow(followerId: bob, followedId: ann, now: now)
+        }
         let submitted = try await send(
             mail(from: "ann@example.com", subject: "LISTING", body: Self.listingForm, authenticated: true))
         let replyTo = try #require(try only("listing.review", in: submitted).header("Reply-To"))
@@ -262,7 +266,8 @@ struct ListingCommandsTests {
     func approveByMember() async throws {
         let ann = try await addMember("ann@example.com", name: "Ann Lee")
         let id = try await addListing(owner: ann, title: "Roofs", state: .pending)
-        let sent = try await send(mail(from: "ann@example.com", subject: "APPROVE L-\(id)", body: "", authenticated: true))
+        let sent = try await send(
+            mail(from: "ann@example.com", subject: "APPROVE L-\(id)", body: "", authenticated: true))
         let error = try only("command.error", in: sent)
         #expect(error.textBody.contains("Only the network's admins"))
         #expect(try await listing(id)?.state == .pending)
@@ -272,7 +277,8 @@ struct ListingCommandsTests {
     func approveTwice() async throws {
         let ann = try await addMember("ann@example.com", name: "Ann Lee")
         let id = try await addListing(owner: ann, title: "Roofs")
-        let sent = try await send(mail(from: "admin@example.org", subject: "APPROVE L-\(id)", body: "", authenticated: true))
+        let sent = try await send(
+            mail(from: "admin@example.org", subject: "APPROVE L-\(id)", body: "", authenticated: true))
         let error = try only("command.error", in: sent)
         #expect(error.textBody.contains("L-\(id) is already live."))
         #expect(error.textBody.contains("DECLINE L-\(id)"))
@@ -280,7 +286,8 @@ struct ListingCommandsTests {
 
     @Test("APPROVE of a listing that does not exist says so")
     func approveUnknown() async throws {
-        let sent = try await send(mail(from: "admin@example.org", subject: "APPROVE L-99", body: "", authenticated: true))
+        let sent = try await send(
+            mail(from: "admin@example.org", subject: "APPROVE L-99", body: "", authenticated: true))
         #expect(try only("command.error", in: sent).textBody.contains("There is no listing L-99."))
     }
 
@@ -290,7 +297,8 @@ struct ListingCommandsTests {
         let id = try await addListing(owner: ann, title: "Roofs", state: .pending)
         let sent = try await send(
             mail(
-                from: "admin@example.org", subject: "Listing", body: "DECLINE L-\(id) The reward is unclear.\nPlease say when it is paid.\n\nThanks",
+                from: "admin@example.org", subject: "Listing",
+                body: "DECLINE L-\(id) The reward is unclear.\nPlease say when it is paid.\n\nThanks",
                 authenticated: true))
         let stored = try #require(try await listing(id))
         #expect(stored.state == .declined)
@@ -306,14 +314,17 @@ struct ListingCommandsTests {
         let ann = try await addMember("ann@example.com", name: "Ann Lee")
         let live = try await addListing(owner: ann, title: "Roofs")
         let pending = try await addListing(owner: ann, title: "Walls", state: .pending)
-        let sent = try await send(mail(from: "admin@example.org", subject: "FEATURE L-\(live) 14", body: "", authenticated: true))
+        let sent = try await send(
+            mail(from: "admin@example.org", subject: "FEATURE L-\(live) 14", body: "", authenticated: true))
         #expect(try only("command.done", in: sent).textBody.contains("featured for 14 days"))
         #expect(try await listing(live)?.featuredUntil == clock.now + 14 * 86_400)
 
-        let refused = try await send(mail(from: "admin@example.org", subject: "FEATURE L-\(pending)", body: "", authenticated: true))
+        let refused = try await send(
+            mail(from: "admin@example.org", subject: "FEATURE L-\(pending)", body: "", authenticated: true))
         #expect(try only("command.error", in: refused).textBody.contains("not live, so it cannot be featured"))
 
-        let plain = try await send(mail(from: "admin@example.org", subject: "FEATURE L-\(live)", body: "", authenticated: true))
+        let plain = try await send(
+            mail(from: "admin@example.org", subject: "FEATURE L-\(live)", body: "", authenticated: true))
         #expect(try only("command.done", in: plain).textBody.contains("7 days"))
     }
 
@@ -322,11 +333,13 @@ struct ListingCommandsTests {
         let ann = try await addMember("ann@example.com", name: "Ann Lee")
         try await addMember("bob@example.com", name: "Bob Roe")
         let id = try await addListing(owner: ann, title: "Roofs")
-        let refused = try await send(mail(from: "bob@example.com", subject: "CLOSE L-\(id)", body: "", authenticated: true))
+        let refused = try await send(
+            mail(from: "bob@example.com", subject: "CLOSE L-\(id)", body: "", authenticated: true))
         #expect(try only("command.error", in: refused).textBody.contains("not your listing"))
         #expect(try await listing(id)?.state == .live)
 
-        let sent = try await send(mail(from: "ann@example.com", subject: "CLOSE L-\(id)", body: "", authenticated: true))
+        let sent = try await send(
+            mail(from: "ann@example.com", subject: "CLOSE L-\(id)", body: "", authenticated: true))
         #expect(try only("command.done", in: sent).textBody.contains("is closed"))
         #expect(try await listing(id)?.state == .closed)
     }
@@ -335,9 +348,11 @@ struct ListingCommandsTests {
     func closeByTaggedReply() async throws {
         let ann = try await addMember("ann@example.com", name: "Ann Lee")
         let id = try await addListing(owner: ann, title: "Roofs", state: .pending)
-        let approved = try await send(mail(from: "admin@example.org", subject: "APPROVE L-\(id)", body: "", authenticated: true))
+        let approved = try await send(
+            mail(from: "admin@example.org", subject: "APPROVE L-\(id)", body: "", authenticated: true))
         let replyTo = try #require(try only("listing.approved", in: approved).header("Reply-To"))
-        #expect(try only("listing.approved", in: approved).textBody.contains("mailto:\(replyTo)?subject=CLOSE&body=CLOSE"))
+        #expect(
+            try only("listing.approved", in: approved).textBody.contains("mailto:\(replyTo)?subject=CLOSE&body=CLOSE"))
 
         // Bob, even proven to be Bob, does not get Ann's listing by writing to her reply address.
         try await addMember("bob@example.com", name: "Bob Roe")
@@ -346,7 +361,8 @@ struct ListingCommandsTests {
         #expect(try only("command.error", in: forged).header("X-Refbot-Event") == "command.error")
         #expect(try await listing(id)?.state == .live)
 
-        let sent = try await send(mail(from: "ann@example.com", to: replyTo, subject: "Re: live", body: "CLOSE\n\nThanks"))
+        let sent = try await send(
+            mail(from: "ann@example.com", to: replyTo, subject: "Re: live", body: "CLOSE\n\nThanks"))
         #expect(try only("command.done", in: sent).textBody.contains("is closed"))
         #expect(try await listing(id)?.state == .closed)
     }
@@ -363,8 +379,10 @@ struct ListingCommandsTests {
         #expect(shown.header("X-Refbot-Ref") == "L-\(id)")
         #expect(shown.header("Auto-Submitted") == "auto-replied")
         #expect(shown.subject.contains("Kitchen remodels"))
-        for text in ["Ann Lee (Lee Kitchens)", "Shelbyville", "$50.00 per lead", "Homeowners", "standard agreement",
-                     "CONNECT L-\(id)", "FOLLOW L-\(id)", "mailto:referrals@example.org?subject=FOLLOW%20L-\(id)"] {
+        for text in [
+            "Ann Lee (Lee Kitchens)", "Shelbyville", "$50.00 per lead", "Homeowners", "standard agreement",
+            "CONNECT L-\(id)", "FOLLOW L-\(id)", "mailto:referrals@example.org?subject=FOLLOW%20L-\(id)",
+        ] {
             #expect(shown.textBody.contains(text), "missing \(text)")
         }
         #expect(!shown.textBody.contains("REFER L-\(id)\n  Customer"))
@@ -421,7 +439,8 @@ struct ListingCommandsTests {
         #expect(!body.contains("Roof repairs"))
         for word in ["SHOW", "CONNECT", "FOLLOW"] {
             #expect(body.contains("\(word) L-\(plain)"))
-            #expect(body.contains("mailto:referrals@example.org?subject=\(word)%20L-\(plain)&body=\(word)%20L-\(plain)"))
+            #expect(
+                body.contains("mailto:referrals@example.org?subject=\(word)%20L-\(plain)&body=\(word)%20L-\(plain)"))
         }
         #expect(body.contains("Lee Kitchens"))
         #expect(body.contains("$50.00 per lead"))
@@ -463,22 +482,28 @@ struct ListingCommandsTests {
         let id = try await addListing(owner: ann, title: "Roofs")
         func follows() async throws -> Int {
             try await daemon.store.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM follow WHERE followerId = ? AND followedId = ?",
-                                 arguments: [bob, ann]) ?? 0
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM follow WHERE followerId = ? AND followedId = ?",
+                    arguments: [bob, ann]) ?? 0
             }
         }
-        let first = try await send(mail(from: "bob@example.com", subject: "FOLLOW ann@example.com", body: "", authenticated: true))
+        let first = try await send(
+            mail(from: "bob@example.com", subject: "FOLLOW ann@example.com", body: "", authenticated: true))
         #expect(try only("command.done", in: first).textBody.contains("You now follow Ann Lee"))
-        let again = try await send(mail(from: "bob@example.com", subject: "FOLLOW L-\(id)", body: "", authenticated: true))
+        let again = try await send(
+            mail(from: "bob@example.com", subject: "FOLLOW L-\(id)", body: "", authenticated: true))
         #expect(try only("command.done", in: again).textBody.contains("You already follow Ann Lee"))
         #expect(try await follows() == 1)
 
-        let own = try await send(mail(from: "ann@example.com", subject: "FOLLOW L-\(id)", body: "", authenticated: true))
+        let own = try await send(
+            mail(from: "ann@example.com", subject: "FOLLOW L-\(id)", body: "", authenticated: true))
         #expect(try only("command.error", in: own).textBody.contains("cannot follow yourself"))
-        let unknown = try await send(mail(from: "bob@example.com", subject: "FOLLOW zed@example.com", body: "", authenticated: true))
+        let unknown = try await send(
+            mail(from: "bob@example.com", subject: "FOLLOW zed@example.com", body: "", authenticated: true))
         #expect(try only("command.error", in: unknown).textBody.contains("not a member"))
 
-        let stop = try await send(mail(from: "bob@example.com", subject: "UNFOLLOW ann@example.com", body: "", authenticated: true))
+        let stop = try await send(
+            mail(from: "bob@example.com", subject: "UNFOLLOW ann@example.com", body: "", authenticated: true))
         #expect(try only("command.done", in: stop).textBody.contains("You no longer follow Ann Lee"))
         #expect(try await follows() == 0)
     }
@@ -543,7 +568,8 @@ struct CommandExecutorTests {
         let command = ParsedCommand(
             word: .feature, arguments: "L-\(id) 3", line: "FEATURE L-\(id) 3", followingLines: [], source: .body)
         await #expect(throws: CommandError.self) {
-            try await store.write { db in try executor.run(FeatureHandler(), command: command, context: context, in: db) }
+            try await store.write { db in try executor.run(FeatureHandler(), command: command, context: context, in: db)
+            }
         }
         #expect(try await outboxEvents().isEmpty)
         let featured = try await store.read { db in try StoreLedger(db).listing(id: id)?.featuredUntil }

@@ -7,18 +7,23 @@ import RefbotTestSupport
 import Testing
 
 /// A listing's whole path over real SMTP and IMAP: posted, reviewed, approved by reply, found.
-@Suite("Listings against real mail servers", .serialized, .enabled(if: TestEnvironment.serversAvailable || TestEnvironment.isCI))
+@Suite(
+    "Listings against real mail servers", .serialized,
+    .enabled(if: TestEnvironment.serversAvailable || TestEnvironment.isCI))
 struct ListingsEndToEndTests {
     static let trusted = "mx.example.test"
 
-    @Test("LISTING → listing.review in the admin's mailbox → APPROVE to its Reply-To → listing.approved → SEARCH finds it")
+    @Test(
+        "LISTING → listing.review to the admin → APPROVE to its Reply-To → listing.approved → SEARCH finds it"
+    )
     func listingLifecycle() async throws {
         try await BotFixture.with(extraSMTP: "[auth]\ntrusted_authserv_id = \"\(Self.trusted)\"") { bot in
             // Alice is already a member (JOIN is another command's business).
             let store = try Store(path: bot.databasePath)
             try await store.write { db in
                 var alice = Member(
-                    email: "alice@example.test", name: "Alice Example", business: "Example Kitchens", city: "Springfield",
+                    email: "alice@example.test", name: "Alice Example", business: "Example Kitchens",
+                    city: "Springfield",
                     state: .active, credits: 10, joinedAt: 1_790_000_000, confirmedAt: 1_790_000_000)
                 try StoreLedger(db).save(&alice)
             }
@@ -49,12 +54,13 @@ struct ListingsEndToEndTests {
 
             // The admin answers in their client: a bare APPROVE above the quoted review.
             let quoted = review.textBody.split(separator: "\n", omittingEmptySubsequences: false).map { "> \($0)" }
-            let reply = [
-                "From: Admin <admin@example.test>", "To: \(replyTo)", "Subject: Re: \(review.subject)",
-                "Message-ID: <approve-1@example.test>", "In-Reply-To: <\(review.messageID ?? "")>",
-                "Date: Mon, 23 Nov 2026 10:05:00 +0000", "",
-                "APPROVE", "", "On Mon, 23 Nov 2026 at 10:01, Test Referral Network wrote:",
-            ] + quoted
+            let reply =
+                [
+                    "From: Admin <admin@example.test>", "To: \(replyTo)", "Subject: Re: \(review.subject)",
+                    "Message-ID: <approve-1@example.test>", "In-Reply-To: <\(review.messageID ?? "")>",
+                    "Date: Mon, 23 Nov 2026 10:05:00 +0000", "",
+                    "APPROVE", "", "On Mon, 23 Nov 2026 at 10:01, Test Referral Network wrote:",
+                ] + quoted
             try await bot.stack.deliver(
                 Array((reply.joined(separator: "\r\n") + "\r\n").utf8), from: "admin@example.test", to: [replyTo])
             _ = try await bot.mailbox("bot@example.test", atLeast: 1)
@@ -65,7 +71,9 @@ struct ListingsEndToEndTests {
             #expect(aliceMail.contains { $0.header("X-Refbot-Event") == "listing.approved" })
             let adminMail = try await bot.mailbox("admin@example.test", atLeast: 2)
             #expect(adminMail.contains { $0.header("X-Refbot-Event") == "command.done" })
-            let state = try await store.read { db in try String.fetchOne(db, sql: "SELECT state FROM listing WHERE id = 1") }
+            let state = try await store.read { db in
+                try String.fetchOne(db, sql: "SELECT state FROM listing WHERE id = 1")
+            }
             #expect(state == "live")
 
             // Bob, not a member, searches and finds it.
@@ -89,7 +97,8 @@ struct AdminListingCommandsTests {
 
     /// A configuration and a database holding one member with a pending listing, L-1.
     func fixture() async throws -> (path: String, store: Store) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-admin-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-admin-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let toml = """
             [bot]
@@ -121,14 +130,15 @@ struct AdminListingCommandsTests {
         try await store.read { db in try String.fetchAll(db, sql: "SELECT event FROM outboxMessage ORDER BY id") }
     }
 
-    @Test("Each listing subcommand's --help says what it does and how to call it",
-          arguments: [
+    @Test(
+        "Each listing subcommand's --help says what it does and how to call it",
+        arguments: [
             (["admin", "--help"], ["listings", "approve", "decline", "feature"]),
             (["admin", "listings", "--help"], ["--pending", "refbot admin approve L-n"]),
             (["admin", "approve", "--help"], ["<L-n>", "listing.approved", "64 usage"]),
             (["admin", "decline", "--help"], ["--reason", "listing.declined"]),
             (["admin", "feature", "--help"], ["--days", "(default: 7)"]),
-          ])
+        ])
     func help(arguments: [String], words: [String]) async throws {
         let result = try await RefbotProcess.run(arguments)
         #expect(result.status == 0)
@@ -138,25 +148,30 @@ struct AdminListingCommandsTests {
     @Test("listings --pending, approve, feature and decline act like the mail commands and queue their mail")
     func lifecycle() async throws {
         let (path, store) = try await fixture()
-        let pending = try await RefbotProcess.run(["admin", "listings", "--pending", "--config", path], environment: Self.environment)
+        let pending = try await RefbotProcess.run(
+            ["admin", "listings", "--pending", "--config", path], environment: Self.environment)
         #expect(pending.status == 0)
         #expect(pending.stdout.contains("L-1"))
         #expect(pending.stdout.contains("Kitchen remodels"))
 
-        let approve = try await RefbotProcess.run(["admin", "approve", "L-1", "--config", path], environment: Self.environment)
+        let approve = try await RefbotProcess.run(
+            ["admin", "approve", "L-1", "--config", path], environment: Self.environment)
         #expect(approve.status == 0, "\(approve.stderr)")
         #expect(approve.stdout.contains("L-1 \"Kitchen remodels\" is live."))
         #expect(try await outboxEvents(store) == ["listing.approved"])
 
-        let again = try await RefbotProcess.run(["admin", "approve", "L-1", "--config", path], environment: Self.environment)
+        let again = try await RefbotProcess.run(
+            ["admin", "approve", "L-1", "--config", path], environment: Self.environment)
         #expect(again.status == 1)
         #expect(again.stderr.contains("L-1 is already live."))
 
-        let feature = try await RefbotProcess.run(["admin", "feature", "L-1", "--days", "3", "--config", path], environment: Self.environment)
+        let feature = try await RefbotProcess.run(
+            ["admin", "feature", "L-1", "--days", "3", "--config", path], environment: Self.environment)
         #expect(feature.status == 0, "\(feature.stderr)")
         #expect(feature.stdout.contains("featured for 3 days"))
 
-        let decline = try await RefbotProcess.run(["admin", "decline", "L-1", "--reason", "Not a fit", "--config", path], environment: Self.environment)
+        let decline = try await RefbotProcess.run(
+            ["admin", "decline", "L-1", "--reason", "Not a fit", "--config", path], environment: Self.environment)
         #expect(decline.status == 0, "\(decline.stderr)")
         #expect(try await outboxEvents(store) == ["listing.approved", "listing.declined"])
         let reason = try await store.read { db in
@@ -164,21 +179,26 @@ struct AdminListingCommandsTests {
         }
         #expect(reason == "Not a fit")
 
-        let none = try await RefbotProcess.run(["admin", "listings", "--pending", "--config", path], environment: Self.environment)
+        let none = try await RefbotProcess.run(
+            ["admin", "listings", "--pending", "--config", path], environment: Self.environment)
         #expect(none.stdout.contains("No listing is waiting for review."))
     }
 
     @Test("A bad listing number or --days exits 64; a missing configuration exits 78")
     func exitCodes() async throws {
         let (path, _) = try await fixture()
-        let badNumber = try await RefbotProcess.run(["admin", "approve", "R-1", "--config", path], environment: Self.environment)
+        let badNumber = try await RefbotProcess.run(
+            ["admin", "approve", "R-1", "--config", path], environment: Self.environment)
         #expect(badNumber.status == 64)
         #expect(badNumber.stderr.contains("write it like L-12"))
-        let badDays = try await RefbotProcess.run(["admin", "feature", "L-1", "--days", "0", "--config", path], environment: Self.environment)
+        let badDays = try await RefbotProcess.run(
+            ["admin", "feature", "L-1", "--days", "0", "--config", path], environment: Self.environment)
         #expect(badDays.status == 64)
-        let missing = try await RefbotProcess.run(["admin", "approve", "L-1", "--config", "/nonexistent/refbot.toml"], environment: Self.environment)
+        let missing = try await RefbotProcess.run(
+            ["admin", "approve", "L-1", "--config", "/nonexistent/refbot.toml"], environment: Self.environment)
         #expect(missing.status == 78)
-        let unknown = try await RefbotProcess.run(["admin", "approve", "L-9", "--config", path], environment: Self.environment)
+        let unknown = try await RefbotProcess.run(
+            ["admin", "approve", "L-9", "--config", path], environment: Self.environment)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("There is no listing L-9."))
     }

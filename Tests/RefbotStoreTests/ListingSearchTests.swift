@@ -40,7 +40,8 @@ struct ListingSearchTests {
     private func search(_ text: String, limit: Int = 20) async throws -> [Int64] {
         let now = now
         return try await store.read { db in
-            try StoreLedger(db).searchListings(ListingQuery(parsing: text), now: now, limit: limit).compactMap(\.listing.id)
+            try StoreLedger(db).searchListings(ListingQuery(parsing: text), now: now, limit: limit).compactMap(
+                \.listing.id)
         }
     }
 
@@ -94,8 +95,10 @@ struct ListingSearchTests {
             let owner = try member("ann@example.org", in: db)
             // "plumbing" only in the customer text: a weaker match than in the title.
             let weak = try listing(
-                "Bathroom fitting", owner: owner, customer: "People who need plumbing done", createdAt: now - 300, in: db)
-            let strong = try listing("Plumbing repairs", owner: owner, category: "Plumbing", createdAt: now - 200, in: db)
+                "Bathroom fitting", owner: owner, customer: "People who need plumbing done", createdAt: now - 300,
+                in: db)
+            let strong = try listing(
+                "Plumbing repairs", owner: owner, category: "Plumbing", createdAt: now - 200, in: db)
             let featured = try listing(
                 "Garden design", owner: owner, customer: "Anyone who also needs plumbing", featuredUntil: now + 3600,
                 createdAt: now - 400, in: db)
@@ -192,7 +195,8 @@ struct ListingSearchTests {
         let featured = try await store.write { db in
             let owner = try member("ann@example.org", in: db)
             for index in 0..<5 { try listing("Roof work \(index)", owner: owner, createdAt: now - 10, in: db) }
-            return try listing("Roof work featured", owner: owner, featuredUntil: now + 60, createdAt: now - 1000, in: db)
+            return try listing(
+                "Roof work featured", owner: owner, featuredUntil: now + 60, createdAt: now - 1000, in: db)
         }
         let found = try await search("roof", limit: 3)
         #expect(found.count == 3)

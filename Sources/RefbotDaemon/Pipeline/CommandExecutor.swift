@@ -10,7 +10,8 @@ import RefbotTemplates
 /// ```swift
 /// let executor = try CommandExecutor(configuration: configuration)
 /// let context = executor.adminContext(now: now)
-/// let command = ParsedCommand(word: .approve, arguments: "L-3", line: "APPROVE L-3", followingLines: [], source: .body)
+/// let command = ParsedCommand(
+///     word: .approve, arguments: "L-3", line: "APPROVE L-3", followingLines: [], source: .body)
 /// let queued = try await store.write { db in
 ///     try executor.run(ApproveHandler(), command: command, context: context, in: db)
 /// }

@@ -24,7 +24,8 @@ extension Admin {
 
         func run() async throws {
             let id = try Admin.listingID(listing)
-            try await Admin.runListingCommand(ApproveHandler(), word: .approve, arguments: id.description, options: options)
+            try await Admin.runListingCommand(
+                ApproveHandler(), word: .approve, arguments: id.description, options: options)
         }
     }
 

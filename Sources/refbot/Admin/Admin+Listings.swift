@@ -46,7 +46,8 @@ extension Admin {
             for (listing, owner) in rows {
                 let id = (listing.listingID?.description ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0)
                 let state = listing.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-                let featured = (listing.state == .live && listing.isFeatured(at: now) ? "yes" : "").padding(toLength: 9, withPad: " ", startingAt: 0)
+                let featured = (listing.state == .live && listing.isFeatured(at: now) ? "yes" : "").padding(
+                    toLength: 9, withPad: " ", startingAt: 0)
                 let ownerText = owner.padding(toLength: 31, withPad: " ", startingAt: 0)
                 print("\(id) \(state) \(featured) \(ownerText) \(listing.title)")
                 print(String(repeating: " ", count: 62) + listing.reward.description)

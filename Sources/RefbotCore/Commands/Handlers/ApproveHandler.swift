@@ -41,14 +41,16 @@ public struct ApproveHandler: CommandHandler {
     }
 
     /// `listing.new` to every active follower of the owner, one mail each.
-    static func newListingNotices(_ listing: Listing, owner: Member, ledger: any Ledger, now: Int64) throws -> [Notification] {
+    static func newListingNotices(_ listing: Listing, owner: Member, ledger: any Ledger, now: Int64) throws
+        -> [Notification]
+    {
         guard let ownerId = owner.id, let id = listing.listingID else { return [] }
         var values = listing.mailValues(owner: owner, now: now)
         values["ownerEmail"] = .text(owner.email)
         return try ledger.followers(of: ownerId).map { follower in
             var personal = values
             personal["followerName"] = .text(follower.name)
-            personal["isConnected"] = .flag((try? follower.id.map { try ledger.areConnected($0, ownerId) } ?? false) ?? false)
+            personal["isConnected"] = .flag(try follower.id.map { try ledger.areConnected($0, ownerId) } ?? false)
             return Notification(event: .listingNew, to: [follower.email], ref: id.description, values: personal)
         }
     }

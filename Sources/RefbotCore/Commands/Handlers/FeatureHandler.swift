@@ -17,7 +17,8 @@ public struct FeatureHandler: CommandHandler {
         if let word = target.rest.split(whereSeparator: \.isWhitespace).first {
             guard let number = Int(word), (1...Self.maxDays).contains(number) else {
                 throw CommandError(
-                    line: command.line, problem: "\"\(word.prefix(20))\" is not a number of days from 1 to \(Self.maxDays).",
+                    line: command.line,
+                    problem: "\"\(word.prefix(20))\" is not a number of days from 1 to \(Self.maxDays).",
                     remedy: "Write it like: FEATURE \(target.id) 14, or leave the days out for \(Self.defaultDays).")
             }
             days = number

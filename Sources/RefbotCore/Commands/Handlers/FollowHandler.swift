@@ -6,7 +6,8 @@ public struct FollowHandler: CommandHandler {
     public init() {}
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
-        let follower = try ListingHandler.activeMember(context, ledger: ledger, line: command.line, doing: "follow members")
+        let follower = try ListingHandler.activeMember(
+            context, ledger: ledger, line: command.line, doing: "follow members")
         let followed = try Self.followedMember(command, context: context, ledger: ledger)
         guard let followerId = follower.id, let followedId = followed.id, followerId != followedId else {
             throw CommandError(
@@ -48,7 +49,8 @@ public struct FollowHandler: CommandHandler {
         guard let member = try ledger.member(email: email), member.state == .active else {
             throw CommandError(
                 line: command.line, problem: "\(email) is not a member of the network.",
-                remedy: "Check the address, or \(word) the number of one of their listings (send LISTINGS to find one).")
+                remedy: "Check the address, or \(word) the number of one of their listings (send LISTINGS to find one)."
+            )
         }
         return member
     }

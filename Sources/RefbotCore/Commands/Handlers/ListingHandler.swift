@@ -20,11 +20,14 @@ public struct ListingHandler: CommandHandler {
     public init() {}
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
-        let owner = try ListingHandler.activeMember(context, ledger: ledger, line: command.line, doing: "post a listing")
+        let owner = try ListingHandler.activeMember(
+            context, ledger: ledger, line: command.line, doing: "post a listing")
         // `LISTING Kitchen remodels` names the title on the command line when the form has no Title: line.
         var lines = command.followingLines
         let hasTitle = lines.contains { line in
-            FormFields.keyLine(line.trimmedOfWhitespace).map { ["title", "subject"].contains(FormFields.normalizedKey($0.0)) }
+            FormFields.keyLine(line.trimmedOfWhitespace).map {
+                ["title", "subject"].contains(FormFields.normalizedKey($0.0))
+            }
                 ?? false
         }
         if !hasTitle, !command.arguments.trimmedOfWhitespace.isEmpty {
@@ -37,14 +40,18 @@ public struct ListingHandler: CommandHandler {
         let location = form["location"] == nil ? nil : try Self.shortField(form, "location", label: "Location")
         let customer = try Self.longField(form, "customer", label: "Customer")
         let rewardText = form["reward"] ?? ""
-        let reward = try Reward.parse(rewardText, defaultCurrency: context.settings.currency, line: "Reward: \(rewardText)")
+        let reward = try Reward.parse(
+            rewardText, defaultCurrency: context.settings.currency, line: "Reward: \(rewardText)")
         let terms = ListingTerms(field: form["terms"])
         if let custom = terms.customText, custom.count > Self.maxLongField {
             throw CommandError(
-                line: "Terms: \(custom.prefix(60))…", problem: "The custom terms are longer than \(Self.maxLongField) characters.",
+                line: "Terms: \(custom.prefix(60))…",
+                problem: "The custom terms are longer than \(Self.maxLongField) characters.",
                 remedy: "Shorten them, or write Terms: standard to use the network's standard agreement.")
         }
-        let expiresAt = try form["expires"].map { try ListingDates.expiry($0, now: context.now, line: "Expires: \($0)") }
+        let expiresAt = try form["expires"].map {
+            try ListingDates.expiry($0, now: context.now, line: "Expires: \($0)")
+        }
 
         var listing = Listing(
             ownerId: owner.id ?? 0, title: title, category: category, location: location, customer: customer,
@@ -67,12 +74,14 @@ public struct ListingHandler: CommandHandler {
                 values: values, quoted: quoted, thread: context.messageID.map { [$0] } ?? [])
         ]
         if listing.state == .live {
-            notifications += try ApproveHandler.newListingNotices(listing, owner: owner, ledger: ledger, now: context.now)
+            notifications += try ApproveHandler.newListingNotices(
+                listing, owner: owner, ledger: ledger, now: context.now)
         } else {
             for admin in context.admins {
                 let tag = try ledger.makeReplyTag(
                     for: admin, action: Self.reviewAction, ref: id.description, now: context.now,
-                    expiresAt: context.now + max(context.settings.linkExpirySeconds, 30 * NetworkSettings.secondsPerDay))
+                    expiresAt: context.now + max(context.settings.linkExpirySeconds, 30 * NetworkSettings.secondsPerDay)
+                )
                 notifications.append(
                     Notification(
                         event: .listingReview, to: [admin], ref: id.description, replyTag: tag.token, values: values))
@@ -82,7 +91,9 @@ public struct ListingHandler: CommandHandler {
     }
 
     /// The sender as an active member, or the error that tells them how to become one.
-    static func activeMember(_ context: CommandContext, ledger: any Ledger, line: String, doing: String) throws -> Member {
+    static func activeMember(_ context: CommandContext, ledger: any Ledger, line: String, doing: String) throws
+        -> Member
+    {
         guard let member = try ledger.member(email: context.sender), member.id != nil else {
             throw CommandError(
                 line: line, problem: "Only members can \(doing), and \(context.sender) is not a member yet.",
@@ -105,7 +116,8 @@ public struct ListingHandler: CommandHandler {
         let value = (form[key] ?? "").split(whereSeparator: \.isNewline).joined(separator: " ").trimmedOfWhitespace
         guard value.count <= maxShortField else {
             throw CommandError(
-                line: "\(label): \(value.prefix(60))…", problem: "The \(label.lowercased()) is longer than \(maxShortField) characters.",
+                line: "\(label): \(value.prefix(60))…",
+                problem: "The \(label.lowercased()) is longer than \(maxShortField) characters.",
                 remedy: "Shorten it; the details belong in Customer:.")
         }
         return value
@@ -115,7 +127,8 @@ public struct ListingHandler: CommandHandler {
         let value = (form[key] ?? "").trimmedOfWhitespace
         guard value.count <= maxLongField else {
             throw CommandError(
-                line: "\(label): \(value.prefix(60))…", problem: "The \(label.lowercased()) is longer than \(maxLongField) characters.",
+                line: "\(label): \(value.prefix(60))…",
+                problem: "The \(label.lowercased()) is longer than \(maxLongField) characters.",
                 remedy: "Shorten it to a few sentences.")
         }
         return value
@@ -158,16 +171,18 @@ enum ListingDates {
     /// line never expires.
     static func expiry(_ text: String, now: Int64, line: String) throws -> Int64 {
         let lower = text.trimmedOfWhitespace.lowercased()
-        let remedy = "Write a date such as Expires: 2026-12-31 or a span such as Expires: in 30 days, or leave the line out."
+        let remedy =
+            "Write a date such as Expires: 2026-12-31 or a span such as Expires: in 30 days, or leave the line out."
         let words = lower.split(separator: " ").map(String.init).filter { $0 != "in" }
         if words.count == 2, let count = Int64(words[0]), count > 0, count <= 3650 {
-            let unit: Int64? = switch words[1] {
-            case "day", "days": 1
-            case "week", "weeks": 7
-            case "month", "months": 30
-            case "year", "years": 365
-            default: nil
-            }
+            let unit: Int64? =
+                switch words[1] {
+                case "day", "days": 1
+                case "week", "weeks": 7
+                case "month", "months": 30
+                case "year", "years": 365
+                default: nil
+                }
             if let unit {
                 return now + count * unit * NetworkSettings.secondsPerDay
             }
@@ -179,7 +194,8 @@ enum ListingDates {
             }
             return end
         }
-        throw CommandError(line: line, problem: "I could not read \"\(text.trimmedOfWhitespace)\" as a date.", remedy: remedy)
+        throw CommandError(
+            line: line, problem: "I could not read \"\(text.trimmedOfWhitespace)\" as a date.", remedy: remedy)
     }
 
     /// `2026-12-31` for a time, in UTC.

@@ -29,7 +29,9 @@ public struct SearchHandler: CommandHandler {
         let described = query.description
         let values: [String: TemplateValue] = [
             "results": .list(results), "hasResults": .flag(!results.isEmpty), "count": .number(Int64(results.count)),
-            "countText": .text(results.count == 1 ? "1 listing" : "\(results.count)\(found.count > Self.maxResults ? "+" : "") listings"),
+            "countText": .text(
+                results.count == 1
+                    ? "1 listing" : "\(results.count)\(found.count > Self.maxResults ? "+" : "") listings"),
             "hasMore": .flag(found.count > Self.maxResults), "query": .text(described),
             "hasQuery": .flag(!described.isEmpty), "isSearch": .flag(!query.isEmpty),
         ]

@@ -10,7 +10,8 @@ public struct ShowHandler: CommandHandler {
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
         let notFound = CommandError(
-            line: command.line, problem: "\(command.arguments.isEmpty ? "That" : String(command.arguments.prefix(20))) "
+            line: command.line,
+            problem: "\(command.arguments.isEmpty ? "That" : String(command.arguments.prefix(20))) "
                 + "is not a live listing.",
             remedy: "Send LISTINGS to see the live ones, or SEARCH with a few words.")
         let target: ListingTarget.Found
@@ -40,7 +41,8 @@ public struct ShowHandler: CommandHandler {
         if let reason = listing.declineReason, isOwner || context.isAdmin { values["declineReason"] = .text(reason) }
         return [
             Notification(
-                event: .listing, to: [context.sender], ref: target.id.description, values: values, quoted: [command.line],
+                event: .listing, to: [context.sender], ref: target.id.description, values: values,
+                quoted: [command.line],
                 thread: context.messageID.map { [$0] } ?? [])
         ]
     }

@@ -5,8 +5,10 @@ public struct UnfollowHandler: CommandHandler {
     public init() {}
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
-        let follower = try ListingHandler.activeMember(context, ledger: ledger, line: command.line, doing: "follow members")
+        let follower = try ListingHandler.activeMember(
+            context, ledger: ledger, line: command.line, doing: "follow members")
         let followed = try FollowHandler.followedMember(command, context: context, ledger: ledger)
+        let named = command.arguments.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
         var removed = false
         if let followerId = follower.id, let followedId = followed.id {
             removed = try ledger.unfollow(followerId: followerId, followedId: followedId)
@@ -17,9 +19,7 @@ public struct UnfollowHandler: CommandHandler {
                 summary: removed
                     ? "You no longer follow \(followed.displayName)."
                     : "You were not following \(followed.displayName), so nothing changed.",
-                detail: removed
-                    ? "Send FOLLOW \(command.arguments.split(whereSeparator: \.isWhitespace).first ?? "") to follow them again."
-                    : nil)
+                detail: removed ? "Send FOLLOW \(named) to follow them again." : nil)
         ]
     }
 }
