@@ -68,6 +68,9 @@ public final class Store: Sendable {
         }
     }
 
+    /// The names of every migration this version of refbot knows, oldest first.
+    public static var migrationNames: [String] { Migrations.migrator.migrations }
+
     /// The names of the applied migrations, oldest first.
     public func appliedMigrations() throws -> [String] {
         try pool.read { db in try Migrations.migrator.appliedMigrations(db) }

@@ -163,6 +163,7 @@ func testConfiguration(in directory: TemporaryDirectory) -> Configuration {
     c.bot.admins = ["admin@example.org"]
     c.bot.database = directory.path + "/refbot.sqlite"
     c.bot.templates = templatesDirectory
+    c.bot.secretFile = directory.path + "/secret"
     c.imap.url = "imap://127.0.0.1/INBOX"
     c.imap.username = "referrals@example.org"
     c.smtp.url = "smtp://127.0.0.1"

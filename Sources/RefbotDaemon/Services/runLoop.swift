@@ -6,7 +6,7 @@ import ServiceLifecycle
 func runLoop(
     waker: Waker, interval: Duration, logger: Logger, _ pass: @Sendable @escaping () async throws -> Void
 ) async throws {
-    try await withGracefulShutdownHandler {
+    await withGracefulShutdownHandler {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await pass()
