@@ -60,6 +60,21 @@ struct PipelineTests {
         #expect(submitter.accepted.count == 1)
     }
 
+    @Test("Actionable mail offers the reply word and a mailto: link to the tagged reply address, unescaped")
+    func actionLinks() async throws {
+        mailbox.deliver(mail(subject: "JOIN", body: "Name: Ann Lee"))
+        _ = try await daemon.runOnce()
+        let sent = submitter.accepted
+        try #require(sent.count == 1)
+        let answer = try parsed(sent[0])
+        #expect(answer.header("X-Refbot-Event") == "member.confirm")
+        let replyTo = try #require(answer.replyTo.first?.address)
+        #expect(replyTo.hasPrefix("referrals+"))
+        #expect(answer.textBody.contains("CONFIRM"))
+        #expect(answer.textBody.contains("mailto:\(replyTo)?subject=CONFIRM&body=CONFIRM"))
+        #expect(!answer.textBody.contains("&amp;"))
+    }
+
     @Test("An unknown word gets command.error quoting the line and naming what works")
     func unknownCommand() async throws {
         mailbox.deliver(mail(subject: "Question", body: "Hellp me please\n\nThanks, Alice"))

@@ -93,7 +93,7 @@ extension ConfirmHandler {
                 "word": .text(command.word.rawValue),
                 "expiryDays": .number(Int64(context.settings.linkExpiryDays)),
             ],
-            quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context))
+            quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context), actions: ["CONFIRM"])
     }
 
     /// The held command a CONFIRM releases, marked confirmed; or the error when the tag is not the

@@ -49,7 +49,7 @@ public struct JoinHandler: CommandHandler {
                     "warnings": .list(form.warnings.map { .text($0) }),
                     "hasWarnings": .flag(!form.warnings.isEmpty),
                 ],
-                quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context))
+                quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context), actions: ["CONFIRM"])
         ]
     }
 
