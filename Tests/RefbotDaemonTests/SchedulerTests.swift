@@ -110,4 +110,28 @@ struct SchedulerTests {
         #expect(expired.textBody.contains("agreement"))
         #expect(try await world.referral(1)?.state == .expired)
     }
+
+    @Test("A listing past its Expires: date leaves the search and its owner is told, once")
+    func listingExpiry() async throws {
+        let world = try await ReferralWorld()
+        let expiresAt = world.clock.now + 3 * Self.day
+        try await world.daemon.store.write { db in
+            let ledger = StoreLedger(db)
+            guard var listing = try ledger.listing(id: world.listingId) else { return }
+            listing.expiresAt = expiresAt
+            try ledger.save(&listing)
+        }
+        world.clock.advance(by: 2 * Self.day)
+        #expect(try await passMails(world).mails.isEmpty)
+        world.clock.advance(by: Self.day + 1)
+        let (_, mails) = try await passMails(world)
+        let expired = mails.filter { $0.header("X-Refbot-Event") == "listing.expired" }
+        #expect(expired.count == 1)
+        #expect(expired.first?.to.first?.address == ReferralWorld.owner)
+        #expect(expired.first?.subject.hasPrefix("[L-\(world.listingId)]") == true)
+        let state = try await world.daemon.store.read { db in try StoreLedger(db).listing(id: world.listingId)?.state }
+        #expect(state == .expired)
+        world.clock.advance(by: Self.day)
+        #expect(try await passMails(world).mails.isEmpty)
+    }
 }

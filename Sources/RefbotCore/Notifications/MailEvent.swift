@@ -67,6 +67,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case listingApproved = "listing.approved"
     /// To the owner: an admin declined the listing, with the reason.
     case listingDeclined = "listing.declined"
+    /// To the owner: a listing reached its `Expires:` date.
+    case listingExpired = "listing.expired"
     /// To each follower of the owner: a new listing is live.
     case listingNew = "listing.new"
 
@@ -83,7 +85,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             .referralReminder:
             false
         case .listingSubmitted, .listing, .searchResults: true
-        case .listingReview, .listingApproved, .listingDeclined, .listingNew: false
+        case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired: false
         case .deliveryFailed, .messageQuarantined: false
         }
     }

@@ -141,6 +141,7 @@ public final class Processor: Service, Sendable {
             isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
             tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
+        context.authVerdict = authVerdict(of: message, from: sender)
 
         var notifications: [Notification]
         var disposition: String
@@ -273,6 +274,17 @@ public final class Processor: Service, Sendable {
         case .dmarcPass: .dmarcPass
         case .dkimPassAligned: .dkimPassAligned
         case .none: .none
+        }
+    }
+
+    /// The verdict kept as evidence with an agreement: what the trusted authserv-id said of the sender.
+    func authVerdict(of message: ParsedMessage, from sender: EmailAddress) -> String {
+        let authserv = configuration.auth.trustedAuthservID
+        guard !authserv.isEmpty else { return "no trusted Authentication-Results (auth.trusted_authserv_id is not set)" }
+        switch evidence(of: message, from: sender) {
+        case .dmarcPass: return "dmarc=pass for \(sender.domain) from \(authserv)"
+        case .dkimPassAligned: return "dkim=pass aligned with \(sender.domain) from \(authserv)"
+        case .none: return "no pass for \(sender.domain) from \(authserv)"
         }
     }
 

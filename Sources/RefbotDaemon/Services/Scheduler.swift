@@ -64,8 +64,45 @@ public final class Scheduler: Service, Sendable {
                 logger.error("Scheduled referral change failed", metadata: ["referral.id": "\(id)", "error": "\(error)"])
             }
         }
+        acted += try await expireListings(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
+    }
+
+    /// Moves listings whose `Expires:` date has passed to `expired` and tells each owner, one
+    /// transaction per listing; returns how many expired.
+    func expireListings(now: Int64) async throws -> Int {
+        let due = try await store.read { db in try StoreLedger(db).listingsToExpire(now: now).compactMap(\.id) }
+        var expired = 0
+        for id in due {
+            do {
+                let done = try await store.write { db -> Bool in
+                    let ledger = StoreLedger(db)
+                    guard var listing = try ledger.listing(id: id), let expiresAt = listing.expiresAt, expiresAt <= now,
+                        let next = try? listing.state.after(.expire)
+                    else { return false }
+                    listing.state = next
+                    listing.updatedAt = now
+                    try ledger.save(&listing)
+                    if let owner = try ledger.member(id: listing.ownerId) {
+                        let notification = Notification(
+                            event: .listingExpired, to: [owner.email], ref: "L-\(id)",
+                            values: ["title": .text(listing.title), "ownerName": .text(owner.name)])
+                        try Processor.enqueue(
+                            notification, composer: self.composer, configuration: self.configuration,
+                            unique: "sched.l\(id)", inboundId: nil, now: now, logger: self.logger, in: db)
+                    }
+                    return true
+                }
+                if done {
+                    expired += 1
+                    logger.info("Listing expired", metadata: ["listing.id": "\(id)"])
+                }
+            } catch {
+                logger.error("Scheduled listing expiry failed", metadata: ["listing.id": "\(id)", "error": "\(error)"])
+            }
+        }
+        return expired
     }
 
     /// Decides again inside the transaction (the referral may have moved since the read), acts,
