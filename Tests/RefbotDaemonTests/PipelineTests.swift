@@ -73,6 +73,7 @@ struct PipelineTests {
         #expect(answer.textBody.contains("CONFIRM"))
         #expect(answer.textBody.contains("mailto:\(replyTo)?subject=CONFIRM&body=CONFIRM"))
         #expect(!answer.textBody.contains("&amp;"))
+        #expect(answer.textBody.contains("http://127.0.0.1:8080/a/"))
     }
 
     @Test("An unknown word gets command.error quoting the line and naming what works")

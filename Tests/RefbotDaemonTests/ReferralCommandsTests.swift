@@ -127,6 +127,9 @@ struct ConnectionCommandsTests {
         #expect(replyAddress.hasPrefix("referrals+"))
         #expect(request.textBody.contains("mailto:\(replyAddress)?subject=ACCEPT&body=ACCEPT"))
         #expect(request.textBody.contains("I often meet homeowners."))
+        // One-click web links beside the reply word and the mailto: link (spec §5).
+        #expect(request.textBody.contains("ACCEPT: http://127.0.0.1:8080/a/"))
+        #expect(request.textBody.contains("REJECT: http://127.0.0.1:8080/a/"))
         _ = try the("command.done", to: ReferralWorld.referrer, in: sent)
 
         let answer = try await world.send(

@@ -5,9 +5,11 @@ extension MailComposer {
     /// `actionLinks` for a notification that asks for answers (`actions: ["ACCEPT", "REJECT"]` with a
     /// `replyTag`): one entry per word with `word`, `mailto` (the tagged address, the word as subject
     /// and body) and, when links are signed, `url` (`<bot.base_url>/a/<token>`, or `/u/<token>` for
-    /// STOP). Also `hasActionLinks`.
+    /// STOP). Also `hasActionLinks`, and `hasWebLinks` when links are signed.
     func actionLinkValues(for notification: Notification, now: Int64) -> [String: TemplateValue] {
-        guard let tag = notification.replyTag, !notification.actions.isEmpty else { return ["hasActionLinks": false] }
+        guard let tag = notification.replyTag, !notification.actions.isEmpty else {
+            return ["hasActionLinks": false, "hasWebLinks": false]
+        }
         let address = TaggedAddress.make(base: botAddress, tag: tag)
         let links: [TemplateValue] = notification.actions.map { raw in
             let word = raw.uppercased()
@@ -17,7 +19,8 @@ extension MailComposer {
             if let url = linkURL(tag: tag, word: word, now: now) { entry["url"] = .text(url) }
             return .object(entry)
         }
-        return ["actionLinks": .list(links), "hasActionLinks": true]
+        let hasWeb = linkKeys.first != nil
+        return ["actionLinks": .list(links), "hasActionLinks": true, "hasWebLinks": .flag(hasWeb)]
     }
 
     /// The signed web link that runs `word` as a reply to `tag`, or nil when no key is loaded.

@@ -118,6 +118,6 @@ public struct AgreeHandler: CommandHandler {
                 "listingRef": .text(listingRef), "listingTitle": .text(listing.title),
                 "ownerName": .text(owner.displayName), "referrerName": .text(referrer.name),
                 "version": .text(terms.version), "sha256": .text(terms.sha256), "terms": .text(terms.text),
-            ], quoted: [line], thread: context.messageID.map { [$0] } ?? [])
+            ], quoted: [line], thread: context.messageID.map { [$0] } ?? [], actions: ["AGREE"])
     }
 }

@@ -52,7 +52,7 @@ public struct AnnounceHandler: CommandHandler {
                 "name": .text(member.name), "title": .text(title), "body": .text(body),
             ]
             if let link, !link.isEmpty { values["link"] = .text(link) }
-            mails.append(Notification(event: .trainingAnnouncement, to: [member.email], replyTag: tag.token, values: values))
+            mails.append(Notification(event: .trainingAnnouncement, to: [member.email], replyTag: tag.token, values: values, actions: ["STOP"]))
         }
         _ = try ledger.recordAnnouncement(title: title, link: link, body: body, sentCount: mails.count, now: now)
         return mails

@@ -92,7 +92,9 @@ public struct ConnectHandler: CommandHandler {
         if let city = requester.city { values["requesterCity"] = .text(city) }
         if let message { values["message"] = .text(message) }
         return [
-            Notification(event: .connectionRequest, to: [target.email], ref: ref, replyTag: tag.token, values: values),
+            Notification(
+                event: .connectionRequest, to: [target.email], ref: ref, replyTag: tag.token, values: values,
+                actions: ["ACCEPT", "REJECT"]),
             ReferralDesk.done(
                 "We asked \(target.displayName) to connect with you (\(ref)).",
                 detail: "We will tell you when they answer.", ref: ref, command: command, context: context),

@@ -84,7 +84,8 @@ public struct ListingHandler: CommandHandler {
                 )
                 notifications.append(
                     Notification(
-                        event: .listingReview, to: [admin], ref: id.description, replyTag: tag.token, values: values))
+                        event: .listingReview, to: [admin], ref: id.description, replyTag: tag.token, values: values,
+                        actions: ["APPROVE", "DECLINE"]))
             }
         }
         return notifications

@@ -194,7 +194,7 @@ enum ReferralDesk {
             return [
                 Notification(
                     event: .customerConsent, to: [email], ref: ref, replyTag: tag.token, values: values,
-                    thread: try thread(ledger, ref: ref))
+                    thread: try thread(ledger, ref: ref), actions: ["YES", "NO"])
             ]
         }
         referral.deliveredAt = context.now
@@ -211,7 +211,7 @@ enum ReferralDesk {
         return [
             Notification(
                 event: .referralReceived, to: [owner.email], ref: ref, replyTag: tag.token, values: values,
-                thread: try thread(ledger, ref: ref))
+                thread: try thread(ledger, ref: ref), actions: ["ACCEPT", "REJECT"])
         ]
     }
 
