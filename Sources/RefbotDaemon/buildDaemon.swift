@@ -114,7 +114,7 @@ public func buildDaemon(
         afterStore: { processorWaker.nudge() }, waker: fetcherWaker)
     let scheduler = Scheduler(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
-        afterPass: { _ in senderWaker.nudge() })
+        afterPass: { _ in senderWaker.nudge() }, options: referralOptions)
     let links = try LinkActionRunner(
         store: store, configuration: configuration, keys: keys, clock: clock, health: health,
         afterStore: { processorWaker.nudge() })

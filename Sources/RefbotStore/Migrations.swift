@@ -270,6 +270,15 @@ enum Migrations {
                       inboundId INTEGER REFERENCES inboundMessage(id) ON DELETE SET NULL);
                     """)
         }
+        migrator.registerMigration("v5: digest") { db in
+            try db.execute(
+                sql: """
+                    -- When each member was last sent the digest.
+                    CREATE TABLE digest (
+                      memberId INTEGER PRIMARY KEY REFERENCES member(id),
+                      sentAt INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 }

@@ -134,4 +134,34 @@ struct SchedulerTests {
         world.clock.advance(by: Self.day)
         #expect(try await passMails(world).mails.isEmpty)
     }
+
+    @Test("With network.digest_days set, each member who has not sent STOP gets the dashboard as a digest, once a period")
+    func digest() async throws {
+        let world = try await ReferralWorld(configure: { $0.network.digestDays = 7 })
+        try await world.daemon.store.write { db in
+            let ledger = StoreLedger(db)
+            guard var owner = try ledger.member(email: ReferralWorld.owner) else { return }
+            owner.announcementsOff = true
+            try ledger.save(&owner)
+        }
+        world.clock.advance(by: 7 * Self.day + 1)
+        let (_, first) = try await passMails(world)
+        let digests = first.filter { $0.header("X-Refbot-Event") == "digest" }
+        // Every active member but the owner, who sent STOP.
+        #expect(Set(digests.compactMap { $0.to.first?.address }) == [ReferralWorld.referrer, ReferralWorld.stranger])
+        #expect(digests.first?.header("Auto-Submitted") == "auto-generated")
+        #expect(digests.first?.header("List-Unsubscribe")?.contains("mailto:") == true)
+        #expect(digests.first?.textBody.contains("Referrals you sent") == true)
+        world.clock.advance(by: Self.day)
+        #expect(try await passMails(world).mails.filter { $0.header("X-Refbot-Event") == "digest" }.isEmpty)
+        world.clock.advance(by: 7 * Self.day)
+        #expect(try await passMails(world).mails.filter { $0.header("X-Refbot-Event") == "digest" }.count == 2)
+    }
+
+    @Test("Digests are off by default")
+    func digestOff() async throws {
+        let world = try await ReferralWorld()
+        world.clock.advance(by: 30 * Self.day)
+        #expect(try await passMails(world).mails.filter { $0.header("X-Refbot-Event") == "digest" }.isEmpty)
+    }
 }

@@ -54,6 +54,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case referralReminder = "referral.reminder"
     /// To a member who sent STATUS: their referral business at a glance.
     case dashboard = "dashboard"
+    /// The dashboard, mailed every `network.digest_days` to members who have not sent STOP.
+    case digest = "digest"
 
     /// To a member who sent LISTING: what happens next.
     case listingSubmitted = "listing.submitted"
@@ -85,7 +87,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             .referralReminder:
             false
         case .listingSubmitted, .listing, .searchResults: true
-        case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired: false
+        case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined: false
         }
     }

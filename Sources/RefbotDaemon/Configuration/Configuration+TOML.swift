@@ -29,6 +29,7 @@ import Foundation
 /// | `http.listen` | `host:port` | `127.0.0.1:8080` |
 /// | `auth.trusted_authserv_id` | string | `""` |
 /// | `network.*` | see spec §8 | |
+/// | `network.digest_days` | integer ≥ 0: days between digests, 0 = off | 0 |
 /// | `links.expiry_days` | integer ≥ 1 | 14 |
 /// | `health.max_poll_age_seconds` | integer ≥ 1 | 600 |
 /// | `mail.bounce_limit`, `mail.error_replies_per_hour`, `mail.max_message_bytes` | integers | 3, 5, 10 MiB |
@@ -146,6 +147,7 @@ extension Configuration {
             }
             r.integer("max_referrals_per_day", min: 1).map { c.network.maxReferralsPerDay = $0 }
             r.integer("max_connect_requests_per_day", min: 1).map { c.network.maxConnectRequestsPerDay = $0 }
+            r.integer("digest_days", min: 0).map { c.network.digestDays = $0 }
         }
         reader.table("links") { r in r.integer("expiry_days", min: 1).map { c.links.expiryDays = $0 } }
         reader.table("health") { r in r.integer("max_poll_age_seconds", min: 1).map { c.health.maxPollAgeSeconds = $0 } }

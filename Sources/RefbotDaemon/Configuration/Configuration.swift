@@ -68,6 +68,8 @@ public struct Configuration: Sendable, Equatable {
         public var customerConsent = "referrer"
         public var maxReferralsPerDay = 20
         public var maxConnectRequestsPerDay = 20
+        /// Days between digests (the dashboard mailed to each member who has not sent STOP); 0 is off.
+        public var digestDays = 0
     }
 
     /// `[links]`

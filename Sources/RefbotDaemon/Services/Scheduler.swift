@@ -25,11 +25,15 @@ public final class Scheduler: Service, Sendable {
     /// Wakes this service.
     public let waker: Waker
     let afterPass: @Sendable (Int) -> Void
+    /// Builds the dashboard a digest carries.
+    let status: StatusHandler
 
     public init(
         store: Store, composer: MailComposer, configuration: Configuration, clock: DaemonClock, logger: Logger,
-        afterPass: @escaping @Sendable (Int) -> Void = { _ in }, waker: Waker = Waker()
+        afterPass: @escaping @Sendable (Int) -> Void = { _ in }, waker: Waker = Waker(),
+        options: ReferralOptions = ReferralOptions()
     ) {
+        self.status = StatusHandler(options: options)
         self.store = store
         self.composer = composer
         self.configuration = configuration
@@ -65,8 +69,61 @@ public final class Scheduler: Service, Sendable {
             }
         }
         acted += try await expireListings(now: now)
+        acted += try await sendDigests(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
+    }
+
+    /// Mails the dashboard to each member who has not sent STOP and had no digest for
+    /// `network.digest_days` (off at 0), one transaction per member; returns how many went out.
+    func sendDigests(now: Int64) async throws -> Int {
+        let days = Int64(configuration.network.digestDays)
+        guard days > 0 else { return 0 }
+        let period = days * 86_400
+        let due = try await store.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id FROM member m LEFT JOIN digest d ON d.memberId = m.id
+                    WHERE m.state = 'active' AND m.announcementsOff = 0
+                      AND COALESCE(d.sentAt, m.confirmedAt, m.joinedAt) <= ?
+                    ORDER BY m.id
+                    """, arguments: [now - period])
+        }
+        var sent = 0
+        for id in due {
+            do {
+                let queued = try await store.write { db -> Bool in
+                    let ledger = StoreLedger(db)
+                    guard let member = try ledger.member(id: id) else { return false }
+                    let context = CommandContext(
+                        sender: member.email, senderName: member.name, isAuthenticated: true, now: now,
+                        settings: self.settings, botName: self.configuration.bot.name, admins: self.configuration.bot.admins)
+                    let command = ParsedCommand(word: .status, arguments: "", line: "STATUS", followingLines: [], source: .body)
+                    let tag = try ledger.makeReplyTag(
+                        for: member.email, action: MemberHandling.unsubscribeAction, ref: nil, now: now,
+                        expiresAt: now + AnnounceHandler.unsubscribeDays * NetworkSettings.secondsPerDay)
+                    for dashboard in try self.status.handle(command, context: context, ledger: ledger) {
+                        var values = dashboard.values
+                        values["digestDays"] = .number(days)
+                        let digest = Notification(
+                            event: .digest, to: [member.email], replyTag: tag.token, values: values, actions: ["STOP"])
+                        try Processor.enqueue(
+                            digest, composer: self.composer, configuration: self.configuration,
+                            unique: "digest.m\(id)", inboundId: nil, now: now, logger: self.logger, in: db)
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO digest (memberId, sentAt) VALUES (?, ?) ON CONFLICT(memberId) DO UPDATE SET sentAt = excluded.sentAt",
+                        arguments: [id, now])
+                    return true
+                }
+                if queued { sent += 1 }
+            } catch {
+                logger.error("Digest failed", metadata: ["member.id": "\(id)", "error": "\(error)"])
+            }
+        }
+        if sent > 0 { logger.info("Digests queued", metadata: ["count": "\(sent)"]) }
+        return sent
     }
 
     /// Moves listings whose `Expires:` date has passed to `expired` and tells each owner, one

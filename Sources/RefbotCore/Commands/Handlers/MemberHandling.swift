@@ -1,12 +1,12 @@
 /// What the member commands share: finding the sender's membership, answering with
 /// `command.done`, quoting the lines acted on, and writing counts and dates in words.
-enum MemberHandling {
+public enum MemberHandling {
     /// The reply-tag action of the JOIN confirmation mail.
     static let joinConfirmAction = "member.confirm"
     /// The reply-tag action of a held command's confirmation mail.
     static let heldCommandAction = SenderAuthentication.heldCommandAction
     /// The reply-tag action of an announcement's unsubscribe address.
-    static let unsubscribeAction = "unsubscribe"
+    public static let unsubscribeAction = "unsubscribe"
 
     /// The sender's membership, or the error that says how to join.
     ///
