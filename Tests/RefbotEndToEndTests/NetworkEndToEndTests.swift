@@ -55,7 +55,9 @@ struct NetworkEndToEndTests {
 
     @Test("JOIN → LISTING → APPROVE → SEARCH → CONNECT → REFER → AGREE → ACCEPT → WON → PAID → RECEIVED; forged REFER; STOP and ANNOUNCE")
     func wholeNetwork() async throws {
-        try await BotFixture.with(extraSMTP: "[auth]\ntrusted_authserv_id = \"\(Self.trusted)\"") { bot in
+        // Announcements go out at once here (600 a minute), so one --once pass sends them all.
+        let settings = "[auth]\ntrusted_authserv_id = \"\(Self.trusted)\"\n[mail]\nannouncement_rate_per_minute = 600"
+        try await BotFixture.with(extraSMTP: settings) { bot in
             let store = try Store(path: bot.databasePath)
 
             // Three people join (double opt-in) and confirm by replying to the confirmation.
