@@ -27,6 +27,10 @@ public final class RefbotProcess: @unchecked Sendable {
         self.stderrPath = stderrPath
     }
 
+    deinit {
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+
     /// The package's root folder (the one with Package.swift).
     public static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
