@@ -106,7 +106,7 @@ let package = Package(
             name: "RefbotHTTPTests",
             dependencies: [
                 "RefbotHTTP", "RefbotDaemon", "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates",
-                "RefbotTransport",
+                "RefbotTransport", "RefbotTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -130,6 +130,7 @@ let package = Package(
             name: "RefbotDaemonTests",
             dependencies: [
                 "RefbotDaemon", "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport",
+                "RefbotTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

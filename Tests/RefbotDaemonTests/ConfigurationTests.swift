@@ -1,6 +1,7 @@
 import Foundation
 import RefbotDaemon
 import RefbotTransport
+import RefbotTestSupport
 import Testing
 
 @Suite("TOML parser")

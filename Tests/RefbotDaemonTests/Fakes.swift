@@ -1,4 +1,5 @@
 import Foundation
+import RefbotTestSupport
 import Logging
 import RefbotDaemon
 import RefbotTransport
@@ -133,27 +134,6 @@ final class LogCapture: Sendable {
     }
 }
 
-/// A temporary folder removed at the end of the test.
-final class TemporaryDirectory: Sendable {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// The repository's mail-templates folder.
-let templatesDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            return url.appendingPathComponent("mail-templates").path
-        }
-    }
-    return "mail-templates"
-}()
 
 /// A configuration for tests, with its database in `directory`.
 func testConfiguration(in directory: TemporaryDirectory) -> Configuration {

@@ -5,6 +5,7 @@ import RefbotDaemon
 import RefbotMail
 import RefbotStore
 import RefbotTransport
+import RefbotTestSupport
 import Testing
 
 /// LISTING, APPROVE, DECLINE, FEATURE, CLOSE, SHOW, SEARCH, LISTINGS, FOLLOW and UNFOLLOW through the pipeline.

@@ -5,6 +5,7 @@ import RefbotDaemon
 import RefbotMail
 import RefbotStore
 import RefbotTransport
+import RefbotTestSupport
 import Testing
 
 /// A daemon over real SQLite with fake transports, and ways to read what it sent.

@@ -5,6 +5,7 @@ import RefbotMail
 import RefbotStore
 import RefbotTransport
 import Synchronization
+import RefbotTestSupport
 import Testing
 
 /// The pipeline over real SQLite with in-memory IMAP and SMTP.

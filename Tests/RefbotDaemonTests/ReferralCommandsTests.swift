@@ -5,6 +5,7 @@ import RefbotDaemon
 import RefbotMail
 import RefbotStore
 import RefbotTransport
+import RefbotTestSupport
 import Testing
 
 /// A small network over real SQLite and fake transports: an owner with a live listing, a

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RefbotDaemon
 import ServiceLifecycle
+import RefbotTestSupport
 import Testing
 
 #if canImport(Glibc)

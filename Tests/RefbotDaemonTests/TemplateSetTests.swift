@@ -1,6 +1,7 @@
 import Foundation
 import RefbotCore
 import RefbotTemplates
+import RefbotTestSupport
 import Testing
 
 @Suite("Mail templates")

@@ -5,6 +5,7 @@ import RefbotCore
 import RefbotMail
 import RefbotStore
 import RefbotTemplates
+import RefbotTestSupport
 import Testing
 
 @testable import RefbotDaemon
@@ -273,7 +274,7 @@ struct LinkRouteTests {
         let notification = Notification(
             event: .help, to: [LinkFixture.alice], replyTag: f.aliceTag, actions: ["accept", "STOP"])
         let composer = try MailComposer(
-            configuration: f.daemon.configuration, templates: try .init(directory: templatesFolder), linkKeys: [LinkFixture.key])
+            configuration: f.daemon.configuration, templates: try .init(directory: templatesDirectory), linkKeys: [LinkFixture.key])
         let values = composer.actionLinkValues(for: notification, now: f.clock.now)
         #expect(values["hasActionLinks"] == true)
         guard case .list(let links) = values["actionLinks"], case .object(let accept) = links.first,
@@ -297,7 +298,7 @@ struct LinkRouteTests {
     func listUnsubscribeHeader() async throws {
         let f = try await LinkFixture()
         let composer = try MailComposer(
-            configuration: f.daemon.configuration, templates: try .init(directory: templatesFolder), linkKeys: [LinkFixture.key])
+            configuration: f.daemon.configuration, templates: try .init(directory: templatesDirectory), linkKeys: [LinkFixture.key])
         let row = try composer.compose(
             Notification(event: .trainingAnnouncement, to: [LinkFixture.alice], replyTag: f.aliceTag,
                          values: ["title": "Spring training", "body": "Come along."]),

@@ -3,6 +3,7 @@ import GRDB
 import RefbotCore
 import RefbotStore
 import Synchronization
+import RefbotTestSupport
 import Testing
 
 @testable import RefbotDaemon
@@ -11,7 +12,7 @@ import Testing
 struct SecretFileTests {
     @Test("A missing secret file is created with mode 0600 and one key, and read back the same on the next start")
     func createsSecret() throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.path + "/state/secret"
         let first = try LinkSecret.loadOrCreate(path: path)
         #expect(first.count == 1)
@@ -26,7 +27,7 @@ struct SecretFileTests {
 
     @Test("A rotated secret file gives every key, newest first; a file with no key refuses to start")
     func rotationAndEmpty() throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         let newer = LinkKey(bytes: Array(repeating: 2, count: 32))
         let older = LinkKey(bytes: Array(repeating: 1, count: 32))
         try "\(newer.fileLine)\n\(older.fileLine)\n".write(toFile: directory.path + "/secret", atomically: true, encoding: .utf8)

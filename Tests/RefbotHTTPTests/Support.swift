@@ -1,4 +1,5 @@
 import Foundation
+import RefbotTestSupport
 import GRDB
 import HTTPTypes
 import Hummingbird
@@ -47,27 +48,6 @@ final class TestClock: Sendable {
     var daemonClock: DaemonClock { DaemonClock(now: { self.now }, jitter: { 1.0 }) }
 }
 
-/// A temporary folder removed at the end of the test.
-final class ScratchDirectory: Sendable {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-http-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// The repository's mail-templates folder.
-let templatesFolder: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            return url.appendingPathComponent("mail-templates").path
-        }
-    }
-    return "mail-templates"
-}()
 
 /// A daemon over fake transports, a member with a reply tag, and the link site in front of it.
 struct LinkFixture {
@@ -75,7 +55,7 @@ struct LinkFixture {
     static let alice = "alice@example.com"
     static let bob = "bob@example.com"
 
-    let directory: ScratchDirectory
+    let directory: TemporaryDirectory
     let clock: TestClock
     let mailbox = EmptyMailbox()
     let daemon: Daemon
@@ -87,7 +67,7 @@ struct LinkFixture {
     let bobTag: String
 
     init(rateLimit: Int = 1000) async throws {
-        directory = try ScratchDirectory()
+        directory = try TemporaryDirectory()
         clock = TestClock()
         var c = RefbotDaemon.Configuration()
         c.bot.address = "referrals@example.org"
@@ -95,7 +75,7 @@ struct LinkFixture {
         c.bot.admins = ["admin@example.org"]
         c.bot.database = directory.path + "/refbot.sqlite"
         c.bot.secretFile = directory.path + "/secret"
-        c.bot.templates = templatesFolder
+        c.bot.templates = templatesDirectory
         c.bot.baseURL = "https://refer.example.org"
         c.imap.url = "imap://127.0.0.1/INBOX"
         c.imap.username = "referrals@example.org"
@@ -111,7 +91,7 @@ struct LinkFixture {
             store: daemon.store, configuration: c, keys: [LinkFixture.key], clock: clock.daemonClock, health: daemon.health,
             wait: .zero, afterStore: { _ = try? await daemon.processor.runOnce() })
         site = LinkSite(
-            actions: runner, pages: try Pages(directory: templatesFolder), botName: c.bot.name,
+            actions: runner, pages: try Pages(directory: templatesDirectory), botName: c.bot.name,
             limiter: RateLimiter(capacity: rateLimit, refillSeconds: 3600))
         router = buildRouter(site: site)
         let now = clock.now
