@@ -11,6 +11,8 @@ struct BotFixture {
     let stack: MailStack
     let directory: String
     let configPath: String
+    /// Where the daemon's HTTP server listens and its one-click links point: a free loopback port.
+    let webBase: String
     var databasePath: String { directory + "/refbot.sqlite" }
 
     /// Environment for the refbot process: the passwords.
@@ -21,6 +23,7 @@ struct BotFixture {
         let stack = try await MailStack.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let httpPort = try freeLoopbackPort()
         let imapURL = imapTLS == "imaps"
             ? "imaps://127.0.0.1:\(stack.imapsPort)/INBOX" : "imap://127.0.0.1:\(stack.imapPort)/INBOX"
         let toml = """
@@ -31,6 +34,9 @@ struct BotFixture {
             database = "\(directory)/refbot.sqlite"
             templates = "\(RefbotProcess.packageRoot)/mail-templates"
             secret_file = "\(directory)/secret"
+            base_url = "http://127.0.0.1:\(httpPort)"
+            [http]
+            listen = "127.0.0.1:\(httpPort)"
             [imap]
             url = "\(imapURL)"
             username = "bot@example.test"
@@ -44,7 +50,8 @@ struct BotFixture {
             """
         let configPath = directory + "/refbot.toml"
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
-        return BotFixture(stack: stack, directory: directory, configPath: configPath)
+        return BotFixture(
+            stack: stack, directory: directory, configPath: configPath, webBase: "http://127.0.0.1:\(httpPort)")
     }
 
     /// Runs `body` with a fresh fixture and always stops the servers afterwards.
