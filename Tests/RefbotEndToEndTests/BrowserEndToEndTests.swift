@@ -6,6 +6,10 @@ import RefbotStore
 import RefbotTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +50,16 @@ struct BrowserEndToEndTests {
                 try await bot.mailbox("carol@example.test", atLeast: 1, timeout: .seconds(60))
                     .first { $0.header("X-Refbot-Event") == "member.confirm" })
             let link = try #require(Self.webLink("CONFIRM", in: confirm, base: bot.webBase), "no web link in:\n\(confirm.textBody)")
+
+            // A mail scanner fetches the link three times and asks for its headers: nothing happens.
+            let session = URLSession(configuration: .ephemeral)
+            for method in ["GET", "GET", "GET", "HEAD"] {
+                var request = URLRequest(url: try #require(URL(string: link)))
+                request.httpMethod = method
+                let (_, response) = try await session.data(for: request)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(method) \(link)")
+            }
+            #expect(try await carolState() == .pending)
 
             let browser = try HeadlessBrowser.launch(width: 800, height: 720)
             do {
