@@ -153,9 +153,16 @@ public final class Processor: Service, Sendable {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
             } else {
                 let handler = try router.handler(for: command)
-                let decision = SenderAuthentication.decide(
+                var decision = SenderAuthentication.decide(
                     command: command, sender: sender.address, tag: replyTag, evidence: evidence(of: message, from: sender),
                     now: now)
+                // JOIN needs no proof from a new address (its confirmation is the proof), but for a
+                // pending or departed member it rewrites their details and state: only the owner may.
+                if command.word == .join, decision == .run(proof: nil),
+                    let existing = try ledger.member(email: sender.address), existing.state != .active
+                {
+                    decision = .hold
+                }
                 switch decision {
                 case .run(let proof):
                     context.isAuthenticated = proof != nil
