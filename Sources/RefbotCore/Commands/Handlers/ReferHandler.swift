@@ -161,6 +161,11 @@ public struct ReferHandler: CommandHandler {
     static func looksLikeAddress(_ text: String) -> Bool {
         guard let at = text.firstIndex(of: "@"), at != text.startIndex else { return false }
         let domain = text[text.index(after: at)...]
-        return domain.contains(".") && !text.contains(where: { $0.isWhitespace })
+        // One plain address: no second address, list separator, bracket, quote or control character.
+        let unsafe: (Character) -> Bool = { character in
+            character.isWhitespace || ",;<>()[]\\\"@".contains(character)
+                || character.unicodeScalars.contains { $0.value < 32 || $0.value == 127 }
+        }
+        return domain.contains(".") && !domain.contains(where: unsafe) && !text[..<at].contains(where: unsafe)
     }
 }
