@@ -31,13 +31,22 @@ public struct MailComposer: Sendable {
         values["botName"] = .text(configuration.bot.name)
         values["botAddress"] = .text(botAddress.address)
         values["baseURL"] = .text(configuration.bot.baseURL)
-        values["quoted"] = .list(notification.quoted.map { .text($0) })
+        values["quoted"] = .list(notification.quoted.map { .text(MailComposer.shortened($0)) })
         values["hasQuoted"] = .flag(!notification.quoted.isEmpty)
         if let tag = notification.replyTag {
             values["replyAddress"] = .text(TaggedAddress.make(base: botAddress, tag: tag))
         }
         if let ref = notification.ref { values["ref"] = .text(ref) }
         return values
+    }
+
+    /// The longest line of the sender's own text quoted back in an answer, in characters.
+    public static let maxQuotedLine = 500
+
+    /// A line of the sender's text, cut to ``maxQuotedLine`` characters with an ellipsis, so a
+    /// forged command with a line of megabytes cannot make refbot mail those megabytes to its victim.
+    public static func shortened(_ line: String, limit: Int = maxQuotedLine) -> String {
+        line.count > limit ? line.prefix(limit) + "…" : line
     }
 
     /// Renders and builds the mail; `unique` makes its Message-ID (stable for the row's life).

@@ -204,8 +204,8 @@ public final class Processor: Service, Sendable {
                 Notification(
                     event: .commandError, to: [sender.address],
                     values: [
-                        "line": .text(error.line), "problem": .text(error.problem), "remedy": .text(error.remedy),
-                        "originalSubject": .text(message.subject),
+                        "line": .text(MailComposer.shortened(error.line)), "problem": .text(error.problem),
+                        "remedy": .text(error.remedy), "originalSubject": .text(MailComposer.shortened(message.subject, limit: 200)),
                     ],
                     thread: (message.references + [message.messageID].compactMap { $0 }))
             ]
