@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A token bucket per client address, in memory: `capacity` requests at once, then one more every
-/// `refillSeconds`. Old buckets are dropped when the table grows past `maxClients`.
+/// `refillSeconds`. Old buckets are dropped when the table grows past `maxClients`. An IPv6 client
+/// counts by its /64 network (see ``bucketKey(_:)``).
 public final class RateLimiter: Sendable {
     struct Bucket {
         var tokens: Double
@@ -21,7 +27,8 @@ public final class RateLimiter: Sendable {
 
     /// Takes one token for `client` at `now` (seconds); false when the bucket is empty.
     public func allow(_ client: String, now: Double) -> Bool {
-        buckets.withLock { buckets in
+        let client = RateLimiter.bucketKey(client)
+        return buckets.withLock { buckets in
             if buckets.count >= maxClients, buckets[client] == nil {
                 // Forget clients whose buckets have refilled: they lose nothing by it.
                 buckets = buckets.filter { now - $0.value.updated < capacity * refillSeconds }
@@ -35,5 +42,20 @@ public final class RateLimiter: Sendable {
             buckets[client] = bucket
             return allowed
         }
+    }
+
+    /// The bucket an address counts against: an IPv4 address (also written IPv4-mapped, `::ffff:a.b.c.d`)
+    /// by itself, an IPv6 address by its /64. One host usually holds a whole /64, so counting single
+    /// IPv6 addresses would let it go round the limit by changing address.
+    public static func bucketKey(_ client: String) -> String {
+        guard client.contains(":") else { return client }
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, client, &address) == 1 else { return client }
+        let bytes = withUnsafeBytes(of: &address) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
     }
 }
