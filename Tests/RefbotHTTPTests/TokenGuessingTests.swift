@@ -1,10 +1,14 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import RefbotCore
+import RefbotDaemon
 import RefbotHTTP
+import RefbotMail
+import RefbotStore
 import RefbotTestSupport
 import Testing
 
@@ -174,5 +178,41 @@ struct TokenGuessingTests {
         #expect(statuses.prefix(30).allSatisfy { $0 == 404 }, "\(Set(statuses.prefix(30)))")
         #expect(statuses.dropFirst(30).allSatisfy { $0 == 429 })
         #expect(try await f.state() == before)
+    }
+}
+
+@Suite("Hostile text through the link pages")
+struct HostileLinkReasonTests {
+    @Test("A REJECT reason with CRLF, NUL and Bcc: lines stays in the body of the reply the click stands for")
+    func hostileReason() async throws {
+        let f = try await LinkFixture()
+        let token = f.token(tag: f.aliceTag, word: "REJECT")
+        let nonce = try #require(LinkFixture.formNonce(in: try await f.request(.get, "/a/\(token)").body))
+        let reason = "Booked\r\nBcc: mallory@evil.example\r\n\r\nACCEPT\0\nSubject: ACCEPT\u{2028}To: mallory@evil.example"
+        let response = try await f.request(.post, "/a/\(token)", body: "form=\(formEncoded(nonce))&reason=\(formEncoded(reason))")
+        #expect(response.status == 200 || response.status == 202)
+        let raws = try await f.daemon.store.read { db in
+            (try Data.fetchAll(db, sql: "SELECT raw FROM inboundMessage"), try Data.fetchAll(db, sql: "SELECT raw FROM outboxMessage"))
+        }
+        try #require(raws.0.count == 1)
+        let click = try MessageParser.parse([UInt8](raws.0[0]))
+        #expect(Set(click.headers.map { $0.name.lowercased() }) == [
+            "from", "to", "subject", "date", "message-id", "mime-version", "x-refbot-via", "content-type",
+            "content-transfer-encoding",
+        ])
+        #expect(click.headers.count == 9)
+        #expect(click.subject == "REJECT")
+        #expect(click.from?.address == LinkFixture.alice)
+        #expect(click.to.map(\.address) == ["referrals+\(f.aliceTag)@example.org"])
+        #expect(click.textBody.hasPrefix("REJECT\n") || click.textBody.hasPrefix("REJECT\r\n"))
+        #expect(click.textBody.contains("Bcc: mallory@evil.example"), "kept, as text of the body")
+        for raw in raws.1 {
+            let mail = try MessageParser.parse([UInt8](raw))
+            let names = mail.headers.map { $0.name.lowercased() }
+            #expect(!names.contains("bcc") && !names.contains("cc"))
+            #expect(names.filter { $0 == "to" || $0 == "subject" }.count == 2)
+            #expect(!mail.to.contains { $0.address == "mallory@evil.example" })
+        }
+        #expect(try await f.state().aliceOff == false)
     }
 }
