@@ -195,6 +195,7 @@ announcement_rate_per_minute = 1000000
         peak = {"VmHWM": 0, "VmRSS": 0}
         last_print = 0
         stable_since = None
+        progress = (None, time.time())
         while True:
             time.sleep(0.2)
             if self.daemon.poll() is not None:
@@ -213,6 +214,11 @@ announcement_rate_per_minute = 1000000
                     f"RSS {mem['VmRSS']:.0f} MB")
                 last_print = now
             done = stored >= n and processed >= n and queued > 0 and not pending
+            if (stored, processed, sent) != progress[0]:
+                progress = ((stored, processed, sent), now)
+            elif now - progress[1] > 120:
+                log(f"no progress for 120 s ({pending} answers still pending): stopping; see {self.work}/refbot-e2e.log")
+                break
             if done:
                 stable_since = stable_since or now
                 if now - stable_since > 3:
