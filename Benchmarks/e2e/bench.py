@@ -1,0 +1,555 @@
+"""End-to-end benchmark of refbot against a running mail stack (see scripts/bench).
+
+    python3 bench.py all|e2e|ceilings|latency|memory --stack DIR --refbot BIN --templates DIR
+                     [--messages N] [--poll SECONDS] [--latency-count N]
+
+Everything runs against the stack in DIR (scripts/mailstack/mailstack.sh up DIR PORT_BASE, with the
+users of mailmix.user_list()). Progress goes to stderr; the figures to stdout as a Markdown table,
+and as JSON into DIR/bench-results.json.
+"""
+
+import argparse
+import imaplib
+import json
+import os
+import pwd
+import random
+import signal
+import sqlite3
+import ssl
+import statistics
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+
+import mailmix
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOMAIN = mailmix.DOMAIN
+BOT = mailmix.BOT
+
+
+def log(text):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.stack = os.path.abspath(args.stack)
+        self.pb = int(open(os.path.join(self.stack, "port_base")).read().strip())
+        self.work = os.path.join(self.stack, "bench")
+        os.makedirs(self.work, exist_ok=True)
+        self.db = os.path.join(self.work, "refbot.sqlite")
+        self.ca = os.path.join(self.stack, "ssl", "cert.pem")
+        self.results = {}
+        self.seeded = None
+        self.daemon = None
+        mail = pwd.getpwnam("mail")
+        self.mail_ids = (mail.pw_uid, mail.pw_gid)
+
+    # --- refbot ---------------------------------------------------------------------------------
+
+    def config(self, poll):
+        path = os.path.join(self.work, f"refbot-poll{poll}.toml")
+        with open(path, "w") as f:
+            f.write(f"""[bot]
+address = "{BOT}"
+name = "Test Referral Network"
+admins = ["admin@{DOMAIN}"]
+database = "{self.db}"
+templates = "{self.args.templates}"
+secret_file = "{self.work}/secret"
+base_url = "http://127.0.0.1:{self.pb + 80}"
+
+[imap]
+url = "imaps://127.0.0.1:{self.pb + 993}/INBOX"
+username = "{BOT}"
+poll_seconds = {poll}
+ca_file = "{self.ca}"
+
+[smtp]
+url = "smtp://127.0.0.1:{self.pb + 587}"
+username = "{BOT}"
+ca_file = "{self.ca}"
+
+[http]
+listen = "127.0.0.1:{self.pb + 80}"
+
+[auth]
+trusted_authserv_id = "{mailmix.AUTHSERV}"
+
+[network]
+max_referrals_per_day = 1000000
+max_connect_requests_per_day = 1000000
+
+[mail]
+bounce_limit = 1000000
+error_replies_per_hour = 1000000
+announcement_rate_per_minute = 1000000
+""")
+        return path
+
+    def env(self):
+        env = dict(os.environ)
+        env["REFBOT_IMAP_PASSWORD"] = "botpass"
+        env["REFBOT_SMTP_PASSWORD"] = "botpass"
+        return env
+
+    def start_daemon(self, poll, name):
+        logfile = open(os.path.join(self.work, f"refbot-{name}.log"), "w")
+        self.daemon = subprocess.Popen([self.args.refbot, "run", "--config", self.config(poll)], env=self.env(),
+                                       stdout=logfile, stderr=logfile)
+        with open(os.path.join(self.stack, "refbot.pid"), "w") as f:
+            f.write(str(self.daemon.pid))
+        return self.daemon
+
+    def stop_daemon(self):
+        if not self.daemon:
+            return
+        self.daemon.send_signal(signal.SIGTERM)
+        try:
+            self.daemon.wait(30)
+        except subprocess.TimeoutExpired:
+            self.daemon.kill()
+            self.daemon.wait()
+        self.daemon = None
+        try:
+            os.remove(os.path.join(self.stack, "refbot.pid"))
+        except FileNotFoundError:
+            pass
+
+    def memory(self):
+        fields = {}
+        with open(f"/proc/{self.daemon.pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmHWM", "VmRSS")):
+                    key, value = line.split(":")
+                    fields[key] = int(value.split()[0]) / 1024
+        return fields
+
+    def setup(self):
+        """A database migrated by refbot (`run --once` on the empty mailbox), then seeded by SQL."""
+        if self.seeded:
+            return
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.db + suffix):
+                os.remove(self.db + suffix)
+        out = subprocess.run([self.args.refbot, "run", "--once", "--config", self.config(1)], env=self.env(),
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"refbot run --once failed ({out.returncode}):\n{out.stderr}")
+        accepts = mailmix.plan(self.args.messages).count("accept")
+        self.seeded = mailmix.seed(self.db, accepts)
+        log(f"database seeded: {mailmix.MEMBERS} members and listings, {accepts} referrals waiting for ACCEPT")
+
+    # --- the bot's mailbox -----------------------------------------------------------------------
+
+    def maildir(self, user="bot"):
+        return os.path.join(self.stack, "mail", DOMAIN, user, "Maildir")
+
+    def load(self):
+        """Writes the N messages straight into the bot's Maildir/new (Dovecot picks them up)."""
+        kinds, messages = mailmix.generate(self.args.messages, self.seeded)
+        new = os.path.join(self.maildir(), "new")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(self.maildir(), sub), exist_ok=True)
+            os.chown(os.path.join(self.maildir(), sub), *self.mail_ids)
+        start = time.time()
+        stamp = int(start)
+        for i, raw in enumerate(messages):
+            path = os.path.join(new, f"{stamp}.M{i}P{os.getpid()}.bench")
+            with open(path, "wb") as f:
+                f.write(raw)
+            os.chown(path, *self.mail_ids)
+        took = time.time() - start
+        size = sum(len(m) for m in messages)
+        counts = {k: kinds.count(k) for k, _ in mailmix.MIX}
+        log(f"loaded {len(messages)} messages ({size / 1e6:.1f} MB) into {new} in {took:.1f} s: {counts}")
+        self.results["load"] = {"messages": len(messages), "bytes": size, "seconds": took, "mix": counts}
+        # Dovecot indexes the new files at the first SELECT; done here once so every reader finds an indexed folder
+        start = time.time()
+        imap = self.imap()
+        imap.select("INBOX")
+        imap.logout()
+        self.results["load"]["index_seconds"] = time.time() - start
+        log(f"Dovecot indexed the inbox in {time.time() - start:.1f} s")
+
+    def imap(self, user=BOT, password="botpass"):
+        ctx = ssl.create_default_context(cafile=self.ca)
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.pb + 993, ssl_context=ctx)
+        imap.login(user, password)
+        return imap
+
+    # --- 1. end to end ---------------------------------------------------------------------------
+
+    def e2e(self):
+        n = self.args.messages
+        seeded_outbox = max(self.seeded["outbox"])
+        db = sqlite3.connect(self.db, timeout=30)
+        samples = []
+        self.start_daemon(1, "e2e")
+        t0 = time.time()
+        peak = {"VmHWM": 0, "VmRSS": 0}
+        last_print = 0
+        stable_since = None
+        progress = (None, time.time())
+        while True:
+            time.sleep(0.2)
+            if self.daemon.poll() is not None:
+                sys.exit(f"refbot exited with {self.daemon.returncode}; see {self.work}/refbot-e2e.log")
+            now = time.time()
+            stored, processed = db.execute(
+                "SELECT count(*), count(processedAt) FROM inboundMessage WHERE uidValidity <> 0").fetchone()
+            queued, sent, pending = db.execute(
+                "SELECT count(*), count(sentAt), sum(state = 'pending') FROM outboxMessage WHERE id > ?",
+                (seeded_outbox,)).fetchone()
+            mem = self.memory()
+            peak = {k: max(peak[k], mem[k]) for k in peak}
+            samples.append((now - t0, stored, processed, queued, sent, mem["VmRSS"]))
+            if now - last_print >= 3:
+                log(f"draining: {stored}/{n} fetched, {processed} processed, {sent}/{queued} answers sent, "
+                    f"RSS {mem['VmRSS']:.0f} MB")
+                last_print = now
+            done = stored >= n and processed >= n and queued > 0 and not pending
+            if (stored, processed, sent) != progress[0]:
+                progress = ((stored, processed, sent), now)
+            elif now - progress[1] > 120:
+                log(f"no progress for 120 s ({pending} answers still pending): stopping; see {self.work}/refbot-e2e.log")
+                break
+            if done:
+                stable_since = stable_since or now
+                if now - stable_since > 3:
+                    break
+            else:
+                stable_since = None
+        hwm = self.memory()["VmHWM"]
+        self.stop_daemon()
+
+        def first(col, value):
+            return next(s[0] for s in samples if s[col] >= value)
+
+        states = dict(db.execute("SELECT state, count(*) FROM inboundMessage GROUP BY state").fetchall())
+        dispositions = dict(db.execute(
+            "SELECT coalesce(disposition, state), count(*) FROM inboundMessage GROUP BY 1").fetchall())
+        events = dict(db.execute("SELECT event, count(*) FROM outboxMessage WHERE id > ? GROUP BY event",
+                                 (seeded_outbox,)).fetchall())
+        db.close()
+        final = samples[-1]
+        answers = final[4]
+        t_fetched = first(1, n)
+        t_processed = first(2, n)
+        t_sent = first(4, answers)
+        t_first_processed = first(2, 1)
+        t_first_sent = first(4, 1)
+        max_unprocessed = max(s[1] - s[2] for s in samples)
+        max_unsent = max(s[3] - s[4] for s in samples)
+        r = {
+            "messages": n, "answers": answers, "total_seconds": t_sent,
+            "messages_per_s": n / t_sent, "answers_per_s": answers / t_sent,
+            "fetch_seconds": t_fetched, "fetch_per_s": n / t_fetched,
+            "process_span": [t_first_processed, t_processed], "process_per_s": n / max(t_processed - t_first_processed, 0.2),
+            "send_span": [t_first_sent, t_sent], "send_per_s": answers / max(t_sent - t_first_sent, 0.2),
+            "max_unprocessed": max_unprocessed, "max_unsent": max_unsent,
+            "states": states, "dispositions": dispositions, "events": events,
+            "rss_peak_mb": max(peak["VmHWM"], hwm), "uptime": open("/proc/loadavg").read().strip(),
+        }
+        self.results["e2e"] = r
+        self.answers_for_ceiling = None
+        log(f"end to end: {n} messages, {answers} answers in {t_sent:.1f} s = {r['messages_per_s']:.1f} msg/s; "
+            f"all fetched at {t_fetched:.1f} s, processed at {t_processed:.1f} s; peak RSS {r['rss_peak_mb']:.0f} MB")
+        log(f"inbound: {dispositions}; outbound: {events}")
+        self.wait_postfix()
+
+    # --- 2. raw ceilings -------------------------------------------------------------------------
+
+    def imap_ceilings(self):
+        imap = self.imap()
+        typ, data = imap.select("INBOX")
+        imap.uid("STORE", "1:*", "-FLAGS.SILENT", r"(\Seen)")
+        typ, data = imap.uid("SEARCH", None, "ALL")
+        uids = [int(u) for u in data[0].split()]
+        n = len(uids)
+        r = {"messages": n}
+        for batch in (25, 500):
+            start = time.time()
+            total = 0
+            for i in range(0, n, batch):
+                chunk = uids[i:i + batch]
+                typ, data = imap.uid("FETCH", f"{chunk[0]}:{chunk[-1]}", "(BODY.PEEK[])")
+                total += sum(len(part[1]) for part in data if isinstance(part, tuple))
+            took = time.time() - start
+            r[f"imaplib_batch{batch}"] = n / took
+            log(f"imaplib UID FETCH in batches of {batch}: {n} messages ({total / 1e6:.1f} MB) in {took:.1f} s "
+                f"= {n / took:.0f} msg/s")
+        start = time.time()
+        total = 0
+        for uid in uids:
+            typ, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            total += sum(len(part[1]) for part in data if isinstance(part, tuple))
+        took = time.time() - start
+        r["imaplib_single"] = n / took
+        log(f"imaplib one UID FETCH per message: {n / took:.0f} msg/s ({total / 1e6:.1f} MB)")
+        imap.logout()
+
+        base = f"imaps://127.0.0.1:{self.pb + 993}/INBOX"
+        urls = [f"{base};UID={uid}" for uid in uids]
+        start = time.time()
+        proc = subprocess.run(["curl", "-sS", "--cacert", self.ca, "--user", f"{BOT}:botpass"] + urls,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        took = time.time() - start
+        if proc.returncode != 0:
+            log(f"curl failed ({proc.returncode}): {proc.stderr[-500:]!r}")
+        r["curl"] = n / took
+        r["curl_bytes"] = len(proc.stdout)
+        log(f"curl, {n} ;UID=N URLs on one command line: {len(proc.stdout) / 1e6:.1f} MB in {took:.1f} s "
+            f"= {n / took:.0f} msg/s")
+        # curl fetched with BODY[], which set \Seen: clear it so refbot finds the inbox as delivered
+        imap = self.imap()
+        imap.select("INBOX")
+        imap.uid("STORE", "1:*", "-FLAGS.SILENT", r"(\Seen)")
+        imap.logout()
+        self.results.setdefault("ceilings", {}).update(r)
+
+    def answers(self):
+        """The mail refbot sent in the end-to-end run (or, without one, answer-sized mail)."""
+        n = self.args.messages
+        mails = []
+        if os.path.exists(self.db):
+            db = sqlite3.connect(self.db)
+            rows = db.execute("SELECT envelopeFrom, recipients, raw FROM outboxMessage WHERE state = 'sent' AND id > ?"
+                              " ORDER BY id LIMIT ?", (mailmix.SEEDED_OUTBOX, n)).fetchall()
+            db.close()
+            mails = [(env, rcpt.split("\n"), bytes(raw)) for env, rcpt, raw in rows]
+        if len(mails) < n:
+            filler = ("Hello,\r\n\r\n" + "Here is what you asked for, and what you can do next.\r\n" * 60).encode()
+            for i in range(len(mails), n):
+                to = mailmix.member_email(i % mailmix.MEMBERS)
+                mails.append((f"bot+bounce-{i}@{DOMAIN}", [to],
+                              f"From: Test Referral Network <{BOT}>\r\nTo: {to}\r\nSubject: Answer {i}\r\n"
+                              f"Message-ID: <answer.{i}.{time.time()}@{DOMAIN}>\r\n\r\n".encode() + filler))
+        return mails[:n]
+
+    def smtp_ceilings(self):
+        mails = self.answers()
+        n = len(mails)
+        size = sum(len(m[2]) for m in mails)
+        r = {}
+        ctx = ssl.create_default_context(cafile=self.ca)
+        start = time.time()
+        smtp = smtplib.SMTP("127.0.0.1", self.pb + 587)
+        smtp.starttls(context=ctx)
+        smtp.login(BOT, "botpass")
+        for env, rcpts, raw in mails:
+            smtp.sendmail(env, rcpts, raw)
+        smtp.quit()
+        took = time.time() - start
+        r["smtp_postfix"] = n / took
+        log(f"smtplib into Postfix submission (STARTTLS + AUTH), one connection: {n} mails ({size / 1e6:.1f} MB) "
+            f"in {took:.1f} s = {n / took:.0f} msg/s")
+        self.wait_postfix()
+
+        port = self.pb + 2525
+        sink = subprocess.Popen([sys.executable, os.path.join(HERE, "smtpsink.py"), str(port)], stdout=subprocess.PIPE,
+                                text=True)
+        try:
+            sink.stdout.readline()
+            start = time.time()
+            smtp = smtplib.SMTP("127.0.0.1", port)
+            for env, rcpts, raw in mails:
+                smtp.sendmail(env, rcpts, raw)
+            smtp.quit()
+            took = time.time() - start
+        finally:
+            sink.send_signal(signal.SIGTERM)
+            sink.wait(10)
+        r["smtp_sink"] = n / took
+        r["smtp_messages"] = n
+        log(f"smtplib into the asyncio sink (plain SMTP), one connection: {n / took:.0f} msg/s")
+        self.results.setdefault("ceilings", {}).update(r)
+
+    def wait_postfix(self):
+        """Waits until Postfix has delivered everything queued (so the next figure starts on a quiet server)."""
+        queue = os.path.join(self.stack, "postfix", "queue")
+        start = time.time()
+        last = 0
+        while True:
+            count = 0
+            for sub in ("maildrop", "incoming", "active", "deferred"):
+                for _, _, files in os.walk(os.path.join(queue, sub)):
+                    count += len(files)
+            if count == 0 or time.time() - start > 600:
+                break
+            if time.time() - last > 5:
+                log(f"waiting for Postfix to deliver its queue: {count} mails")
+                last = time.time()
+            time.sleep(0.5)
+        if time.time() - start > 1:
+            log(f"Postfix queue empty after {time.time() - start:.1f} s")
+
+    # --- 3. latency ------------------------------------------------------------------------------
+
+    def latency(self, poll):
+        count = self.args.latency_count
+        span = count * (0.6 if poll <= 1 else 2.4)   # seconds over which the commands are spread (60 s or 240 s for 100)
+        self.start_daemon(poll, f"latency{poll}")
+        time.sleep(3)
+        watcher = self.imap(f"lat@{DOMAIN}", "latpass")
+        watcher.select("INBOX")
+        typ, data = watcher.uid("SEARCH", None, "ALL")
+        next_uid = max([int(u) for u in data[0].split()] or [0]) + 1
+        sent = {}
+        arrived = {}
+        rng = random.Random(poll)
+        offsets = sorted(rng.uniform(0, span) for _ in range(count))
+
+        def submit():
+            base = time.time()
+            for i, offset in enumerate(offsets):
+                delay = base + offset - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                msgid = f"lat.{poll}.{i}.{os.urandom(4).hex()}@{DOMAIN}"
+                word = "HELP" if i % 2 else "SEARCH kitchen"
+                raw = (f"From: Lat Timer <lat@{DOMAIN}>\r\nTo: {BOT}\r\nSubject: {word}\r\nMessage-ID: <{msgid}>\r\n"
+                       f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}\r\n\r\n{word}\r\n")
+                smtp = smtplib.SMTP("127.0.0.1", self.pb + 25)
+                sent[msgid] = time.time()
+                smtp.sendmail(f"lat@{DOMAIN}", [BOT], raw.encode())
+                smtp.quit()
+
+        thread = threading.Thread(target=submit)
+        thread.start()
+        deadline = None
+        last = 0
+        while len(arrived) < count:
+            if not thread.is_alive():
+                deadline = deadline or time.time() + poll + 60
+                if time.time() > deadline:
+                    break
+            watcher.noop()
+            typ, data = watcher.uid("SEARCH", None, f"UID {next_uid}:*")
+            new = [int(u) for u in data[0].split() if int(u) >= next_uid]
+            if new:
+                now = time.time()
+                typ, data = watcher.uid("FETCH", ",".join(map(str, new)), "(BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO)])")
+                for part in data:
+                    if isinstance(part, tuple):
+                        header = part[1].decode(errors="replace")
+                        if "<" in header:
+                            arrived[header[header.index("<") + 1:header.index(">")]] = now
+                next_uid = max(new) + 1
+            if time.time() - last > 10:
+                log(f"latency poll_seconds={poll}: {len(sent)}/{count} submitted, {len(arrived)} answered")
+                last = time.time()
+            time.sleep(0.02)
+        thread.join()
+        watcher.logout()
+        self.stop_daemon()
+        delays = sorted(arrived[m] - sent[m] for m in sent if m in arrived)
+        r = {"count": count, "answered": len(delays)}
+        if delays:
+            r.update(median=statistics.median(delays), p95=delays[min(len(delays) - 1, int(0.95 * len(delays)))],
+                     min=delays[0], max=delays[-1])
+            log(f"latency poll_seconds={poll}: median {r['median']:.2f} s, p95 {r['p95']:.2f} s over {len(delays)}")
+        self.results.setdefault("latency", {})[str(poll)] = r
+        self.wait_postfix()
+
+    # --- 4. memory -------------------------------------------------------------------------------
+
+    def idle_memory(self):
+        self.start_daemon(1, "idle")
+        log("refbot idle on an empty inbox for 60 s (poll_seconds = 1)")
+        time.sleep(60)
+        mem = self.memory()
+        self.stop_daemon()
+        self.results["idle_memory"] = {"VmHWM_mb": mem["VmHWM"], "VmRSS_mb": mem["VmRSS"]}
+        log(f"idle: VmHWM {mem['VmHWM']:.1f} MB, VmRSS {mem['VmRSS']:.1f} MB")
+
+    # --- report ----------------------------------------------------------------------------------
+
+    def report(self):
+        r = self.results
+        with open(os.path.join(self.stack, "bench-results.json"), "w") as f:
+            json.dump(r, f, indent=2)
+        lines = ["| figure | value |", "| --- | ---: |"]
+        e = r.get("e2e")
+        c = r.get("ceilings", {})
+        if e:
+            lines += [
+                f"| end to end: {e['messages']} commands, {e['answers']} answers | {e['total_seconds']:.1f} s |",
+                f"| end to end, commands/s | {e['messages_per_s']:.1f} |",
+                f"| end to end, answers/s | {e['answers_per_s']:.1f} |",
+                f"| fetch + store (all {e['messages']} stored at {e['fetch_seconds']:.1f} s), msg/s | {e['fetch_per_s']:.1f} |",
+                f"| process ({e['process_span'][0]:.1f}–{e['process_span'][1]:.1f} s), msg/s | {e['process_per_s']:.1f} |",
+                f"| send ({e['send_span'][0]:.1f}–{e['send_span'][1]:.1f} s), answers/s | {e['send_per_s']:.1f} |",
+                f"| most stored but unprocessed / queued but unsent at once | {e['max_unprocessed']} / {e['max_unsent']} |",
+            ]
+        names = [("imaplib_batch25", "imaplib, UID FETCH a:b BODY.PEEK[] by 25"),
+                 ("imaplib_batch500", "imaplib, UID FETCH a:b BODY.PEEK[] by 500"),
+                 ("imaplib_single", "imaplib, one UID FETCH per message"),
+                 ("curl", "curl, one connection, ;UID=N URLs"),
+                 ("smtp_postfix", "smtplib into Postfix submission, one connection"),
+                 ("smtp_sink", "smtplib into an asyncio sink, one connection")]
+        for key, label in names:
+            if key in c:
+                ratio = ""
+                if e:
+                    mine = e["fetch_per_s"] if key.startswith(("imap", "curl")) else e["messages_per_s"]
+                    ratio = f" (refbot {'fetch' if key.startswith(('imap', 'curl')) else 'end to end'} ÷ this: {mine / c[key]:.2f})"
+                lines.append(f"| ceiling: {label}, msg/s{ratio} | {c[key]:.0f} |")
+        if e and "smtp_postfix" in c:
+            ratio = e["messages_per_s"] / c["smtp_postfix"]
+            lines.append(f"| target end to end ≥ 0.5 × SMTP submit ceiling | {ratio:.2f}: {'met' if ratio >= 0.5 else 'missed'} |")
+        if e and "curl" in c:
+            ratio = e["fetch_per_s"] / c["curl"]
+            lines.append(f"| target fetch ≥ 0.8 × curl | {ratio:.2f}: {'met' if ratio >= 0.8 else 'missed'} |")
+        for poll, l in sorted(r.get("latency", {}).items(), key=lambda x: int(x[0])):
+            if "median" in l:
+                lines.append(f"| latency, poll_seconds = {poll}: median / p95 ({l['answered']}/{l['count']} answered) "
+                             f"| {l['median']:.2f} s / {l['p95']:.2f} s |")
+        if "idle_memory" in r:
+            m = r["idle_memory"]["VmHWM_mb"]
+            lines.append(f"| peak RSS idle 60 s (target ≤ 64 MB) | {m:.1f} MB: {'met' if m <= 64 else 'missed'} |")
+        if e:
+            m = e["rss_peak_mb"]
+            lines.append(f"| peak RSS draining (target ≤ 200 MB) | {m:.1f} MB: {'met' if m <= 200 else 'missed'} |")
+        lines.append(f"| load average at the end | {open('/proc/loadavg').read().split()[:3]} |")
+        print("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["all", "e2e", "ceilings", "latency", "memory"])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--refbot", required=True)
+    parser.add_argument("--templates", required=True)
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--poll", type=int, action="append")
+    parser.add_argument("--latency-count", type=int, default=100)
+    args = parser.parse_args()
+    bench = Bench(args)
+    try:
+        bench.setup()
+        if args.what in ("all", "memory"):
+            bench.idle_memory()
+        if args.what in ("all", "e2e", "ceilings", "memory"):
+            bench.load()
+        if args.what in ("all", "ceilings"):
+            bench.imap_ceilings()
+        if args.what in ("all", "e2e", "memory"):
+            bench.e2e()
+        if args.what in ("all", "ceilings"):
+            bench.smtp_ceilings()
+        if args.what in ("all", "latency"):
+            for poll in args.poll or [1, 30]:
+                bench.latency(poll)
+    finally:
+        bench.stop_daemon()
+    bench.report()
+
+
+if __name__ == "__main__":
+    main()
