@@ -65,6 +65,10 @@ public final class CurlIMAPMailbox: InboundMailbox {
     public func listInbox() async throws -> FolderListing {
         try await withSession(doing: "listing the inbox") { session, folder in
             let validity = try session.uidValidity(of: folder)
+            // The folder stays selected between polls, and a server answers SEARCH from the view it
+            // had when the command began (Dovecot only takes in new mail at a command's end). NOOP
+            // first, so mail that arrived since the last poll is listed now, not one poll later.
+            _ = try session.command("NOOP", in: folder, doing: "NOOP before listing")
             let search = try session.command("UID SEARCH ALL", in: folder, doing: "UID SEARCH ALL")
             return FolderListing(uidValidity: validity, uids: IMAPResponse.searchUIDs(search.body).sorted())
         }

@@ -150,6 +150,23 @@ struct CurlIMAPMailboxTests {
         }
     }
 
+    @Test("a second listing on the same connection includes mail delivered since the first")
+    func listingSeesNewMail() async throws {
+        try await withMailStack { stack, pool in
+            try await stack.deliver(
+                testMessage(id: "first@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 1)
+            let mailbox = CurlIMAPMailbox(
+                settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+            #expect(try await mailbox.listInbox().uids == [1])
+            // The bot's folder stays selected; the next message arrives while it is.
+            try await stack.deliver(
+                testMessage(id: "second@example.test"), from: "alice@example.test", to: ["bot@example.test"])
+            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 2)
+            #expect(try await mailbox.listInbox().uids == [1, 2])
+        }
+    }
+
     @Test("fetch leaves out UIDs that do not exist")
     func fetchSkipsMissingUIDs() async throws {
         try await withMailStack { stack, pool in
