@@ -94,6 +94,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The scale benchmark (not a test): `scripts/bench-scale`, figures in BENCHMARKS.md.
+        .executableTarget(
+            name: "refbot-bench",
+            dependencies: [
+                "RefbotDaemon", "RefbotStore", "RefbotCore", "RefbotTemplates",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/ScaleBench",
+            swiftSettings: strict
+        ),
+
         // Shared by the test targets: the loopback mail stack and mailbox helpers.
         .target(
             name: "RefbotTestSupport",

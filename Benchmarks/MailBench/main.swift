@@ -1,9 +1,14 @@
 import Foundation
 
-// Mail parsing benchmark: parse + trim over the test fixtures and a generated 10 000-message mix.
-// Built and run by scripts/bench-mail (swiftc -O with the RefbotMail sources); not a test.
+// Mail parsing benchmark: parse + trim + command recognition over the test fixtures and a generated
+// 10 000-message mix. Built and run by scripts/bench-mail (swiftc -O with the RefbotMail sources and
+// RefbotCore's command parser); not a test.
+//
+//   mail-bench ROOT [OUT]   OUT: where the generated mix is written (OUT/mix/*.eml, for the Python side
+//                           to read the same bytes) and the figures (OUT/swift-results.tsv)
 
 let root = CommandLine.arguments.dropFirst().first ?? FileManager.default.currentDirectoryPath
+let out = CommandLine.arguments.dropFirst(2).first.map { URL(fileURLWithPath: $0) }
 let fixtures = URL(fileURLWithPath: root).appendingPathComponent("Tests/RefbotMailTests/Fixtures")
 
 func files(under url: URL, ending suffix: String) -> [[UInt8]] {
@@ -80,13 +85,32 @@ for index in 0..<10_000 {
     mix.append(builder.build())
 }
 
+if let out {
+    let folder = out.appendingPathComponent("mix")
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for (index, raw) in mix.enumerated() {
+        try Data(raw).write(to: folder.appendingPathComponent(String(format: "%05d.eml", index)))
+    }
+}
+
+/// The first word of the subject or of the new text, as a command word (0 when there is none).
+func commandScore(subject: String, newText: String) -> Int {
+    switch CommandParser.parse(subject: subject, newText: newText) {
+    case .success(let command): command.word.rawValue.utf8.count
+    case .failure: 0
+    }
+}
+
 func rssMiB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
 }
 
-func run(_ name: String, _ messages: [[UInt8]], minimumSeconds: Double) {
+var results: [(key: String, perSecond: Double, mbPerSecond: Double)] = []
+
+func run(_ key: String, _ name: String, _ messages: [[UInt8]], minimumSeconds: Double) {
     let bytes = messages.reduce(0) { $0 + $1.count }
     let clock = ContinuousClock()
     var rounds = 0
@@ -97,7 +121,8 @@ func run(_ name: String, _ messages: [[UInt8]], minimumSeconds: Double) {
         for raw in messages {
             do {
                 let message = try MessageParser.parse(raw)
-                checksum &+= ReplyTrimmer.trim(message.textBody).newText.utf8.count
+                let newText = ReplyTrimmer.trim(message.textBody).newText
+                checksum &+= newText.utf8.count &+ commandScore(subject: message.subject, newText: newText)
                 if AutoReplySignals.reason(for: message) != nil, let report = DeliveryStatusReport.parse(message) {
                     checksum &+= report.recipients.count
                 }
@@ -110,12 +135,13 @@ func run(_ name: String, _ messages: [[UInt8]], minimumSeconds: Double) {
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let count = Double(messages.count * rounds)
+    results.append((key, count / seconds, Double(bytes * rounds) / 1e6 / seconds))
     print(String(format: "%@: %d messages x %d rounds, %.1f MB per round: %.0f messages/s, %.1f MB/s (errors %d, checksum %d)",
                  name, messages.count, rounds, Double(bytes) / 1e6, count / seconds,
                  Double(bytes * rounds) / 1e6 / seconds, failures / rounds, checksum))
 }
 
-func runTrim(_ name: String, _ bodies: [[UInt8]], minimumSeconds: Double) {
+func runTrim(_ key: String, _ name: String, _ bodies: [[UInt8]], minimumSeconds: Double) {
     let texts = bodies.map { String(decoding: $0, as: UTF8.self) }
     let bytes = bodies.reduce(0) { $0 + $1.count }
     let clock = ContinuousClock()
@@ -123,17 +149,25 @@ func runTrim(_ name: String, _ bodies: [[UInt8]], minimumSeconds: Double) {
     var checksum = 0
     let start = clock.now
     repeat {
-        for text in texts { checksum &+= ReplyTrimmer.trim(text).newText.utf8.count }
+        for text in texts {
+            let newText = ReplyTrimmer.trim(text).newText
+            checksum &+= newText.utf8.count &+ commandScore(subject: "", newText: newText)
+        }
         rounds += 1
     } while (clock.now - start) < .seconds(minimumSeconds)
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    results.append((key, Double(texts.count * rounds) / seconds, Double(bytes * rounds) / 1e6 / seconds))
     print(String(format: "%@: %d bodies x %d rounds: %.0f bodies/s, %.1f MB/s (checksum %d)", name, texts.count, rounds,
                  Double(texts.count * rounds) / seconds, Double(bytes * rounds) / 1e6 / seconds, checksum))
 }
 
 print("mail-bench: \(corpusMessages.count) fixture messages, \(corpusBodies.count) corpus bodies, \(mix.count) generated")
-run("fixtures (parse+trim)", corpusMessages, minimumSeconds: 3)
-runTrim("reply corpus (trim)", corpusBodies, minimumSeconds: 3)
-run("generated mix (parse+trim)", mix, minimumSeconds: 5)
+run("fixtures", "fixtures (parse+trim+command)", corpusMessages, minimumSeconds: 3)
+runTrim("corpus", "reply corpus (trim+command)", corpusBodies, minimumSeconds: 3)
+run("mix", "generated mix (parse+trim+command)", mix, minimumSeconds: 5)
 print(String(format: "peak RSS: %.1f MiB", rssMiB()))
+if let out {
+    let lines = results.map { "\($0.key)\t\($0.perSecond)\t\($0.mbPerSecond)\n" }.joined()
+    try Data(lines.utf8).write(to: out.appendingPathComponent("swift-results.tsv"))
+}

@@ -279,6 +279,20 @@ enum Migrations {
                       sentAt INTEGER NOT NULL);
                     """)
         }
+        migrator.registerMigration("v6: lookup indexes") { db in
+            // Found by scripts/bench-scale (BENCHMARKS.md, "Scale"): with a million referrals, looking up
+            // a reply tag walked every tag of the member, and threading a referral's mail read the whole
+            // outbox. The new tag index covers every query the old one served, so the old one goes.
+            try db.execute(
+                sql: """
+                    -- A member's current tag for one action on one object (STATUS items, referral moves).
+                    CREATE INDEX replyToken_lookup ON replyToken(memberEmail, action, ref, expiresAt);
+                    DROP INDEX replyToken_member;
+
+                    -- The mail already sent about an object, to thread answers under it.
+                    CREATE INDEX outboxMessage_ref ON outboxMessage(ref);
+                    """)
+        }
         return migrator
     }
 }

@@ -34,6 +34,29 @@ struct SchemaTests {
         #expect(foreignKeys == 1)
     }
 
+    @Test("Reply tags are found by member, action and object, and mail by its object, through indexes (v6)")
+    func lookupIndexes() async throws {
+        let (store, _) = try makeStore()
+        #expect(Store.migrationNames.contains("v6: lookup indexes"))
+        let plans = try await store.read { db in
+            try [
+                """
+                SELECT * FROM replyToken WHERE memberEmail = 'a@example.org' AND action = 'referral.owner'
+                  AND ref = 'R-1' AND expiresAt > 0 ORDER BY expiresAt DESC LIMIT 1
+                """,
+                "SELECT messageId FROM outboxMessage WHERE ref = 'R-1' ORDER BY id",
+            ].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }
+                    .joined(separator: "; ")
+            }
+        }
+        // The whole WHERE clause is answered by the index, and no sort is needed afterwards.
+        #expect(plans[0].contains("USING INDEX replyToken_lookup (memberEmail=? AND action=? AND ref=? AND expiresAt>?)"))
+        #expect(plans[1].contains("USING INDEX outboxMessage_ref (ref=?)"))
+        #expect(!plans.joined().contains("TEMP B-TREE"))
+        #expect(!plans.joined().contains("SCAN"))
+    }
+
     @Test("The schema refuses a second row for the same UIDVALIDITY and UID")
     func uniqueUID() async throws {
         let (store, _) = try makeStore()

@@ -28,9 +28,10 @@ public struct StatusHandler: CommandHandler {
         }
         for referral in received.reversed() {
             guard let id = referral.referralID else { continue }
-            let title = try ledger.listing(id: referral.listingId)?.title ?? ""
             switch referral.state {
             case .pending:
+                // Only the items listed need their listing; a busy member has thousands of referrals.
+                let title = try ledger.listing(id: referral.listingId)?.title ?? ""
                 item("\(id): \(referral.customerName) for \"\(title)\" waits for your answer.", word: "ACCEPT",
                      tag: try tag(action: ReplyAction.referralOwner, ref: id.description))
             case .won where referral.rewardOwed != nil && referral.rewardPaid == nil:
