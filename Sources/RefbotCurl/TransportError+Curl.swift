@@ -79,7 +79,7 @@ extension TransportError {
                 "\(name) server \(server) took too long during \(operation): \(detail) "
                     + "(\(key).connect_timeout_seconds, \(key).timeout_seconds)")
         case .sendError, .receiveError, .gotNothing, .sslShutdownFailed:
-            return .temporary(.connection, "the connection to the \(name) server \(server) broke: \(detail)")
+            return .temporary(.connection, "the connection to the \(name) server \(server) broke during \(operation): \(detail)")
         case .peerFailedVerification, .sslIssuerError:
             return .temporary(
                 .tls,
