@@ -243,7 +243,7 @@ struct IMAPFailure: Error {
 
     /// The connection died under the request (worth one retry on a new connection).
     var isBrokenConnection: Bool {
-        [CurlCode.sendError, .receiveError, .gotNothing, .sslShutdownFailed].contains(transfer.code)
+        [CurlCode.sendError, .receiveError, .gotNothing, .partialFile, .sslShutdownFailed].contains(transfer.code)
     }
 }
 

@@ -78,7 +78,7 @@ extension TransportError {
                 .timeout,
                 "\(name) server \(server) took too long during \(operation): \(detail) "
                     + "(\(key).connect_timeout_seconds, \(key).timeout_seconds)")
-        case .sendError, .receiveError, .gotNothing, .sslShutdownFailed:
+        case .sendError, .receiveError, .gotNothing, .partialFile, .sslShutdownFailed:
             return .temporary(.connection, "the connection to the \(name) server \(server) broke during \(operation): \(detail)")
         case .peerFailedVerification, .sslIssuerError:
             return .temporary(
