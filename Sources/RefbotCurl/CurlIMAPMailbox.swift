@@ -154,7 +154,7 @@ public final class CurlIMAPMailbox: InboundMailbox {
             do {
                 _ = try session.command("CREATE \(mailbox)", in: nil, doing: "CREATE \(name)")
             } catch let failure as IMAPFailure where failure.transfer.code == .quoteError {
-                let text = IMAPResponse.taggedStatus(failure.transfer.headers)?.text.uppercased() ?? ""
+                let text = IMAPResponse.taggedStatus(failure.transfer.headers, failuresFirst: true)?.text.uppercased() ?? ""
                 if !(text.contains("ALREADYEXISTS") || text.contains("ALREADY EXISTS")) { throw failure }
             }
         }

@@ -102,7 +102,8 @@ extension TransportError {
                 "\(name) server \(server) refused the login: \(detail) (check \(key).username and \(key).password)",
                 serverCode: reply == 0 ? nil : reply)
         case .quoteError:
-            let tagged = IMAPResponse.taggedStatus(transfer.headers)
+            // The refusal, not a later OK (libcurl may log out on the same handle after it).
+            let tagged = IMAPResponse.taggedStatus(transfer.headers, failuresFirst: true)
             let text = tagged?.text ?? detail
             let upper = text.uppercased()
             let passing = ["[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]"].contains { upper.contains($0) }

@@ -111,6 +111,7 @@ struct FaultEndToEndTests {
             print("fault: processed folder deleted: \(warnings)")
             #expect(warnings.count == 1, "\(log)")
             #expect(warnings.first?.contains("imap.folder=Processed") == true, "\(warnings)")
+            #expect(warnings.first?.contains("TRYCREATE") == true, "the server's refusal is quoted: \(warnings)")
             #expect(Self.lines("warning", "IMAP unreachable", in: log).isEmpty, "\(log)")
             let store = try Store(path: bot.databasePath)
             let folders = try await store.read { db in
