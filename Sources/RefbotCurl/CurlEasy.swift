@@ -20,6 +20,7 @@ struct CurlCode: Error, Sendable, Hashable, CustomStringConvertible {
     static let sslConnectError = CurlCode(CURLE_SSL_CONNECT_ERROR)
     static let abortedByCallback = CurlCode(CURLE_ABORTED_BY_CALLBACK)
     static let gotNothing = CurlCode(CURLE_GOT_NOTHING)
+    static let partialFile = CurlCode(CURLE_PARTIAL_FILE)
     static let sslEngineNotFound = CurlCode(CURLE_SSL_ENGINE_NOTFOUND)
     static let sendError = CurlCode(CURLE_SEND_ERROR)
     static let receiveError = CurlCode(CURLE_RECV_ERROR)

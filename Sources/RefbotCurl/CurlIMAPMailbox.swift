@@ -158,7 +158,7 @@ public final class CurlIMAPMailbox: InboundMailbox {
             do {
                 _ = try session.command("CREATE \(mailbox)", in: nil, doing: "CREATE \(name)")
             } catch let failure as IMAPFailure where failure.transfer.code == .quoteError {
-                let text = IMAPResponse.taggedStatus(failure.transfer.headers)?.text.uppercased() ?? ""
+                let text = IMAPResponse.taggedStatus(failure.transfer.headers, failuresFirst: true)?.text.uppercased() ?? ""
                 if !(text.contains("ALREADYEXISTS") || text.contains("ALREADY EXISTS")) { throw failure }
             }
         }
@@ -247,7 +247,7 @@ struct IMAPFailure: Error {
 
     /// The connection died under the request (worth one retry on a new connection).
     var isBrokenConnection: Bool {
-        [CurlCode.sendError, .receiveError, .gotNothing, .sslShutdownFailed].contains(transfer.code)
+        [CurlCode.sendError, .receiveError, .gotNothing, .partialFile, .sslShutdownFailed].contains(transfer.code)
     }
 }
 

@@ -59,14 +59,21 @@ enum IMAPResponse {
         return names
     }
 
-    /// The status word (`OK`, `NO`, `BAD`) and the rest of the last tagged line, if any.
-    static func taggedStatus(_ bytes: [UInt8]) -> (status: String, text: String)? {
+    /// The status word (`OK`, `NO`, `BAD`) and the rest of the last tagged line, if any; with
+    /// `failuresFirst`, of the last tagged `NO` or `BAD` line when there is one (a failed command's
+    /// headers can end with the `OK` of a LOGOUT that libcurl sent after it).
+    static func taggedStatus(_ bytes: [UInt8], failuresFirst: Bool = false) -> (status: String, text: String)? {
+        if failuresFirst, let failure = taggedStatus(bytes, only: ["NO", "BAD"]) { return failure }
+        return taggedStatus(bytes, only: ["OK", "NO", "BAD"])
+    }
+
+    private static func taggedStatus(_ bytes: [UInt8], only statuses: Set<String>) -> (status: String, text: String)? {
         for line in lines(bytes).reversed() {
             guard let first = line.first, first != "*", first != "+" else { continue }
             let words = line.split(separator: " ", maxSplits: 2)
             guard words.count >= 2 else { continue }
             let status = words[1].uppercased()
-            guard status == "OK" || status == "NO" || status == "BAD" else { continue }
+            guard statuses.contains(status) else { continue }
             return (status, words.count > 2 ? String(words[2]) : "")
         }
         return nil

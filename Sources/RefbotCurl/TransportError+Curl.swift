@@ -78,8 +78,8 @@ extension TransportError {
                 .timeout,
                 "\(name) server \(server) took too long during \(operation): \(detail) "
                     + "(\(key).connect_timeout_seconds, \(key).timeout_seconds)")
-        case .sendError, .receiveError, .gotNothing, .sslShutdownFailed:
-            return .temporary(.connection, "the connection to the \(name) server \(server) broke: \(detail)")
+        case .sendError, .receiveError, .gotNothing, .partialFile, .sslShutdownFailed:
+            return .temporary(.connection, "the connection to the \(name) server \(server) broke during \(operation): \(detail)")
         case .peerFailedVerification, .sslIssuerError:
             return .temporary(
                 .tls,
@@ -102,7 +102,8 @@ extension TransportError {
                 "\(name) server \(server) refused the login: \(detail) (check \(key).username and \(key).password)",
                 serverCode: reply == 0 ? nil : reply)
         case .quoteError:
-            let tagged = IMAPResponse.taggedStatus(transfer.headers)
+            // The refusal, not a later OK (libcurl may log out on the same handle after it).
+            let tagged = IMAPResponse.taggedStatus(transfer.headers, failuresFirst: true)
             let text = tagged?.text ?? detail
             let upper = text.uppercased()
             let passing = ["[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]"].contains { upper.contains($0) }

@@ -100,18 +100,19 @@ public func buildDaemon(
     let fetcherWaker = Waker()
     let processorWaker = Waker()
     let senderWaker = Waker()
+    let databaseOutage = OutageLog.database()
     let sender = Sender(
         submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
-        logger: logger, waker: senderWaker)
+        logger: logger, waker: senderWaker, databaseOutage: databaseOutage)
     let processor = try Processor(
         store: store, composer: composer, router: .standard(options: referralOptions), configuration: configuration, clock: clock, logger: logger,
         afterCommit: { outcome in
             senderWaker.nudge()
             if outcome == .quarantined { fetcherWaker.nudge() }
-        }, waker: processorWaker)
+        }, waker: processorWaker, databaseOutage: databaseOutage)
     let fetcher = Fetcher(
         mailbox: inbound, store: store, configuration: configuration, clock: clock, health: health, logger: logger,
-        afterStore: { processorWaker.nudge() }, waker: fetcherWaker)
+        afterStore: { processorWaker.nudge() }, waker: fetcherWaker, databaseOutage: databaseOutage)
     let scheduler = Scheduler(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
         afterPass: { _ in senderWaker.nudge() }, options: referralOptions)

@@ -68,6 +68,16 @@ public final class Store: Sendable {
         }
     }
 
+    /// Whether `error` is one the database gets over by itself: another process holds the lock
+    /// (`SQLITE_BUSY`, `SQLITE_LOCKED`), the disk is full (`SQLITE_FULL`) or an I/O error
+    /// (`SQLITE_IOERR`, `SQLITE_CANTOPEN`, as a full disk can give). The work that failed was rolled back and should be
+    /// tried again later, not counted against the mail or row it was for.
+    public static func isTemporary(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [ResultCode.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN]
+            .contains(error.resultCode)
+    }
+
     /// The names of every migration this version of refbot knows, oldest first.
     public static var migrationNames: [String] { Migrations.migrator.migrations }
 

@@ -56,6 +56,11 @@ struct IMAPSyntaxTests {
             "* OK [CAPABILITY IMAP4rev1] Logged in\r\nA004 NO [ALREADYEXISTS] Mailbox already exists\r\n".utf8)
         #expect(IMAPResponse.taggedStatus(tagged)?.status == "NO")
         #expect(IMAPResponse.taggedStatus(tagged)?.text == "[ALREADYEXISTS] Mailbox already exists")
+        // A refusal followed by the OK of a LOGOUT on the same handle: the refusal is what counts.
+        let refusedThenLogout = Array(
+            "A005 NO [TRYCREATE] Mailbox doesn't exist: Processed\r\n* BYE Logging out\r\nA006 OK Logout completed.\r\n".utf8)
+        #expect(IMAPResponse.taggedStatus(refusedThenLogout)?.status == "OK")
+        #expect(IMAPResponse.taggedStatus(refusedThenLogout, failuresFirst: true)?.text == "[TRYCREATE] Mailbox doesn't exist: Processed")
     }
 
     @Test("Message-IDs are cut down to what a quoted IMAP string can carry")

@@ -71,7 +71,7 @@ struct PipelineEndToEndTests {
         }
     }
 
-    @Test("While SMTP is down answers queue; when it is back each goes out once")
+    @Test("While SMTP is down answers queue and it is logged once; when it is back each goes out exactly once")
     func smtpOutage() async throws {
         try await BotFixture.with(extraSMTP: "min_backoff_seconds = 1\nmax_backoff_seconds = 1") { bot in
             for i in 0..<3 { try await bot.send(subject: "HELP", body: "", messageID: "outage-\(i)@example.test") }
@@ -79,7 +79,10 @@ struct PipelineEndToEndTests {
             try await bot.stack.stopSMTP()
             let down = try await bot.runOnce()
             #expect(down.status == 0)
-            #expect(down.stderr.contains("SMTP unreachable"))
+            // Logged once for the three mails, naming the cause, not once per mail or retry.
+            let unreachable = down.stderr.split(separator: "\n").filter { $0.contains("warning SMTP unreachable") }
+            #expect(unreachable.count == 1, "\(down.stderr)")
+            #expect(unreachable.first?.contains("could not connect to the SMTP server") == true, "\(unreachable)")
             let store = try Store(path: bot.databasePath)
             #expect(try await store.read { db in try Outbox.depth(in: db) } == 3)
 
@@ -91,6 +94,10 @@ struct PipelineEndToEndTests {
             #expect(answers.count == 3)
             #expect(Set(answers.flatMap(\.inReplyTo)) == ["outage-0@example.test", "outage-1@example.test", "outage-2@example.test"])
             #expect(try await store.read { db in try Outbox.depth(in: db) } == 0)
+            // Every answer delivered once: a further pass sends nothing again.
+            #expect(try await bot.runOnce().status == 0)
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await bot.count("alice@example.test") == 3)
         }
     }
 

@@ -179,6 +179,38 @@ public final class MailStack: Sendable {
     /// Starts Postfix again.
     public func startSMTP() async throws { try await runScript(["start-smtp", directory]) }
 
+    /// Runs `doveadm` against this stack's Dovecot (`doveadm -c DIR/dovecot.conf …`), e.g.
+    /// `["mailbox", "delete", "-u", "bot@example.test", "Processed"]`, and returns what it printed.
+    @discardableResult
+    public func doveadm(_ arguments: [String]) async throws -> String {
+        guard let executable = Self.findExecutable("doveadm") else { throw MailStackError("doveadm is not installed") }
+        let outputPath = directory + "/doveadm-\(UUID().uuidString.prefix(8)).out"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        guard let output = FileHandle(forWritingAtPath: outputPath) else { throw MailStackError("cannot write \(outputPath)") }
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-c", directory + "/dovecot.conf"] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw MailStackError("doveadm \(arguments.joined(separator: " ")) exited with \(status): \(text)")
+        }
+        return text
+    }
+
     /// Kills both servers and removes the directory. Safe to call more than once.
     public func stop() async {
         let first = stopped.withLock { done in

@@ -11,9 +11,11 @@ import Synchronization
 /// original into `imap.processed_folder`. It also files quarantined mail into
 /// `imap.quarantine_folder`. The only writer of `inboundMessage` (architecture §1).
 ///
-/// Failure modes: an IMAP outage logs once and is retried every poll; a crash between the
-/// commit and the move leaves the mail in the inbox, and the next poll recognises it by
-/// `(uidValidity, uid)` or Message-ID and only moves it.
+/// Failure modes: an IMAP outage logs once and is retried every poll; a database that cannot be
+/// written (locked by another process, disk full) logs once on the shared database log and the
+/// mail stays in the inbox until the next poll; a crash between the commit and the move leaves the
+/// mail in the inbox, and the next poll recognises it by `(uidValidity, uid)` or Message-ID and
+/// only moves it; a processed or quarantine folder deleted while the daemon runs is created again.
 public final class Fetcher: Service, Sendable {
     /// Messages fetched and stored per transaction.
     public static let batchSize = 25
@@ -25,6 +27,7 @@ public final class Fetcher: Service, Sendable {
     let health: HealthState
     let logger: Logger
     let outage = OutageLog("IMAP")
+    let databaseOutage: OutageLog
     let foldersReady = FlagBox()
     /// Wakes this service early.
     public let waker: Waker
@@ -32,9 +35,11 @@ public final class Fetcher: Service, Sendable {
 
     public init(
         mailbox: any InboundMailbox, store: Store, configuration: Configuration, clock: DaemonClock,
-        health: HealthState, logger: Logger, afterStore: @escaping @Sendable () -> Void = {}, waker: Waker = Waker()
+        health: HealthState, logger: Logger, afterStore: @escaping @Sendable () -> Void = {}, waker: Waker = Waker(),
+        databaseOutage: OutageLog = .database()
     ) {
         self.waker = waker
+        self.databaseOutage = databaseOutage
         self.mailbox = mailbox
         self.store = store
         self.configuration = configuration
@@ -56,10 +61,16 @@ public final class Fetcher: Service, Sendable {
         do {
             let stored = try await poll()
             outage.succeeded(logger: logger)
+            if stored > 0 { databaseOutage.succeeded(logger: logger) }
             health.pollSucceeded(at: clock.now())
             return stored
         } catch {
-            outage.failed(error, logger: logger)
+            // Say which side failed: the mail stays in the inbox either way and is fetched again.
+            if Store.isTemporary(error) {
+                databaseOutage.failed(error, logger: logger)
+            } else {
+                outage.failed(error, logger: logger)
+            }
             health.pollFailed(at: clock.now())
             return nil
         }
@@ -140,7 +151,7 @@ public final class Fetcher: Service, Sendable {
                         try InboundQueue.markQuarantined(id, reason: "too large to fetch: \(error.message)", now: now, in: db)
                         return id
                     }
-                    let mapping = try await mailbox.move(uids: [uid], from: nil, to: quarantine)
+                    let mapping = try await moveCreatingFolder(uids: [uid], from: nil, to: quarantine)
                     if let id {
                         try await store.write { db in
                             try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: mapping[uid].map(Int64.init), in: db)
@@ -158,7 +169,7 @@ public final class Fetcher: Service, Sendable {
     /// Moves inbox mail that is safely stored into `folder` and records where it went.
     private func file(uids: [UInt32], uidValidity: Int64, to folder: String) async throws {
         guard !uids.isEmpty else { return }
-        let mapping = try await mailbox.move(uids: uids, from: nil, to: folder)
+        let mapping = try await moveCreatingFolder(uids: uids, from: nil, to: folder)
         try await store.write { db in
             for uid in uids {
                 if let id = try Int64.fetchOne(
@@ -167,6 +178,24 @@ public final class Fetcher: Service, Sendable {
                     try InboundQueue.recordFiled(id, folder: folder, uid: mapping[uid].map(Int64.init), in: db)
                 }
             }
+        }
+    }
+
+    /// Moves mail into `destination`; when the server refuses, the folder may have been deleted
+    /// under the daemon (by an admin or another mail client): creates it if it is missing and tries
+    /// once more. The move is idempotent for refbot: what did not move stays where it was.
+    private func moveCreatingFolder(uids: [UInt32], from source: String?, to destination: String) async throws
+        -> [UInt32: UInt32]
+    {
+        do {
+            return try await mailbox.move(uids: uids, from: source, to: destination)
+        } catch let error as TransportError where !error.isTemporary {
+            try await mailbox.createFolderIfMissing(destination)
+            let mapping = try await mailbox.move(uids: uids, from: source, to: destination)
+            logger.warning(
+                "IMAP folder was missing and has been created again",
+                metadata: ["imap.folder": "\(destination)", "error": "\(error.message)"])
+            return mapping
         }
     }
 
@@ -188,7 +217,7 @@ public final class Fetcher: Service, Sendable {
             }
             var mapping: [UInt32: UInt32] = [:]
             if !uids.isEmpty {
-                mapping = try await mailbox.move(uids: uids, from: from, to: quarantine)
+                mapping = try await moveCreatingFolder(uids: uids, from: from, to: quarantine)
             }
             let newUid = uids.first.flatMap { mapping[$0] }.map(Int64.init)
             try await store.write { db in

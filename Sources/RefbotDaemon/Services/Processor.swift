@@ -13,7 +13,10 @@ import ServiceLifecycle
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
 /// `mail.error_replies_per_hour` per sender); a mail that cannot be parsed or is too large is
 /// quarantined at once; any other error rolls the transaction back and counts an attempt, and
-/// the third attempt quarantines the row. Admins hear of every quarantined mail.
+/// the third attempt quarantines the row. Admins hear of every quarantined mail. A database that
+/// cannot be written (another process holds the lock, the disk is full) is no fault of the mail:
+/// the pass stops without counting an attempt, the shared database log says so once, and the
+/// row is taken again on the next pass.
 public final class Processor: Service, Sendable {
     /// Attempts before a failing mail is quarantined (Mailman's MAX_BAK_COUNT).
     public static let maxAttempts = 3
@@ -28,6 +31,7 @@ public final class Processor: Service, Sendable {
     /// Wakes this service (the Fetcher nudges it after storing mail).
     public let waker: Waker
     let afterCommit: @Sendable (ProcessOutcome) -> Void
+    let databaseOutage: OutageLog
 
     /// What processing one row did.
     public enum ProcessOutcome: Sendable, Equatable {
@@ -35,13 +39,17 @@ public final class Processor: Service, Sendable {
         case ignored
         case quarantined
         case failed
+        /// The database could not be written; nothing changed and the row waits for the next pass.
+        case postponed
     }
 
     public init(
         store: Store, composer: MailComposer, router: CommandRouter, configuration: Configuration,
-        clock: DaemonClock, logger: Logger, afterCommit: @escaping @Sendable (ProcessOutcome) -> Void = { _ in }, waker: Waker = Waker()
+        clock: DaemonClock, logger: Logger, afterCommit: @escaping @Sendable (ProcessOutcome) -> Void = { _ in }, waker: Waker = Waker(),
+        databaseOutage: OutageLog = .database()
     ) throws {
         self.waker = waker
+        self.databaseOutage = databaseOutage
         guard let bot = EmailAddress(configuration.bot.address) else {
             throw ConfigError(problems: [.init(key: "bot.address", problem: "is not an email address", remedy: "fix it")])
         }
@@ -70,6 +78,8 @@ public final class Processor: Service, Sendable {
             if rows.isEmpty { return handled }
             for row in rows {
                 let outcome = await process(row)
+                // The database is not writable: try again on the next pass rather than spin here.
+                if outcome == .postponed { return handled }
                 afterCommit(outcome)
                 handled += 1
             }
@@ -81,7 +91,12 @@ public final class Processor: Service, Sendable {
         guard let id = row.id else { return .failed }
         let now = clock.now()
         do {
-            return try await store.write { db in try self.handle(row, id: id, now: now, in: db) }
+            let outcome = try await store.write { db in try self.handle(row, id: id, now: now, in: db) }
+            databaseOutage.succeeded(logger: logger)
+            return outcome
+        } catch where Store.isTemporary(error) {
+            databaseOutage.failed(error, logger: logger)
+            return .postponed
         } catch {
             do {
                 let quarantined = try await store.write { db -> Bool in

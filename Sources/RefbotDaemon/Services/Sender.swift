@@ -14,7 +14,10 @@ import Synchronization
 /// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
 /// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
 /// duplicate SMTP cannot rule out. Each row is marked right after its own reply, before the
-/// next mail goes out on the same connection, to keep that window to one message.
+/// next mail goes out on the same connection, to keep that window to one message. When the
+/// database cannot be written just then (another process holds the lock, the disk is full), a
+/// sent mail is remembered in memory, never sent again by this process, and marked sent as soon
+/// as the database takes writes again; the shared database log says so once.
 public final class Sender: Service, Sendable {
     /// Rows taken per pass.
     public static let batchSize = 25
@@ -27,6 +30,9 @@ public final class Sender: Service, Sendable {
     let health: HealthState
     let logger: Logger
     let outage = OutageLog("SMTP")
+    let databaseOutage: OutageLog
+    /// Rows the server accepted whose `markSent` failed; marked before anything else is sent.
+    let sentUnrecorded = Mutex<[Int64: Int64]>([:])
     /// Wakes this service (the Processor nudges it after queuing mail).
     public let waker: Waker
     /// The shortest and longest wait before a retry, in seconds.
@@ -35,9 +41,11 @@ public final class Sender: Service, Sendable {
 
     public init(
         submitter: any MailSubmitter, store: Store, composer: MailComposer, configuration: Configuration,
-        clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker()
+        clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker(),
+        databaseOutage: OutageLog = .database()
     ) {
         self.waker = waker
+        self.databaseOutage = databaseOutage
         self.submitter = submitter
         self.store = store
         self.composer = composer
@@ -67,7 +75,8 @@ public final class Sender: Service, Sendable {
     @discardableResult
     public func runOnce() async throws -> Int {
         let sent = Counter()
-        var tried: Set<Int64> = []
+        guard await recordSentEarlier() else { return 0 }
+        var tried: Set<Int64> = Set(sentUnrecorded.withLock { Array($0.keys) })
         while true {
             let now = clock.now()
             let rows = try await store.read { db in try Outbox.due(now: now, limit: Sender.batchSize, in: db) }
@@ -82,15 +91,48 @@ public final class Sender: Service, Sendable {
                 guard rows.indices.contains(index), let id = rows[index].id else { return }
                 do {
                     if try self.record(result, for: rows[index], id: id) { sent.add() }
+                    self.databaseOutage.succeeded(logger: self.logger)
                 } catch {
-                    self.logger.error("Cannot record a delivery result", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+                    if case .success = result {
+                        // Sent: it must never go out again from here, whatever the database says.
+                        let now = self.clock.now()
+                        self.sentUnrecorded.withLock { $0[id] = now }
+                        sent.add()
+                    }
+                    if Store.isTemporary(error) {
+                        self.databaseOutage.failed(error, logger: self.logger)
+                    } else {
+                        self.logger.error(
+                            "Cannot record a delivery result", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+                    }
                 }
             }
-            if outage.isDown { break }
+            if outage.isDown || !sentUnrecorded.withLock({ $0.isEmpty }) { break }
         }
         let depth = try await store.read { db in try Outbox.depth(in: db) }
         health.outbox(depth: depth, smtpFailing: outage.isDown)
         return sent.value
+    }
+
+    /// Marks sent the mails whose `markSent` failed earlier; returns false (send nothing this
+    /// pass) while the database still refuses the write.
+    private func recordSentEarlier() async -> Bool {
+        let pending = sentUnrecorded.withLock { $0 }
+        guard !pending.isEmpty else { return true }
+        do {
+            try await store.write { db in
+                for (id, at) in pending { try Outbox.markSent(id, now: at, in: db) }
+            }
+        } catch {
+            databaseOutage.failed(error, logger: logger)
+            return false
+        }
+        sentUnrecorded.withLock { unrecorded in
+            for id in pending.keys { unrecorded[id] = nil }
+        }
+        databaseOutage.succeeded(logger: logger)
+        logger.info("Mail sent earlier recorded", metadata: ["outbox.count": "\(pending.count)"])
+        return true
     }
 
     /// Records one delivery result in its own transaction; returns whether the mail was sent.
