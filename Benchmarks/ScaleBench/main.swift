@@ -12,6 +12,7 @@ import RefbotTemplates
 try await runBenchmark(Options(Array(CommandLine.arguments.dropFirst())))
 
 func runBenchmark(_ options: Options) async throws {
+    setvbuf(stdout, nil, _IOLBF, 0)  // each figure as soon as it is measured, also into a file
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-bench-\(getpid())")
     defer { if options.database == nil { try? FileManager.default.removeItem(at: folder) } }
     let databasePath = options.database ?? folder.appendingPathComponent("network.sqlite").path
