@@ -59,7 +59,7 @@ struct Options {
             case "--without-v6-indexes": withoutV6Indexes = true
             case "--root": root = text(argument)
             case "-h", "--help":
-                print(Options.usage)
+                say(Options.usage)
                 exit(0)
             default: fail("unknown option \(argument)")
             }
@@ -361,7 +361,7 @@ func measure(
         milliseconds.append(seconds(clock.now - start) * 1000)
     }
     let result = Latencies(name: name, milliseconds: milliseconds)
-    print(result.line)
+    say(result.line)
     return result
 }
 
@@ -394,4 +394,9 @@ final class SQLProfile: @unchecked Sendable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// Writes a line to standard output at once (not buffered), so figures measured so far are kept if a run is stopped.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

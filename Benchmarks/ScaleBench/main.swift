@@ -62,7 +62,7 @@ func runBenchmark(_ options: Options) async throws {
             "\($0) \(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0)"
         }
     }
-    print("network: \(counts.joined(separator: ", "))")
+    say("network: \(counts.joined(separator: ", "))")
 
     let templatesDirectory = configuration.bot.templates
     let agreementSource = try String(
@@ -92,7 +92,7 @@ func runBenchmark(_ options: Options) async throws {
             return try executor.run(handler, command: command, context: context, in: db).count
         }
         guard queued > 0 else { fail("\(line) queued no mail") }
-        if let profiled { print(profiled.report(line, total: ContinuousClock.now - start)) }
+        if let profiled { say(profiled.report(line, total: ContinuousClock.now - start)) }
     }
 
     if options.explain {
@@ -119,8 +119,8 @@ func runBenchmark(_ options: Options) async throws {
         try await store.read { db in
             for (name, sql, arguments) in plans {
                 let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
-                print("plan, \(name):")
-                for row in rows { print("  " + (row["detail"] as String? ?? "")) }
+                say("plan, \(name):")
+                for row in rows { say("  " + (row["detail"] as String? ?? "")) }
             }
         }
     }
@@ -181,5 +181,5 @@ func runBenchmark(_ options: Options) async throws {
     }
 
     let missed = results.filter { $0.percentile(95) >= 20 }
-    print(missed.isEmpty ? "all p95 under 20 ms" : "over the 20 ms target: \(missed.map(\.name).joined(separator: "; "))")
+    say(missed.isEmpty ? "all p95 under 20 ms" : "over the 20 ms target: \(missed.map(\.name).joined(separator: "; "))")
 }
