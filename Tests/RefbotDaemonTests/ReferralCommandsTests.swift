@@ -562,6 +562,36 @@ struct ReferralCommandsTests {
     }
 }
 
+@Suite("Dashboard of a busy member")
+struct BusyDashboardTests {
+    @Test("STATUS lists the oldest waiting items (the nearest to expiring) up to its limit and counts the rest")
+    func waitingIsCapped() async throws {
+        let world = try await ReferralWorld()
+        let extra = StatusHandler.waitingListed + 5
+        _ = try await world.refer()
+        // More referrals waiting on the owner than the dashboard lists, delivered as REFER would leave them.
+        try await world.daemon.store.write { db in
+            let first = try Referral.fetchOne(db, sql: "SELECT * FROM referral")!
+            for index in 0..<extra {
+                var copy = first
+                copy.id = nil
+                copy.customerName = "Customer \(index)"
+                copy.customerEmail = "customer\(index)@example.net"
+                copy.deliveredAt = first.createdAt
+                try copy.insert(db)
+            }
+        }
+        let status = try await world.send(from: ReferralWorld.owner, subject: "STATUS", authenticated: false)
+        let body = try the("dashboard", to: ReferralWorld.owner, in: status).textBody
+        let listed = body.split(separator: "\n").filter { $0.contains("waits for your answer") }
+        #expect(listed.count == StatusHandler.waitingListed)
+        #expect(body.contains("Customer 0 for"), "the oldest first")
+        #expect(!body.contains("Customer \(extra - 1) for"))
+        #expect(body.contains("…and 5 more."), "\(body)")
+        #expect(body.contains("Referrals you received: \(extra)"), "counts still cover them all")
+    }
+}
+
 @Suite("Agreement terms")
 struct AgreementTermsTests {
     @Test("SHA-256 matches the FIPS 180-4 test vectors, across block boundaries")

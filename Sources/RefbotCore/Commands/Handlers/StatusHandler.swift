@@ -5,6 +5,9 @@
 public struct StatusHandler: CommandHandler {
     public let word = CommandWord.status
     let options: ReferralOptions
+    /// At most this many items are listed under "Waiting on you"; the rest are counted. A busy
+    /// member with thousands of open referrals gets a mail that can be read, quickly.
+    public static let waitingListed = 30
 
     public init(options: ReferralOptions = ReferralOptions()) {
         self.options = options
@@ -18,6 +21,13 @@ public struct StatusHandler: CommandHandler {
         let now = context.now
 
         var waiting: [TemplateValue] = []
+        var waitingMore = 0
+        /// Whether one more item may be listed; counts it otherwise.
+        func listed() -> Bool {
+            if waiting.count < Self.waitingListed { return true }
+            waitingMore += 1
+            return false
+        }
         func item(_ text: String, word: String, tag: ReplyTag) {
             waiting.append(.object(["text": .text(text), "word": .text(word), "address": .text(options.replyAddress(tag.token))]))
         }
@@ -30,11 +40,13 @@ public struct StatusHandler: CommandHandler {
             guard let id = referral.referralID else { continue }
             switch referral.state {
             case .pending:
+                guard listed() else { continue }
                 // Only the items listed need their listing; a busy member has thousands of referrals.
                 let title = try ledger.listing(id: referral.listingId)?.title ?? ""
                 item("\(id): \(referral.customerName) for \"\(title)\" waits for your answer.", word: "ACCEPT",
                      tag: try tag(action: ReplyAction.referralOwner, ref: id.description))
             case .won where referral.rewardOwed != nil && referral.rewardPaid == nil:
+                guard listed() else { continue }
                 item("\(id): \(referral.customerName) bought; the reward of \(referral.rewardOwed?.formatted ?? "") is due.",
                      word: "PAID", tag: try tag(action: ReplyAction.referralOwner, ref: id.description))
             default: break
@@ -44,20 +56,20 @@ public struct StatusHandler: CommandHandler {
         for referral in sent.reversed() {
             guard let id = referral.referralID else { continue }
             if referral.state == .pending, referral.deliveredAt == nil, referral.consent != .asked,
-                agreementListings.insert(referral.listingId).inserted
+                agreementListings.insert(referral.listingId).inserted, listed()
             {
                 let listingRef = ListingID(referral.listingId).description
                 let title = try ledger.listing(id: referral.listingId)?.title ?? ""
                 item("\(listingRef) \"\(title)\": agree to its terms so your referral can go out.", word: "AGREE",
                      tag: try tag(action: ReplyAction.agreementReferrer, ref: listingRef))
             }
-            if referral.state == .paid {
+            if referral.state == .paid, listed() {
                 item("\(id): the owner reports paying \(referral.rewardPaid?.formatted ?? "your reward"); please confirm.",
                      word: "RECEIVED", tag: try tag(action: ReplyAction.referralReferrer, ref: id.description))
             }
         }
         for connection in try ledger.pendingConnections(to: memberId) {
-            guard let id = connection.connectionID else { continue }
+            guard let id = connection.connectionID, listed() else { continue }
             let name = try ledger.member(id: connection.requesterId)?.displayName ?? "A member"
             item("\(id): \(name) would like to connect.", word: "ACCEPT",
                  tag: try tag(action: ReplyAction.connectionAddressee, ref: id.description))
@@ -80,6 +92,8 @@ public struct StatusHandler: CommandHandler {
             "credits": .number(Int64(member.credits)),
             "waiting": .list(waiting),
             "hasWaiting": .flag(!waiting.isEmpty),
+            "waitingMore": .number(Int64(waitingMore)),
+            "hasWaitingMore": .flag(waitingMore > 0),
         ]
         if let title = try ledger.latestAnnouncementTitle() { values["announcement"] = .text(title) }
         return [
