@@ -19,8 +19,10 @@ import Synchronization
 /// sent mail is remembered in memory, never sent again by this process, and marked sent as soon
 /// as the database takes writes again; the shared database log says so once.
 public final class Sender: Service, Sendable {
-    /// Rows taken per pass.
-    public static let batchSize = 25
+    /// Rows taken per SMTP connection. Each connection costs a TLS handshake and a login, so a
+    /// backlog goes out over few of them; results are still recorded one by one as the server
+    /// answers.
+    public static let batchSize = 100
 
     let submitter: any MailSubmitter
     let store: Store
