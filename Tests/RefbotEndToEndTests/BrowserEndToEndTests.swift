@@ -33,6 +33,23 @@ struct BrowserEndToEndTests {
             .map { String($0[$0.range(of: base)!.lowerBound...]) }
     }
 
+    /// Runs `body` with a fresh browser tab; afterwards closes the browser and stops the daemon,
+    /// which must exit 0 when `body` succeeded.
+    static func inBrowser(stopping daemon: RefbotProcess, _ body: (BrowserPage) async throws -> Void) async throws {
+        let browser = try HeadlessBrowser.launch(width: 800, height: 720)
+        do {
+            try await body(try await browser.newPage())
+        } catch {
+            await browser.close()
+            daemon.signal(SIGTERM)
+            _ = await daemon.wait()
+            throw error
+        }
+        await browser.close()
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait() == 0, "graceful stop: \(daemon.stderr.suffix(2000))")
+    }
+
     @Test("JOIN → member.confirm → Chromium opens its link, the page acts on nothing, the button confirms")
     func confirmJoinInBrowser() async throws {
         try await BotFixture.with { bot in
@@ -61,9 +78,7 @@ struct BrowserEndToEndTests {
             }
             #expect(try await carolState() == .pending)
 
-            let browser = try HeadlessBrowser.launch(width: 800, height: 720)
-            do {
-                let page = try await browser.newPage()
+            try await Self.inBrowser(stopping: daemon) { page in
                 // Opening the page (a person, or a scanner) changes nothing.
                 #expect(try await page.navigate(to: link) == 200)
                 let text = try await page.text()
@@ -87,15 +102,7 @@ struct BrowserEndToEndTests {
                 #expect(try await page.navigate(to: link) == 410)
                 #expect(try await page.evaluate("document.querySelectorAll('button').length") as? Int == 0)
                 try await page.screenshot(to: Self.artefacts + "/confirm-used.png")
-            } catch {
-                await browser.close()
-                daemon.signal(SIGTERM)
-                _ = await daemon.wait()
-                throw error
             }
-            await browser.close()
-            daemon.signal(SIGTERM)
-            #expect(await daemon.wait() == 0, "graceful stop: \(daemon.stderr.suffix(2000))")
             #expect(FileManager.default.fileExists(atPath: Self.artefacts + "/confirm-page.png"))
         }
     }
@@ -130,9 +137,7 @@ struct BrowserEndToEndTests {
                     .first { $0.header("X-Refbot-Event") == "connection.request" })
             let link = try #require(Self.webLink("REJECT", in: request, base: bot.webBase), "no web link in:\n\(request.textBody)")
 
-            let browser = try HeadlessBrowser.launch(width: 800, height: 720)
-            do {
-                let page = try await browser.newPage()
+            try await Self.inBrowser(stopping: daemon) { page in
                 #expect(try await page.navigate(to: link) == 200)
                 #expect(try await page.text().contains("REJECT"))
                 try await page.type("Thanks, but I only take work north of the river.", into: "#reason")
@@ -146,15 +151,7 @@ struct BrowserEndToEndTests {
                 let answers = try await bot.mailbox("alice@example.test", atLeast: 1, timeout: .seconds(60))
                 let rejected = try #require(answers.first { $0.header("X-Refbot-Event") == "connection.rejected" })
                 #expect(rejected.textBody.contains("Thanks, but I only take work north of the river."))
-            } catch {
-                await browser.close()
-                daemon.signal(SIGTERM)
-                _ = await daemon.wait()
-                throw error
             }
-            await browser.close()
-            daemon.signal(SIGTERM)
-            #expect(await daemon.wait() == 0, "graceful stop: \(daemon.stderr.suffix(2000))")
         }
     }
 }
