@@ -264,11 +264,19 @@ struct CurlIMAPMailboxTests {
                 try await stack.deliver(
                     testMessage(id: "search-\(n)@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             }
-            _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 3)
+            // Postfix may deliver the three in any order: learn which UID each got.
+            let delivered = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 3)
+            var uid: [String: UInt32] = [:]
+            for message in delivered {
+                for n in 1...3 where String(decoding: message.raw, as: UTF8.self).contains("<search-\(n)@example.test>") {
+                    uid["search-\(n)"] = message.uid
+                }
+            }
+            #expect(uid.count == 3)
             let mailbox = CurlIMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
-            #expect(try await mailbox.search(messageID: "search-2@example.test", in: "INBOX") == [2])
-            #expect(try await mailbox.search(messageID: "<search-3@example.test>", in: "INBOX") == [3])
+            #expect(try await mailbox.search(messageID: "search-2@example.test", in: "INBOX") == [try #require(uid["search-2"])])
+            #expect(try await mailbox.search(messageID: "<search-3@example.test>", in: "INBOX") == [try #require(uid["search-3"])])
             #expect(try await mailbox.search(messageID: "nothing@example.test", in: "INBOX").isEmpty)
             #expect(try await mailbox.search(messageID: "x\" ALL\r\nA1 LOGOUT", in: "INBOX").isEmpty)
             #expect(try await mailbox.search(messageID: "\"\\\"", in: "INBOX").isEmpty)
@@ -280,7 +288,7 @@ struct CurlIMAPMailboxTests {
             }
             #expect(missing?.code == .notFound)
             #expect(missing?.isTemporary == false)
-            #expect(try await mailbox.search(messageID: "search-1@example.test", in: "INBOX") == [1])
+            #expect(try await mailbox.search(messageID: "search-1@example.test", in: "INBOX") == [try #require(uid["search-1"])])
         }
     }
 
