@@ -279,15 +279,7 @@ struct FaultEndToEndTests {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await runToCompletion(process)
         guard status == 0 else { throw MailStackError("\(executable) \(arguments.joined(separator: " ")) exited with \(status)") }
     }
 }

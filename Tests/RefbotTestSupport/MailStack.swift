@@ -195,15 +195,7 @@ public final class MailStack: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = output
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await runToCompletion(process)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
             throw MailStackError("doveadm \(arguments.joined(separator: " ")) exited with \(status): \(text)")
@@ -288,15 +280,7 @@ public final class MailStack: Sendable {
         // A file, never a Pipe: the daemons may keep inherited descriptors open for good.
         process.standardOutput = log
         process.standardError = log
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await runToCompletion(process)
         guard status == 0 else {
             let output = (try? Data(contentsOf: URL(fileURLWithPath: logPath))).map { data in
                 String(decoding: data.dropFirst(Int(start)), as: UTF8.self)

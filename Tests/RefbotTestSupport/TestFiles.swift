@@ -37,3 +37,16 @@ public func freeLoopbackPort() throws -> Int {
     guard bound else { throw MailStackError("bind to 127.0.0.1:0: \(String(cString: strerror(errno)))") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// Starts a configured `process` and waits for it without blocking a thread; returns its exit status.
+public func runToCompletion(_ process: Process) async throws -> Int32 {
+    try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+}
