@@ -18,6 +18,12 @@ extension LinkSite {
             headers: ["Cache-Control": "no-store"])
     }
 
+    /// `GET /healthz` on the public listener: the same, under the per-client rate limit.
+    public func healthz(client: String) async -> WebResponse {
+        guard limiter.allow(client, now: clock()) else { return errorPage(LinkPageError.rateLimited) }
+        return await healthz()
+    }
+
     /// `GET /metrics`: Prometheus text exposition.
     public func metrics() async -> WebResponse {
         WebResponse(

@@ -30,34 +30,50 @@ struct LinkContextSource: RequestContextSource {
     let logger: Logger
 }
 
-/// The routes of the link server: `/a/<token>`, `/u/<token>`, `/healthz`, `/metrics`.
-public func buildRouter(site: LinkSite) -> Router<LinkRequestContext> {
+/// The routes of the public link server: `/a/<token>`, `/u/<token>` and `/healthz`, each under the
+/// per-client rate limit. The client is the peer, or what a peer in `proxies` forwards
+/// (`X-Forwarded-For`). `/metrics` is not here: it has its own listener (``buildMetricsRouter(site:)``).
+public func buildRouter(site: LinkSite, proxies: TrustedProxies = TrustedProxies()) -> Router<LinkRequestContext> {
     let router = Router(context: LinkRequestContext.self)
+    @Sendable func client(_ request: Request, _ context: LinkRequestContext) -> String {
+        proxies.client(peer: context.clientAddress, forwardedFor: request.headers[values: forwardedFor])
+    }
     router.get("/a/:token") { request, context in
-        respond(await site.showLink(token(context), client: context.clientAddress), head: false)
+        respond(await site.showLink(token(context), client: client(request, context)), head: false)
     }
     router.head("/a/:token") { request, context in
-        respond(await site.showLink(token(context), client: context.clientAddress), head: true)
+        respond(await site.showLink(token(context), client: client(request, context)), head: true)
     }
     router.post("/a/:token") { request, context in
         guard let form = await form(of: request) else { return respond(site.errorPage(LinkPageError.malformed), head: false) }
-        return respond(await site.postLink(token(context), form: form, client: context.clientAddress), head: false)
+        return respond(await site.postLink(token(context), form: form, client: client(request, context)), head: false)
     }
     router.get("/u/:token") { request, context in
-        respond(await site.showUnsubscribe(token(context), client: context.clientAddress), head: false)
+        respond(await site.showUnsubscribe(token(context), client: client(request, context)), head: false)
     }
     router.head("/u/:token") { request, context in
-        respond(await site.showUnsubscribe(token(context), client: context.clientAddress), head: true)
+        respond(await site.showUnsubscribe(token(context), client: client(request, context)), head: true)
     }
     router.post("/u/:token") { request, context in
         guard let form = await form(of: request) else { return respond(site.errorPage(LinkPageError.malformed), head: false) }
-        return respond(await site.postUnsubscribe(token(context), form: form, client: context.clientAddress), head: false)
+        return respond(await site.postUnsubscribe(token(context), form: form, client: client(request, context)), head: false)
     }
-    router.get("/healthz") { _, _ in respond(await site.healthz(), head: false) }
-    router.head("/healthz") { _, _ in respond(await site.healthz(), head: true) }
-    router.get("/metrics") { _, _ in respond(await site.metrics(), head: false) }
+    router.get("/healthz") { request, context in respond(await site.healthz(client: client(request, context)), head: false) }
+    router.head("/healthz") { request, context in respond(await site.healthz(client: client(request, context)), head: true) }
     return router
 }
+
+/// The routes of the metrics listener (`http.metrics_listen`, loopback by default): `/metrics` and
+/// `/healthz`, without a rate limit (only monitoring reaches it).
+public func buildMetricsRouter(site: LinkSite) -> Router<LinkRequestContext> {
+    let router = Router(context: LinkRequestContext.self)
+    router.get("/metrics") { _, _ in respond(await site.metrics(), head: false) }
+    router.get("/healthz") { _, _ in respond(await site.healthz(), head: false) }
+    router.head("/healthz") { _, _ in respond(await site.healthz(), head: true) }
+    return router
+}
+
+private let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
 private func token(_ context: LinkRequestContext) -> String {
     context.parameters.get("token") ?? ""

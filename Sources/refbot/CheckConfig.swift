@@ -12,7 +12,9 @@ struct CheckConfig: AsyncParsableCommand {
         abstract: "Check the configuration, the templates and the database, then try the IMAP and SMTP logins.",
         discussion: """
             Reports every problem it finds, not only the first, each as \
-            "error: <key>: <problem>; <remedy>". Exits 0 when all is well and 78 otherwise.
+            "error: <key>: <problem>; <remedy>". Settings that work but weaken security (tls_verify or \
+            starttls off towards another host, password or secret files others may read) are reported \
+            as "warning: …" and do not fail the check. Exits 0 when all is well and 78 otherwise.
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -45,6 +47,11 @@ struct CheckConfig: AsyncParsableCommand {
             storeError = "cannot create \(configuration.bot.database): the folder is missing or not writable"
         }
         report(storeError == nil, "database \(configuration.bot.database)", "bot.database: \(storeError ?? ""); fix the path or the folder's permissions")
+
+        for warning in configuration.securityWarnings() {
+            print("WARN  \(warning.key)")
+            printError("warning: \(warning)")
+        }
 
         if !offline {
             let pool = CurlThreadPool(threads: 1)

@@ -56,6 +56,10 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(78)
         }
         logger.info("Daemon starting", metadata: ["config": "\(options.config)", "once": "\(once)"])
+        for warning in configuration.securityWarnings() {
+            logger.warning(
+                "Insecure setting", metadata: ["key": "\(warning.key)", "problem": "\(warning.problem)", "remedy": "\(warning.remedy)"])
+        }
 
         if once {
             let summary: Daemon.PassSummary

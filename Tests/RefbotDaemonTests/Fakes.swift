@@ -152,19 +152,29 @@ func testConfiguration(in directory: TemporaryDirectory) -> Configuration {
     return c
 }
 
-/// A plain mail as a member's client would send it (CRLF line ends).
+/// The `Received:` field the receiving MTA writes at the top of every mail it takes over SMTP.
+let mtaReceived =
+    "Received: from client.example.net (client.example.net [192.0.2.10]) by mx.example.org (Postfix) with ESMTPS id 4Ab1; Mon, 23 Nov 2026 10:00:01 +0000"
+
+/// A plain mail as a member's client would send it (CRLF line ends), as the receiving MTA hands it
+/// on: its `Received:` on top and, when `authenticated` (or `mtaResults` is given), its own
+/// `Authentication-Results` above that, where Postfix puts a milter's field. `extraHeaders` come
+/// below, among the sender's own fields.
 func mail(
     from: String = "Alice Example <alice@example.com>", to: String = "referrals@example.org", subject: String,
     body: String, extraHeaders: [String] = [], messageID: String = UUID().uuidString + "@example.com",
-    authenticated: Bool = false
+    authenticated: Bool = false, mtaResults: String? = nil
 ) -> String {
     var lines = ["From: \(from)", "To: \(to)", "Subject: \(subject)", "Message-ID: <\(messageID)>",
                  "Date: Mon, 23 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
-    if authenticated {
+    var top = [mtaReceived]
+    if let mtaResults {
+        top.insert("Authentication-Results: \(mtaResults)", at: 0)
+    } else if authenticated {
         // As the receiving MTA (authserv-id mx.example.org, trusted in testConfiguration) would add it.
         let domain = from.split(separator: "@").last.map { String($0.prefix { $0 != ">" }) } ?? "example.com"
-        lines.insert("Authentication-Results: mx.example.org; dmarc=pass (p=none) header.from=\(domain)", at: 0)
+        top.insert("Authentication-Results: mx.example.org; dmarc=pass (p=none) header.from=\(domain)", at: 0)
     }
-    lines += extraHeaders
+    lines = top + lines + extraHeaders
     return lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n")
 }

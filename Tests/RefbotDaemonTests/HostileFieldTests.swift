@@ -47,7 +47,7 @@ func hostileMail(from: String, to: String = "referrals@example.org", subject: St
         column += piece.count
     }
     return [
-        "Authentication-Results: mx.example.org; dmarc=pass header.from=\(domain)",
+        "Authentication-Results: mx.example.org; dmarc=pass header.from=\(domain)", mtaReceived,
         "From: \(from)", "To: \(to)", "Subject: \(encodedSubject)", "Message-ID: <\(UUID().uuidString)@client.example>",
         "Date: Mon, 23 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
         "Content-Transfer-Encoding: quoted-printable",

@@ -17,7 +17,7 @@ struct PathologicalPipelineTests {
 
     static func head(_ subject: String, contentType: String) -> String {
         [
-            "Authentication-Results: mx.example.org; dmarc=pass header.from=example.com",
+            "Authentication-Results: mx.example.org; dmarc=pass header.from=example.com", mtaReceived,
             "From: Alice <\(alice)>", "To: referrals@example.org", "Subject: \(subject)",
             "Message-ID: <\(UUID().uuidString)@example.com>", "Date: Mon, 23 Nov 2026 10:00:00 +0000", "MIME-Version: 1.0",
             "Content-Type: \(contentType)",

@@ -120,12 +120,12 @@ struct SenderAuthenticationPipelineTests {
         let other = try await bot.send(
             mail(
                 from: "alice@example.com", subject: "STOP", body: "",
-                extraHeaders: ["Authentication-Results: mx.example.org; dkim=pass header.d=elsewhere.example"]))
+                mtaResults: "mx.example.org; dkim=pass header.d=elsewhere.example"))
         #expect(other.map(\.memberEvent) == ["command.confirm"])
         let aligned = try await bot.send(
             mail(
                 from: "alice@example.com", subject: "STOP", body: "",
-                extraHeaders: ["Authentication-Results: mx.example.org; dkim=pass header.d=example.com"]))
+                mtaResults: "mx.example.org; dkim=pass header.d=example.com"))
         #expect(aligned.map(\.memberEvent) == ["command.done"])
         #expect(try await bot.member("alice@example.com")?.announcementsOff == true)
     }

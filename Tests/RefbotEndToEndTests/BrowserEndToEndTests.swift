@@ -125,7 +125,7 @@ struct BrowserEndToEndTests {
             }
             try await bot.send(
                 subject: "CONNECT bob@example.test", body: "We share customers in Springfield.",
-                extraHeaders: ["Authentication-Results: \(trusted); dmarc=pass header.from=example.test"])
+                extraHeaders: [SenderProof.header()])
             _ = try await bot.mailbox("bot@example.test", atLeast: 1)
             let daemon = try RefbotProcess.start(["run", "--config", bot.configPath], environment: bot.environment)
             func connectionState() async throws -> String? {

@@ -37,6 +37,7 @@ struct BotFixture {
             base_url = "http://127.0.0.1:\(httpPort)"
             [http]
             listen = "127.0.0.1:\(httpPort)"
+            metrics_listen = "127.0.0.1:0"
             [imap]
             url = "\(imapURL)"
             username = "bot@example.test"

@@ -38,7 +38,7 @@ struct ListingsEndToEndTests {
                     Reward: $500 per sale
                     """,
                 messageID: "listing-1@example.test",
-                extraHeaders: ["Authentication-Results: \(Self.trusted); dmarc=pass header.from=example.test"])
+                extraHeaders: [SenderProof.header()])
             _ = try await bot.mailbox("bot@example.test", atLeast: 1)
             let first = try await bot.runOnce()
             #expect(first.status == 0, "stderr: \(first.stderr)")

@@ -16,7 +16,7 @@ struct NetworkEndToEndTests {
     static let bob = "bob@example.test"
     static let carol = "carol@example.test"
     static let admin = "admin@example.test"
-    static let dmarcPass = "Authentication-Results: \(trusted); dmarc=pass header.from=example.test"
+    static let dmarcPass = SenderProof.header()
 
     /// Runs `refbot run --once` after the bot's inbox has mail.
     func pass(_ bot: BotFixture) async throws {

@@ -75,7 +75,7 @@ struct ReferralEndToEndTests {
                     Consent: yes
                     """,
                 messageID: "refer-1@example.test",
-                extraHeaders: ["Authentication-Results: \(Self.trusted); dmarc=pass header.from=example.test"])
+                extraHeaders: [SenderProof.header()])
             try await pass(bot)
             let afterRefer = try await bot.mailbox(Self.referrer, atLeast: 2)
             #expect(Set(events(afterRefer)) == ["referral.sent", "agreement.request"])

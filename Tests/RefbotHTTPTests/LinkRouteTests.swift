@@ -247,13 +247,13 @@ struct LinkRouteTests {
         #expect(failing.body.contains("poll_age_seconds: \(f.daemon.configuration.health.maxPollAgeSeconds + 1)"))
     }
 
-    @Test("/metrics is Prometheus text with the queue counts and the poll age")
+    @Test("/metrics, on its own listener, is Prometheus text with the queue counts and the poll age")
     func metrics() async throws {
         let f = try await LinkFixture()
         f.daemon.health.pollSucceeded(at: f.clock.now - 42)
         let token = f.token(tag: f.aliceTag, word: "STOP")
         #expect(try await f.request(.post, "/u/\(token)", body: "List-Unsubscribe=One-Click").status == 200)
-        let metrics = try await f.request(.get, "/metrics")
+        let metrics = try await f.request(.get, "/metrics", metrics: true)
         #expect(metrics.status == 200)
         #expect(metrics.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
         let lines = Set(metrics.body.split(separator: "\n").map(String.init))

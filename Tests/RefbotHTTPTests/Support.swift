@@ -62,11 +62,13 @@ struct LinkFixture {
     let runner: LinkActionRunner
     let site: LinkSite
     let router: Router<LinkRequestContext>
+    /// The routes of the metrics listener.
+    let metricsRouter: Router<LinkRequestContext>
     /// Alice's and Bob's reply tags (action `announcement`).
     let aliceTag: String
     let bobTag: String
 
-    init(rateLimit: Int = 1000) async throws {
+    init(rateLimit: Int = 1000, trustedProxies: [String] = []) async throws {
         directory = try TemporaryDirectory()
         clock = TestClock()
         var c = RefbotDaemon.Configuration()
@@ -81,6 +83,8 @@ struct LinkFixture {
         c.imap.username = "referrals@example.org"
         c.smtp.url = "smtp://127.0.0.1"
         c.http.listen = "127.0.0.1:0"
+        c.http.metricsListen = "127.0.0.1:0"
+        c.http.trustedProxies = trustedProxies
         c.auth.trustedAuthservID = "mx.example.org"
         let daemon = try await buildDaemon(
             c, environment: [:], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock.daemonClock,
@@ -93,7 +97,8 @@ struct LinkFixture {
         site = LinkSite(
             actions: runner, pages: try Pages(directory: templatesDirectory), botName: c.bot.name,
             limiter: RateLimiter(capacity: rateLimit, refillSeconds: 3600))
-        router = buildRouter(site: site)
+        router = buildRouter(site: site, proxies: try TrustedProxies(trustedProxies))
+        metricsRouter = buildMetricsRouter(site: site)
         let now = clock.now
         (aliceTag, bobTag) = try await daemon.store.write { db in
             let ledger = StoreLedger(db)
@@ -115,10 +120,13 @@ struct LinkFixture {
 
     /// Sends a request through the router, in process.
     func request(
-        _ method: HTTPRequest.Method, _ path: String, body: String = "", client: String = "192.0.2.1"
+        _ method: HTTPRequest.Method, _ path: String, body: String = "", client: String = "192.0.2.1",
+        headers: [String: String] = [:], metrics: Bool = false
     ) async throws -> (status: Int, headers: HTTPFields, body: String) {
         var head = HTTPRequest(method: method, scheme: "http", authority: "refer.example.org", path: path)
         if !body.isEmpty { head.headerFields[.contentType] = "application/x-www-form-urlencoded" }
+        for (name, value) in headers { head.headerFields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        let router = metrics ? metricsRouter : router
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer(string: body)))
         let context = LinkRequestContext(logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clientAddress: client)
         let response = try await router.buildResponder().respond(to: request, context: context)

@@ -6,8 +6,18 @@ import Testing
 struct AuthenticationResultsTests {
     static let from = EmailAddress(localPart: "dana", domain: "gmail.com")
 
-    static func message(_ headers: String) throws -> ParsedMessage {
-        try MessageParser.parse(raw(headers + "\nFrom: dana@gmail.com\n\nACCEPT"))
+    /// The receiving MTA's SMTP `Received:` field.
+    static let received = "Received: from client.example.net (client.example.net [192.0.2.10]) by mx.example.org (Postfix) with ESMTPS id 4Ab1; Mon, 23 Nov 2026 10:00:01 +0000"
+
+    /// A mail as the MTA hands it on: `mta` (its own fields) above its `Received:`, then `sender`
+    /// (fields the sender wrote) and `From: dana@gmail.com`.
+    static func message(_ mta: String, sender: String = "", from: String = "From: dana@gmail.com") throws -> ParsedMessage {
+        let head = [mta, received, sender, from].filter { !$0.isEmpty }.joined(separator: "\n")
+        return try MessageParser.parse(raw(head + "\n\nACCEPT"))
+    }
+
+    static func assess(_ message: ParsedMessage, _ trusted: String = "mx.example.org") -> AuthenticationAssessment {
+        AuthenticationResults.assess(message, trustedAuthservID: trusted)
     }
 
     @Test("methods, results and properties are read; comments ignored")
@@ -28,25 +38,86 @@ struct AuthenticationResultsTests {
     func trusted() throws {
         let message = try Self.message("Authentication-Results: evil.example; dmarc=pass header.from=gmail.com")
         #expect(AuthenticationResults.verdict(in: message, trustedAuthservID: "mx.example.org", from: Self.from) == .none)
+        #expect(Self.assess(message).forgerySign == false)
+        #expect(Self.assess(message, "").verdict == .none)
     }
 
-    @Test("dmarc=pass for the From domain is a DMARC pass")
+    @Test("dmarc=pass for the From domain, above the MTA's Received:, is a DMARC pass")
     func dmarc() throws {
         let message = try Self.message(
             "Authentication-Results: mx.example.org; dkim=pass header.d=gmail.com; dmarc=pass header.from=gmail.com")
         #expect(AuthenticationResults.verdict(in: message, trustedAuthservID: "MX.example.org", from: Self.from) == .dmarcPass)
         let other = try Self.message("Authentication-Results: mx.example.org; dmarc=pass header.from=other.example")
-        #expect(AuthenticationResults.verdict(in: other, trustedAuthservID: "mx.example.org", from: Self.from) == .none)
+        #expect(Self.assess(other).verdict == .none)
+        // No header.from: the pass may be for any domain.
+        let unnamed = try Self.message("Authentication-Results: mx.example.org; dmarc=pass")
+        #expect(Self.assess(unnamed).verdict == .none)
     }
 
-    @Test("dkim=pass counts only when header.d or header.i is the From domain")
+    @Test("dkim=pass counts only when header.d is the From domain and the MTA's DMARC did not fail")
     func dkim() throws {
-        let aligned = try Self.message("Authentication-Results: mx.example.org; dkim=pass header.i=@gmail.com; dmarc=fail")
-        #expect(AuthenticationResults.verdict(in: aligned, trustedAuthservID: "mx.example.org", from: Self.from) == .dkimPassAligned)
+        let aligned = try Self.message("Authentication-Results: mx.example.org; dkim=pass header.d=gmail.com")
+        #expect(Self.assess(aligned).verdict == .dkimPassAligned)
+        let onlyIdentity = try Self.message("Authentication-Results: mx.example.org; dkim=pass header.i=@gmail.com")
+        #expect(Self.assess(onlyIdentity).verdict == .none)
         let unaligned = try Self.message("Authentication-Results: mx.example.org; dkim=pass header.d=mailer.example")
-        #expect(AuthenticationResults.verdict(in: unaligned, trustedAuthservID: "mx.example.org", from: Self.from) == .none)
+        #expect(Self.assess(unaligned).verdict == .none)
         let failed = try Self.message("Authentication-Results: mx.example.org; dkim=fail header.d=gmail.com")
-        #expect(AuthenticationResults.verdict(in: failed, trustedAuthservID: "mx.example.org", from: Self.from) == .none)
+        #expect(Self.assess(failed).verdict == .none)
+        let dmarcFailed = try Self.message(
+            "Authentication-Results: mx.example.org; dkim=pass header.d=gmail.com; dmarc=fail header.from=gmail.com")
+        #expect(Self.assess(dmarcFailed).verdict == .none)
+    }
+
+    @Test("a field with the trusted authserv-id below the MTA's Received: is a forgery sign, even under the MTA's own fail")
+    func forgedBelowReceived() throws {
+        let forged = try Self.message(
+            "Authentication-Results: mx.example.org; dmarc=fail header.from=gmail.com",
+            sender: "Authentication-Results: mx.example.org; dmarc=pass header.from=gmail.com")
+        let assessment = Self.assess(forged)
+        #expect(assessment.verdict == .none)
+        #expect(assessment.forgerySign)
+        #expect(assessment.reason.contains("below"))
+        // A genuine pass above does not rescue a mail that also carries a forged one.
+        let both = try Self.message(
+            "Authentication-Results: mx.example.org; dmarc=pass header.from=gmail.com",
+            sender: "Authentication-Results: mx.example.org; dmarc=pass header.from=gmail.com")
+        #expect(Self.assess(both).verdict == .none)
+        #expect(Self.assess(both).forgerySign)
+        // With no SMTP Received: at all, no field is the MTA's own.
+        let bare = try MessageParser.parse(raw("Authentication-Results: mx.example.org; dmarc=pass header.from=gmail.com\nFrom: dana@gmail.com\n\nACCEPT"))
+        #expect(Self.assess(bare).verdict == .none)
+        #expect(Self.assess(bare).forgerySign)
+    }
+
+    @Test("local delivery above the MTA's fields is fine: Return-Path, Delivered-To, Dovecot's LMTP Received:")
+    func localDeliveryAbove() throws {
+        let head = """
+            Return-Path: <dana@gmail.com>
+            Delivered-To: referrals@example.org
+            Received: from mx.example.org by mx.example.org with LMTP id ah0o (envelope-from <dana@gmail.com>) for <referrals@example.org>; Fri, 04 Dec 2026 02:32:23 +0000
+            Authentication-Results: mx.example.org; dkim=pass header.d=gmail.com header.s=s1; dmarc=pass (p=reject) header.from=gmail.com
+            """
+        let message = try Self.message(head)
+        #expect(Self.assess(message).verdict == .dmarcPass)
+    }
+
+    @Test("more than one From: field or mailbox is never proven by a verdict")
+    func severalFromMailboxes() throws {
+        let pass = "Authentication-Results: mx.example.org; dmarc=pass header.from=gmail.com"
+        let twoMailboxes = try Self.message(pass, from: "From: dana@gmail.com, mallory@gmail.com")
+        #expect(Self.assess(twoMailboxes).verdict == .none)
+        let twoFields = try Self.message(pass, from: "From: dana@gmail.com\nFrom: mallory@evil.example")
+        #expect(Self.assess(twoFields).verdict == .none)
+    }
+
+    @Test("which Received: fields record an SMTP reception")
+    func smtpReception() {
+        #expect(AuthenticationResults.isSMTPReception("from a (a [1.2.3.4]) by mx (Postfix) with ESMTPSA id X; date"))
+        #expect(AuthenticationResults.isSMTPReception("from a by mx with SMTP id X; date"))
+        #expect(AuthenticationResults.isSMTPReception("from a by mx with UTF8SMTPS id X; date"))
+        #expect(!AuthenticationResults.isSMTPReception("from mx by mx with LMTP id X; date"))
+        #expect(!AuthenticationResults.isSMTPReception("by mx (Postfix, from userid 0) id X; date"))
     }
 }
 

@@ -16,6 +16,9 @@
 # Layout of DIR: dovecot.conf, users, postfix/{conf,queue,data}, ssl/{cert,key}.pem (the CA file for
 # TLS checks: CN and SAN localhost, SAN 127.0.0.1), mail/DOMAIN/USER/Maildir, log/{dovecot,postfix}.log.
 # Test addresses: RCPT TO tempfail@DOMAIN is answered 450, reject@DOMAIN 550.
+# Mail received on the port-25 listener passes through authres-milter.py (run/milter.sock), which
+# adds the receiving MTA's Authentication-Results (authserv-id $AUTHSERV_ID, default
+# mx.example.test) at the top of the header, as an MX with OpenDKIM/OpenDMARC does.
 set -euo pipefail
 # MAILSTACK_TRACE=1: trace every command with a timestamp (to stderr)
 if [ "${MAILSTACK_TRACE:-}" = 1 ]; then PS4='+ $(date +%T.%N) '; set -x; fi
@@ -89,7 +92,22 @@ start_imap() {
       tail -5 "$DIR/log/dovecot.log" 2>/dev/null >&2; return 1; }
   greeting $((PB + 143)) "* OK"
 }
+start_milter() { # the port-25 listener's milter; Postfix tempfails mail while it is missing
+  [ -S "$DIR/run/milter.sock" ] && [ -f "$DIR/run/milter.pid" ] && kill -0 "$(cat "$DIR/run/milter.pid")" 2>/dev/null && return 0
+  rm -f "$DIR/run/milter.pid"
+  detached python3 "$HERE/authres-milter.py" "$DIR/run/milter.sock" "${AUTHSERV_ID:-mx.example.test}" \
+    "$DIR/run/milter.pid" </dev/null >>"$DIR/log/milter.log" 2>&1 ||
+    { echo "mailstack: the milter did not start:" >&2; tail -5 "$DIR/log/milter.log" >&2; return 1; }
+  local i; for ((i = 0; i < 200; i++)); do [ -s "$DIR/run/milter.pid" ] && return 0; sleep 0.05; done
+  echo "mailstack: the milter did not start (see $DIR/log/milter.log)" >&2; return 1
+}
+stop_milter() {
+  [ -f "$DIR/run/milter.pid" ] || return 0
+  kill -TERM "$(cat "$DIR/run/milter.pid")" 2>/dev/null || true
+  rm -f "$DIR/run/milter.pid" "$DIR/run/milter.sock"
+}
 start_smtp() {  # needs Dovecot's auth socket (submission/smtps AUTH) and LMTP socket
+  start_milter
   detached postfix -c "$DIR/postfix/conf" start </dev/null >>"$DIR/log/postfix.stderr" 2>&1 ||
     { echo "mailstack: postfix did not start:" >&2; tail -20 "$DIR/log/postfix.stderr" >&2
       tail -5 "$DIR/log/postfix.log" 2>/dev/null >&2; return 1; }
@@ -98,6 +116,7 @@ start_smtp() {  # needs Dovecot's auth socket (submission/smtps AUTH) and LMTP s
 stop_all() { # sig
   stop_group "$DIR/postfix/queue/pid/master.pid" "$1" || true
   stop_group "$DIR/run/master.pid" "$1" || true
+  stop_milter
 }
 
 if [ "$cmd" != up ]; then
@@ -110,7 +129,7 @@ up)
   PB=${3:-10000}
   [[ $PB =~ ^[0-9]+$ ]] && ((PB >= 1024 && PB + 993 <= 65535)) || die "PORT_BASE must be a number from 1024 to 64542, not '$PB'"
   [ "$(id -u)" = 0 ] || die "run as root (Dovecot and Postfix switch users)"
-  for tool in dovecot doveadm postfix openssl; do
+  for tool in dovecot doveadm postfix openssl python3; do
     command -v "$tool" >/dev/null || die "$tool not found: apt-get install dovecot-imapd dovecot-lmtpd postfix openssl"
   done
   for i in "${!port_offsets[@]}"; do
@@ -140,7 +159,7 @@ up)
       "$HERE/dovecot.conf.in" > "$DIR/dovecot.conf"
   sed -e "s#@BASE@#$DIR#g" -e "s#@DOMAINS@#${MAIL_DOMAINS:-example.test}#g" \
       "$HERE/main.cf.in" > "$DIR/postfix/conf/main.cf"
-  sed -e "s#@SMTP_PORT@#$((PB + 25))#g" -e "s#@SUBMISSION_PORT@#$((PB + 587))#g" \
+  sed -e "s#@BASE@#$DIR#g" -e "s#@SMTP_PORT@#$((PB + 25))#g" -e "s#@SUBMISSION_PORT@#$((PB + 587))#g" \
       -e "s#@SMTPS_PORT@#$((PB + 465))#g" "$HERE/master.cf.in" > "$DIR/postfix/conf/master.cf"
   # Postfix re-reads a main.cf younger than ~2 s until it looks stable (2 s per command): backdate it
   touch -d '-1 min' "$DIR/postfix/conf/main.cf" "$DIR/postfix/conf/master.cf"
@@ -154,6 +173,7 @@ down)   # Postfix first (its LMTP and AUTH clients talk to Dovecot), then Doveco
   sig=TERM; [ "${3:-}" = kill ] && sig=KILL
   stop_group "$DIR/postfix/queue/pid/master.pid" $sig
   stop_group "$DIR/run/master.pid" $sig
+  stop_milter
   ;;
 stop-imap) stop_group "$DIR/run/master.pid" TERM ;;
 start-imap) start_imap ;;

@@ -1,4 +1,5 @@
 import Foundation
+import RefbotHTTP
 
 /// Reading the configuration file.
 ///
@@ -27,6 +28,8 @@ import Foundation
 /// | `smtp.ca_file`, `smtp.tls_verify`, `smtp.starttls`, `smtp.helo_name` | | `""`, true, true, domain of bot.address |
 /// | `smtp.min_backoff_seconds`, `smtp.max_backoff_seconds` | integers ≥ 1 | 300, 3600 |
 /// | `http.listen` | `host:port` | `127.0.0.1:8080` |
+/// | `http.trusted_proxies` | array of CIDRs or addresses whose `X-Forwarded-For` counts | `[]` |
+/// | `http.metrics_listen` | `host:port` of the `/metrics` listener, `""` = off | `127.0.0.1:9464` |
 /// | `auth.trusted_authserv_id` | string | `""` |
 /// | `network.*` | see spec §8 | |
 /// | `network.digest_days` | integer ≥ 0: days between digests, 0 = off | 0 |
@@ -84,6 +87,7 @@ extension Configuration {
             }
             c.imap.username = r.string("username", required: true) ?? ""
             c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: true)
+            c.imap.passwordFile = r.secretPath("password_file", env: "REFBOT_IMAP_PASSWORD")
             r.integer("poll_seconds", min: 1).map { c.imap.pollSeconds = $0 }
             r.string("processed_folder").map { c.imap.processedFolder = $0 }
             r.string("quarantine_folder").map { c.imap.quarantineFolder = $0 }
@@ -104,6 +108,7 @@ extension Configuration {
             }
             c.smtp.username = r.string("username") ?? ""
             c.smtp.password = r.secret("password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty)
+            c.smtp.passwordFile = r.secretPath("password_file", env: "REFBOT_SMTP_PASSWORD")
             r.integer("give_up_hours", min: 1).map { c.smtp.giveUpHours = $0 }
             r.string("ca_file").map { c.smtp.caFile = r.existingFile($0, key: "ca_file") }
             r.bool("tls_verify").map { c.smtp.tlsVerify = $0 }
@@ -119,6 +124,24 @@ extension Configuration {
                     c.http.listen = listen
                 } else {
                     r.problem("listen", "\"\(listen)\" is not host:port", "write 127.0.0.1:8080")
+                }
+            }
+            if let proxies = r.strings("trusted_proxies") {
+                do throws(TrustedProxies.InvalidNetwork) {
+                    _ = try TrustedProxies(proxies)
+                    c.http.trustedProxies = proxies
+                } catch {
+                    r.problem(
+                        "trusted_proxies", "\"\(error.entry)\" is not an address or CIDR",
+                        "list your proxies' networks, as [\"127.0.0.1/32\", \"::1/128\"]")
+                }
+            }
+            if let listen = r.string("metrics_listen") {
+                let parts = listen.split(separator: ":")
+                if listen.isEmpty || (parts.count >= 2 && Int(parts.last ?? "").map { (0...65535).contains($0) } == true) {
+                    c.http.metricsListen = listen
+                } else {
+                    r.problem("metrics_listen", "\"\(listen)\" is not host:port", "write 127.0.0.1:9464, or \"\" for no metrics listener")
                 }
             }
         }
@@ -274,6 +297,26 @@ private struct TableReader {
         return value.lowercased()
     }
 
+    mutating func strings(_ key: String) -> [String]? {
+        used.insert(key)
+        switch table[key] {
+        case .array(let items)?:
+            var result: [String] = []
+            for item in items {
+                if case .string(let s) = item {
+                    result.append(s)
+                } else {
+                    problem(key, "has an entry that is not a string", "write \(key) = [\"…\", \"…\"]")
+                }
+            }
+            return result
+        case nil: return nil
+        case let other?:
+            problem(key, "is \(other.typeName), not a list", "write \(key) = [\"…\"]")
+            return nil
+        }
+    }
+
     mutating func emails(_ key: String) -> [String]? {
         used.insert(key)
         switch table[key] {
@@ -315,6 +358,15 @@ private struct TableReader {
         let secret = text.trimmingCharacters(in: .newlines)
         if secret.isEmpty { problem(key, "\(resolved) is empty", "write the password into it") }
         return secret
+    }
+
+    /// The file a secret was read from, as ``secret(_:env:required:)`` resolved it; empty when the
+    /// environment variable supplied it or no file is named.
+    func secretPath(_ key: String, env: String) -> String {
+        if let value = environment[env], !value.isEmpty { return "" }
+        guard case .string(let path)? = table[key], !path.isEmpty else { return "" }
+        if !path.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"] { return credentials + "/" + path }
+        return path
     }
 
     mutating func existingFile(_ path: String, key: String) -> String {

@@ -20,6 +20,8 @@ public struct Configuration: Sendable, Equatable {
         public var url = ""
         public var username = ""
         public var password = ""
+        /// The file the password was read from (empty when it came from the environment).
+        public var passwordFile = ""
         public var pollSeconds = 30
         public var processedFolder = "Processed"
         public var quarantineFolder = "Quarantine"
@@ -34,6 +36,8 @@ public struct Configuration: Sendable, Equatable {
         public var url = ""
         public var username = ""
         public var password = ""
+        /// The file the password was read from (empty when it came from the environment).
+        public var passwordFile = ""
         public var giveUpHours = 48
         public var caFile = ""
         public var tlsVerify = true
@@ -50,6 +54,10 @@ public struct Configuration: Sendable, Equatable {
     /// `[http]`
     public struct HTTP: Sendable, Equatable {
         public var listen = "127.0.0.1:8080"
+        /// Networks of the reverse proxies whose `X-Forwarded-For` names the client (CIDRs).
+        public var trustedProxies: [String] = []
+        /// Where `/metrics` (and an unlimited `/healthz`) listen; empty: nowhere.
+        public var metricsListen = "127.0.0.1:9464"
     }
 
     /// `[auth]`

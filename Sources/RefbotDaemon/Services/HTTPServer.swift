@@ -4,31 +4,62 @@ import RefbotCore
 import RefbotHTTP
 import ServiceLifecycle
 
-/// The daemon's web side on `http.listen`: one-click link pages, RFC 8058 unsubscribe, `/healthz`
-/// and `/metrics` (spec §5). Not run by `--once`.
+/// The daemon's web side: one-click link pages, RFC 8058 unsubscribe and a rate-limited `/healthz`
+/// on `http.listen` (spec §5), and `/metrics` with an unlimited `/healthz` on `http.metrics_listen`
+/// (loopback by default; empty: none). Behind a reverse proxy, `http.trusted_proxies` says whose
+/// `X-Forwarded-For` names the client. Not run by `--once`.
 ///
-/// Failure modes: when the address cannot be bound (in use, no permission) the error is logged and
+/// Failure modes: when an address cannot be bound (in use, no permission) the error is logged and
 /// the bind retried every 30 seconds; mail keeps flowing meanwhile, and the links start working
-/// once the address is free.
+/// once the address is free. Each listener retries on its own.
 public struct HTTPServer: Service {
     public let site: LinkSite
     let server: LinkServer
+    let metricsServer: LinkServer?
     let logger: Logger
     let listen: String
+    let metricsListen: String
 
     public init(
         configuration: Configuration, actions: LinkActionRunner, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         let pages = try Pages(directory: configuration.bot.templates)
         site = LinkSite(actions: actions, pages: pages, botName: configuration.bot.name)
         let (host, port) = try HTTPServer.hostAndPort(configuration.http.listen)
-        server = LinkServer(site: site, host: host, port: port, logger: logger, onRunning: onRunning)
+        let proxies: TrustedProxies
+        do throws(TrustedProxies.InvalidNetwork) {
+            proxies = try TrustedProxies(configuration.http.trustedProxies)
+        } catch {
+            throw ConfigError(problems: [
+                .init(key: "http.trusted_proxies", problem: "\"\(error.entry)\" is not an address or CIDR", remedy: "write [\"127.0.0.1/32\"]")
+            ])
+        }
+        server = LinkServer(site: site, role: .links(proxies), host: host, port: port, logger: logger, onRunning: onRunning)
+        if configuration.http.metricsListen.isEmpty {
+            metricsServer = nil
+        } else {
+            let (metricsHost, metricsPort) = try HTTPServer.hostAndPort(configuration.http.metricsListen, key: "http.metrics_listen")
+            metricsServer = LinkServer(
+                site: site, role: .metrics, host: metricsHost, port: metricsPort, logger: logger, onRunning: onMetricsRunning)
+        }
         self.logger = logger
         listen = configuration.http.listen
+        metricsListen = configuration.http.metricsListen
     }
 
     public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.keepListening(self.server, key: "http.listen", address: self.listen) }
+            if let metricsServer = self.metricsServer {
+                group.addTask { await self.keepListening(metricsServer, key: "http.metrics_listen", address: self.metricsListen) }
+            }
+        }
+    }
+
+    /// Runs one listener until shutdown, retrying the bind every 30 seconds.
+    func keepListening(_ server: LinkServer, key: String, address: String) async {
         while !Task.isCancelled {
             do {
                 try await server.run()
@@ -36,8 +67,8 @@ public struct HTTPServer: Service {
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.error(
-                    "HTTP server cannot listen; links do not work until it can",
-                    metadata: ["http.listen": "\(listen)", "error": "\(error)"])
+                    key == "http.listen" ? "HTTP server cannot listen; links do not work until it can" : "Metrics server cannot listen",
+                    metadata: ["\(key)": "\(address)", "error": "\(error)"])
             }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(30)) }
@@ -48,11 +79,11 @@ public struct HTTPServer: Service {
     }
 
     /// `host:port` (or `[v6]:port`) split at its last colon.
-    static func hostAndPort(_ listen: String) throws -> (String, Int) {
+    static func hostAndPort(_ listen: String, key: String = "http.listen") throws -> (String, Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw ConfigError(problems: [.init(key: "http.listen", problem: "\"\(listen)\" is not host:port", remedy: "write 127.0.0.1:8080")])
+            throw ConfigError(problems: [.init(key: key, problem: "\"\(listen)\" is not host:port", remedy: "write 127.0.0.1:8080")])
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

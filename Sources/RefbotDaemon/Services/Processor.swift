@@ -157,6 +157,12 @@ public final class Processor: Service, Sendable {
             tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
         context.authVerdict = authVerdict(of: message, from: sender)
+        let senderAssessment = assessment(of: message)
+        if senderAssessment.forgerySign {
+            logger.warning(
+                "Forged Authentication-Results",
+                metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "reason": "\(senderAssessment.reason)"])
+        }
 
         var notifications: [Notification]
         var disposition: String
@@ -203,7 +209,10 @@ public final class Processor: Service, Sendable {
                     disposition = "held"
                     logger.info(
                         "Command held for confirmation",
-                        metadata: ["inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)"])
+                        metadata: [
+                            "inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)",
+                            "auth.reason": "\(senderAssessment.reason)",
+                        ])
                 }
             }
         } catch let error as CommandError {
@@ -290,23 +299,29 @@ public final class Processor: Service, Sendable {
         return true
     }
 
-    /// What a trusted `Authentication-Results` header says about the `From:` address.
+    /// What the receiving MTA's own `Authentication-Results` fields say about the `From:` address.
     func evidence(of message: ParsedMessage, from sender: EmailAddress) -> SenderAuthentication.Evidence {
-        switch AuthenticationResults.verdict(in: message, trustedAuthservID: configuration.auth.trustedAuthservID, from: sender) {
+        switch assessment(of: message).verdict {
         case .dmarcPass: .dmarcPass
         case .dkimPassAligned: .dkimPassAligned
         case .none: .none
         }
     }
 
+    /// The verdict and its reason (``AuthenticationResults/assess(_:trustedAuthservID:)``).
+    func assessment(of message: ParsedMessage) -> AuthenticationAssessment {
+        AuthenticationResults.assess(message, trustedAuthservID: configuration.auth.trustedAuthservID)
+    }
+
     /// The verdict kept as evidence with an agreement: what the trusted authserv-id said of the sender.
     func authVerdict(of message: ParsedMessage, from sender: EmailAddress) -> String {
         let authserv = configuration.auth.trustedAuthservID
         guard !authserv.isEmpty else { return "no trusted Authentication-Results (auth.trusted_authserv_id is not set)" }
-        switch evidence(of: message, from: sender) {
+        let assessment = assessment(of: message)
+        switch assessment.verdict {
         case .dmarcPass: return "dmarc=pass for \(sender.domain) from \(authserv)"
         case .dkimPassAligned: return "dkim=pass aligned with \(sender.domain) from \(authserv)"
-        case .none: return "no pass for \(sender.domain) from \(authserv)"
+        case .none: return "no pass for \(sender.domain) from \(authserv): \(assessment.reason)"
         }
     }
 

@@ -47,33 +47,92 @@ public struct AuthenticationResults: Sendable {
         return AuthenticationResults(authservID: String(id), results: results)
     }
 
-    /// The verdict from the headers added by `trustedAuthservID` for the `from` address.
-    ///
-    /// DMARC counts when it passed (and names the `From:` domain, if it names one); DKIM counts when it
-    /// passed with `header.d` (or the domain of `header.i`) equal to the `From:` domain.
+    /// The verdict from the headers added by `trustedAuthservID` for the `from` address
+    /// (``assess(_:trustedAuthservID:)`` without the reasons).
     public static func verdict(in message: ParsedMessage, trustedAuthservID: String, from: EmailAddress)
         -> AuthenticationVerdict
     {
+        assess(message, trustedAuthservID: trustedAuthservID).verdict
+    }
+
+    /// What the receiving MTA's own `Authentication-Results` fields say of the `From:` address, and why.
+    ///
+    /// Only the fields that the MTA itself added count (RFC 8601 §5): those with the trusted
+    /// authserv-id that stand above the MTA's own SMTP `Received:` field, the first `Received:` from
+    /// the top that records an SMTP reception (`with SMTP`, `ESMTP`, `ESMTPS`, `ESMTPSA`, …). Postfix
+    /// puts a milter's field there (OpenDKIM, OpenDMARC, rspamd), above its `Received:`; only local
+    /// delivery (Dovecot's `with LMTP` `Received:`, `Return-Path:`, `Delivered-To:`) is added above it
+    /// afterwards. Everything below that `Received:` was written by the sender or by servers before
+    /// ours, so a field with the trusted authserv-id there is a forgery sign: the whole message then
+    /// gets no verdict.
+    ///
+    /// A pass counts only when aligned with the single `From:` mailbox: `dmarc=pass` with
+    /// `header.from` equal to its domain, or `dkim=pass` with `header.d` equal to it (and no trusted
+    /// DMARC result other than pass). Mail with more than one `From:` field or mailbox gets no verdict.
+    public static func assess(_ message: ParsedMessage, trustedAuthservID: String) -> AuthenticationAssessment {
         let trusted = trustedAuthservID.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !trusted.isEmpty else { return .none }
-        let domain = from.domain.lowercased()
-        var verdict = AuthenticationVerdict.none
-        for field in message.headers.all(named: "Authentication-Results") {
+        guard !trusted.isEmpty else { return AuthenticationAssessment(verdict: .none, reason: "auth.trusted_authserv_id is not set") }
+        let fromFields = message.headers.all(named: "From")
+        let mailboxes = fromFields.flatMap { EmailAddress.parseList($0.value) }
+        guard fromFields.count == 1, mailboxes.count == 1, let from = mailboxes.first else {
+            return AuthenticationAssessment(
+                verdict: .none,
+                reason: "the mail has \(fromFields.count) From: fields and \(mailboxes.count) From: mailboxes; only one can be proven")
+        }
+        let boundary = message.headers.firstIndex { field in
+            TextLines.equalsIgnoringASCIICase(field.name, "Received") && isSMTPReception(field.rawValue)
+        }
+        var own: [AuthenticationResults] = []
+        var forged = 0
+        for (index, field) in message.headers.enumerated() where TextLines.equalsIgnoringASCIICase(field.name, "Authentication-Results") {
             guard let parsed = parse(field.rawValue), parsed.authservID.lowercased() == trusted else { continue }
-            for entry in parsed.results where entry.result == "pass" {
-                switch entry.method {
-                case "dmarc":
-                    let named = entry.properties["header.from"].map(domainOf)
-                    if named == nil || named == domain { return .dmarcPass }
-                case "dkim":
-                    let signer = entry.properties["header.d"]?.lowercased() ?? entry.properties["header.i"].map(domainOf)
-                    if signer == domain { verdict = .dkimPassAligned }
-                default:
-                    break
+            if let boundary, index < boundary { own.append(parsed) } else { forged += 1 }
+        }
+        if forged > 0 {
+            return AuthenticationAssessment(
+                verdict: .none, forgerySign: true,
+                reason: boundary == nil
+                    ? "an Authentication-Results field with authserv-id \(trusted) is in a mail without the MTA's SMTP Received: field"
+                    : "\(forged) Authentication-Results field(s) with authserv-id \(trusted) stand below the MTA's Received: field, where the sender writes")
+        }
+        guard boundary != nil else {
+            return AuthenticationAssessment(verdict: .none, reason: "the mail has no SMTP Received: field, so no field is the MTA's own")
+        }
+        guard !own.isEmpty else {
+            return AuthenticationAssessment(verdict: .none, reason: "the MTA added no Authentication-Results field with authserv-id \(trusted)")
+        }
+        let domain = from.domain.lowercased()
+        var dmarcFailed = false
+        var dkimAligned = false
+        for entry in own.flatMap(\.results) {
+            switch entry.method {
+            case "dmarc":
+                let named = entry.properties["header.from"].map(domainOf)
+                if entry.result == "pass", named == domain {
+                    return AuthenticationAssessment(verdict: .dmarcPass, reason: "dmarc=pass header.from=\(domain) from \(trusted)")
                 }
+                if named == nil || named == domain, entry.result != "none" { dmarcFailed = true }
+            case "dkim":
+                if entry.result == "pass", entry.properties["header.d"]?.lowercased() == domain { dkimAligned = true }
+            default:
+                break
             }
         }
-        return verdict
+        if dkimAligned, !dmarcFailed {
+            return AuthenticationAssessment(verdict: .dkimPassAligned, reason: "dkim=pass header.d=\(domain) from \(trusted)")
+        }
+        return AuthenticationAssessment(
+            verdict: .none,
+            reason: dmarcFailed ? "\(trusted) says DMARC did not pass for \(domain)" : "\(trusted) has no aligned pass for \(domain)")
+    }
+
+    /// Whether a `Received:` field records an SMTP reception (`with SMTP`, `ESMTP`, `ESMTPS`, `ESMTPA`,
+    /// `ESMTPSA`, `UTF8SMTP…`, `LMTP` excluded; RFC 3848).
+    public static func isSMTPReception(_ value: String) -> Bool {
+        let words = value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == ";" })
+        guard let with = words.firstIndex(where: { $0.lowercased() == "with" }), with + 1 < words.count else { return false }
+        let protocolName = words[with + 1].lowercased()
+        return protocolName == "smtp" || protocolName.hasPrefix("esmtp") || protocolName.hasPrefix("utf8smtp")
     }
 
     private static func domainOf(_ value: String) -> String {
