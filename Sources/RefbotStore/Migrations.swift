@@ -293,6 +293,19 @@ enum Migrations {
                     CREATE INDEX outboxMessage_ref ON outboxMessage(ref);
                     """)
         }
+        migrator.registerMigration("v11: replay guard") { db in
+            try db.execute(
+                sql: """
+                    -- Each (Message-ID, From:) whose command refbot has acted on: a copy of the same mail
+                    -- re-injected with new trace fields is a replay, not a new command.
+                    CREATE TABLE commandSeen (
+                      messageId TEXT NOT NULL,
+                      sender TEXT NOT NULL,
+                      inboundId INTEGER REFERENCES inboundMessage(id) ON DELETE SET NULL,
+                      seenAt INTEGER NOT NULL,
+                      PRIMARY KEY (messageId, sender));
+                    """)
+        }
         return migrator
     }
 }

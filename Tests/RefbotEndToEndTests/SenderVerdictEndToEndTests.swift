@@ -115,4 +115,38 @@ struct SenderVerdictEndToEndTests {
             #expect(aliceMail.map { $0.header("X-Refbot-Event") } == ["command.confirm"])
         }
     }
+
+    @Test("A signed command delivered again with new trace fields runs once per Message-ID and From:")
+    func replayedSignedMail() async throws {
+        try await BotFixture.with(extraSMTP: Self.settings) { bot in
+            let store = try Store(path: bot.databasePath)
+            try await seedAlice(store)
+            // The admin's genuine, signed GRANT, captured and sent again: each delivery gets its own
+            // Received: and Authentication-Results, so the stored bytes differ.
+            let grant = [
+                "From: Admin <admin@example.test>", "To: bot@example.test", "Subject: GRANT alice@example.test 5",
+                "Message-ID: <grant-once@example.test>", "Date: Mon, 23 Nov 2026 10:00:00 +0000", SenderProof.header(),
+            ].joined(separator: "\r\n") + "\r\n\r\n"
+            try await bot.stack.deliver(Array(grant.utf8), from: "admin@example.test", to: ["bot@example.test"])
+            try await bot.stack.deliver(Array(grant.utf8), from: "mallory@evil.example", to: ["bot@example.test"])
+            try await bot.stack.deliver(
+                Array(("Received: from relay.evil.example by relay.evil.example with ESMTP id 1; Mon, 23 Nov 2026 11:00:00 +0000\r\n" + grant).utf8),
+                from: "mallory@evil.example", to: ["bot@example.test"])
+            _ = try await bot.mailbox("bot@example.test", atLeast: 3)
+            let result = try await bot.runOnce()
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            let credits = try await store.read { db in try StoreLedger(db).member(email: "alice@example.test")?.credits }
+            #expect(credits == 6)
+            #expect(result.stderr.contains("Replayed command ignored"), "stderr: \(result.stderr)")
+
+            // A new GRANT (its own Message-ID) does run, so the count above can fail.
+            try await bot.send(
+                from: "admin@example.test", name: "Admin", subject: "GRANT alice@example.test 5", body: "",
+                extraHeaders: [SenderProof.header()])
+            _ = try await bot.mailbox("bot@example.test", atLeast: 1)
+            let second = try await bot.runOnce()
+            #expect(second.status == 0, "stderr: \(second.stderr)")
+            #expect(try await store.read { db in try StoreLedger(db).member(email: "alice@example.test")?.credits } == 11)
+        }
+    }
 }

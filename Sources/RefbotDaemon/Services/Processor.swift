@@ -150,6 +150,21 @@ public final class Processor: Service, Sendable {
             try InboundQueue.markIgnored(id, rule: "no-sender", now: now, in: db)
             return .ignored
         }
+        if let messageID = message.messageID {
+            // The same mail again, with other bytes around it (re-injected, new Received: fields):
+            // its command was acted on already.
+            if let first = try ReplayGuard.firstSeen(messageId: messageID, sender: sender.address, in: db) {
+                try InboundQueue.markIgnored(id, rule: "replay", now: now, in: db)
+                logger.notice(
+                    "Replayed command ignored",
+                    metadata: [
+                        "inbound.id": "\(id)", "rule": "replay", "member.email": "\(sender.address)",
+                        "message.id": "\(messageID)", "first.inbound.id": "\(first.map(String.init) ?? "-")",
+                    ])
+                return .ignored
+            }
+            try ReplayGuard.record(messageId: messageID, sender: sender.address, inboundId: id, now: now, in: db)
+        }
         let trimmed = ReplyTrimmer.trim(message.textBody)
         var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
