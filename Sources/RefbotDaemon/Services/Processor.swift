@@ -316,7 +316,7 @@ public final class Processor: Service, Sendable {
         _ confirm: ParsedCommand, context: CommandContext, ledger: StoreLedger, in db: Database
     ) throws -> ([Notification], String) {
         let held = try ConfirmHandler.release(confirm, context: context, ledger: ledger)
-        guard let stored = try InboundMessage.fetchOne(db, key: held.inboundId) else {
+        guard let stored = try InboundMessage.fetchOne(db, key: held.inboundId), !stored.raw.isEmpty else {
             throw CommandError(
                 line: confirm.line, problem: "The command you confirmed is no longer stored.",
                 remedy: "Send the command again.")
