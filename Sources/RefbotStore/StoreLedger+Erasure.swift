@@ -41,6 +41,16 @@ extension StoreLedger {
             needles += try String.fetchAll(
                 db, sql: "SELECT customerName FROM referral WHERE customerEmail = ? UNION SELECT customerPhone FROM referral WHERE customerEmail = ? AND customerPhone IS NOT NULL",
                 arguments: [email, email])
+            // A referral that has not reached its owner yet never will: it would carry no customer.
+            erasure.withdrawnReferralIds = try Int64.fetchAll(
+                db, sql: "SELECT id FROM referral WHERE customerEmail = ? AND state = 'pending' AND deliveredAt IS NULL ORDER BY id",
+                arguments: [email])
+            try db.execute(
+                sql: """
+                    UPDATE referral SET state = 'rejected', rejectReason = 'The customer asked for their details to be erased.',
+                      closedAt = ?, updatedAt = ?
+                    WHERE customerEmail = ? AND state = 'pending' AND deliveredAt IS NULL
+                    """, arguments: [now, now, email])
             try db.execute(
                 sql: "UPDATE referral SET customerName = ?, customerEmail = NULL, customerPhone = NULL, need = ? WHERE customerEmail = ?",
                 arguments: [marker, marker, email])

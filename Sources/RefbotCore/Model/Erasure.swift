@@ -17,6 +17,8 @@ public struct Erasure: Sendable, Equatable {
     public var memberId: Int64?
     /// The referrals whose customer was this address.
     public var referralIds: [Int64]
+    /// Of those, the referrals that had not reached their owner yet, now closed as rejected.
+    public var withdrawnReferralIds: [Int64] = []
     /// Stored inbound mails whose raw bytes were purged.
     public var inboundPurged: Int
     /// Stored outbound mails whose bodies were purged (mail not yet sent is withdrawn).
@@ -42,6 +44,10 @@ public struct Erasure: Sendable, Equatable {
         if !referralIds.isEmpty {
             let refs = referralIds.map { ReferralID($0).description }.joined(separator: ", ")
             lines.append("the customer's name, email, phone and need in \(refs)")
+        }
+        if !withdrawnReferralIds.isEmpty {
+            let refs = withdrawnReferralIds.map { ReferralID($0).description }.joined(separator: ", ")
+            lines.append("\(refs) had not reached the listing's owner yet and will not: closed as rejected")
         }
         if inboundPurged > 0 { lines.append("\(inboundPurged) stored incoming mail\(inboundPurged == 1 ? "" : "s")") }
         if outboundPurged > 0 { lines.append("\(outboundPurged) stored outgoing mail\(outboundPurged == 1 ? "" : "s")") }
