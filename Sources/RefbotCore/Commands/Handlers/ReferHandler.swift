@@ -155,7 +155,9 @@ public struct ReferHandler: CommandHandler {
             guard let source else { throw error }
             guard source.customerName != Erasure.marker else {
                 throw CommandError(
-                    line: line, problem: "The customer of \(source.referralID?.description ?? "that referral") asked us to erase their details, so we cannot pass them on.",
+                    line: line,
+                    problem: "The customer of \(source.referralID?.description ?? "that referral") asked us to erase "
+                        + "their details, so we cannot pass them on.",
                     remedy: "If the customer wants to be referred again, send REFER with their details and Consent: yes.")
             }
             return Customer(
