@@ -4,6 +4,7 @@ import RefbotCore
 import RefbotDaemon
 import RefbotMail
 import RefbotStore
+import RefbotTransport
 import Testing
 
 /// What the owner of a listing is shown about a referred customer, and what erasure leaves.
@@ -74,5 +75,30 @@ struct CustomerDataTests {
         #expect(try await world.member(ReferralWorld.stranger) == nil)
         let again = try await world.send(from: ReferralWorld.stranger, subject: "FORGET")
         #expect(try the("command.error", to: ReferralWorld.stranger, in: again).textBody.contains("nothing to forget"))
+    }
+
+    @Test("After the owner sends FORGET, mail about their referrals is not sent to the placeholder address")
+    func erasedOwnerIsNotMailed() async throws {
+        let world = try await ReferralWorld()
+        let first = try await world.refer()
+        let agreed = try await world.send(
+            from: ReferralWorld.referrer,
+            to: try #require(try the("agreement.request", to: ReferralWorld.referrer, in: first).replyAddress),
+            subject: "Re", body: "AGREE", authenticated: false)
+        _ = try the("referral.received", to: ReferralWorld.owner, in: agreed)
+        _ = try await world.send(from: ReferralWorld.owner, subject: "FORGET")
+        // Half the expiry later the pending referral would be reminded to its owner.
+        world.clock.advance(by: 8 * 86_400)
+        let before = world.submitter.accepted.count
+        _ = try await world.daemon.runOnce()
+        let sent = try world.submitter.accepted.dropFirst(before).map { try MessageParser.parse($0.data) }
+        #expect(!sent.contains { $0.recipients.contains { $0.hasSuffix("@erased.invalid") } })
+        let queued = try await world.daemon.store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE recipients LIKE 'erased-%'")
+        }
+        #expect(queued == 0)
+        // The reminder was due (the scheduler acted on the referral); only its mail was withheld.
+        #expect(try await world.referral(1)?.remindedAt != nil)
+        #expect(try await world.referral(1)?.state == .pending)
     }
 }

@@ -8,6 +8,11 @@ public struct Erasure: Sendable, Equatable {
     /// The address an erased member's row keeps: unique, and never a mailbox.
     public static func anonymousAddress(memberId: Int64) -> String { "erased-\(memberId)@erased.invalid" }
 
+    /// Whether `address` is one of the placeholders above, which are never mailed.
+    @Sendable public static func isPlaceholder(_ address: String) -> Bool {
+        address.lowercased().hasSuffix("@erased.invalid")
+    }
+
     /// The address recipients, held commands and bounces of an erased person are rewritten to.
     public static let anonymousRecipient = "erased@erased.invalid"
 

@@ -268,6 +268,15 @@ public final class Processor: Service, Sendable {
         inboundId: Int64?, now: Int64, sendAt: Int64? = nil, logger: Logger, in db: Database
     ) throws -> Bool {
         var notification = notification
+        // An erased member's row keeps a placeholder address that is never mailed.
+        let withheld = notification.to.filter(Erasure.isPlaceholder)
+        if !withheld.isEmpty {
+            notification.to.removeAll(where: Erasure.isPlaceholder)
+            logger.notice(
+                "Mail withheld from an erased member",
+                metadata: ["event": "\(notification.event.rawValue)", "recipients": "\(withheld.joined(separator: ","))"])
+            if notification.to.isEmpty { return false }
+        }
         let limit = configuration.mail.bounceLimit
         if limit > 0 {
             let ledger = StoreLedger(db)
