@@ -129,7 +129,7 @@ public enum CommandWord: String, Sendable, Codable, CaseIterable, CustomStringCo
         case .redeem: "Turns n reward points into credits."
         case .stop: "Stops announcements and digests."
         case .start: "Starts them again."
-        case .leave: "Leaves the network; open referrals stay with the other side."
+        case .leave: "Leaves the network and closes your listings; open referrals stay with the other side."
         case .forget: "Leaves and erases your profile and stored mail; referrals stay on record without your details."
         case .export: "Mails you your own data as a CSV file."
         case .approve: "Puts a pending listing live."
