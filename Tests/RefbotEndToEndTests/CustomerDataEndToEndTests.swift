@@ -285,8 +285,10 @@ struct CustomerDataEndToEndTests {
         try await BotFixture.with(extraSMTP: Self.proven + "\n[mail]\nretention_days = 30") { bot in
             let store = try await seed(bot)
             // A HELP (answered) and a PROFILE change that waits for CONFIRM.
-            try await bot.send(from: Self.referrer, subject: "HELP", body: "")
-            try await bot.send(from: Self.owner, name: "Bob Roe", subject: "PROFILE", body: "City: Shelbyville")
+            try await bot.send(from: Self.referrer, subject: "HELP", body: "", messageID: "help-1@example.test")
+            try await bot.send(
+                from: Self.owner, name: "Bob Roe", subject: "PROFILE", body: "City: Shelbyville",
+                messageID: "profile-1@example.test")
             try await pass(bot)
             _ = try await bot.mailbox(Self.referrer, atLeast: 1)
             let confirm = try await latest(bot, Self.owner, "command.confirm", count: 1)
@@ -306,20 +308,20 @@ struct CustomerDataEndToEndTests {
             let membersBefore = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM member") }
 
             // A fresh STATUS in the same pass as the purge.
-            try await bot.send(from: Self.referrer, subject: "STATUS", body: "")
+            try await bot.send(from: Self.referrer, subject: "STATUS", body: "", messageID: "status-1@example.test")
             try await pass(bot)
             _ = try await latest(bot, Self.referrer, "dashboard", count: 2)
 
             let inbound = try await store.read { db in
-                try Row.fetchAll(db, sql: "SELECT length(raw) FROM inboundMessage ORDER BY id").map { $0[0] as Int }
+                try Row.fetchAll(db, sql: "SELECT messageId, length(raw) FROM inboundMessage")
+                    .reduce(into: [String: Int]()) { sizes, row in sizes[row[0] as String? ?? ""] = row[1] as Int }
             }
             #expect(inbound.count == 3)
-            let sizes = inbound + [-1, -1, -1]
-            #expect(sizes[0] == 0, "the old HELP mail is kept: \(inbound)")
-            #expect(sizes[1] > 0, "the PROFILE mail waiting for CONFIRM was purged: \(inbound)")
-            #expect(sizes[2] > 0, "the fresh STATUS mail was purged: \(inbound)")
+            #expect(inbound["help-1@example.test"] == 0, "the old HELP mail is kept: \(inbound)")
+            #expect(inbound["profile-1@example.test"] ?? 0 > 0, "the PROFILE mail waiting for CONFIRM was purged: \(inbound)")
+            #expect(inbound["status-1@example.test"] ?? 0 > 0, "the fresh STATUS mail was purged: \(inbound)")
             let purgedAt = try await store.read { db in
-                try Int64.fetchOne(db, sql: "SELECT purgedAt FROM inboundMessage WHERE id = 1")
+                try Int64.fetchOne(db, sql: "SELECT purgedAt FROM inboundMessage WHERE messageId = 'help-1@example.test'")
             }
             #expect(purgedAt != nil)
             let outbox = try await store.read { db in
