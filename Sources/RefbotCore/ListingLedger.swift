@@ -11,6 +11,8 @@ public protocol ListingLedger {
     func searchListings(_ query: ListingQuery, now: Int64, limit: Int) throws -> [SearchCandidate]
     /// Listings in `state` (every state when `nil`), oldest first, at most `limit`.
     func listings(state: ListingState?, limit: Int) throws -> [Listing]
+    /// Every listing `memberId` owns, any state, oldest first.
+    func listings(ownedBy memberId: Int64) throws -> [Listing]
     /// Pending or live listings whose `expiresAt` has passed at `now`, for the scheduler to expire.
     func listingsToExpire(now: Int64) throws -> [Listing]
 

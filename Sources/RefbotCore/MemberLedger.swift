@@ -50,6 +50,11 @@ public protocol MemberLedger {
     func recordAnnouncement(title: String, link: String?, body: String, sentCount: Int, now: Int64) throws -> Int64
     /// Everything kept about one member, for EXPORT.
     func exportData(forMember memberId: Int64) throws -> MemberExport
+    /// Erases everything personal kept about `email` (FORGET, `refbot admin erase`): the member's
+    /// profile, the customer's details in every referral, their reply tags, and the stored raw
+    /// mail that carried them (except mail still waiting to be processed, other than
+    /// `currentMessageID`, the mail being acted on). Ledger rows stay, anonymised.
+    func erase(email: String, now: Int64, currentMessageID: String?) throws -> Erasure
 }
 
 /// A state-changing command held until its sender confirms it (spec §2, sender authentication path 3).

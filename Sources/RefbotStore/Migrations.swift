@@ -293,6 +293,22 @@ enum Migrations {
                     CREATE INDEX outboxMessage_ref ON outboxMessage(ref);
                     """)
         }
+        migrator.registerMigration("v10: retention and erasure") { db in
+            // Raw mail is purged after mail.retention_days (and at once when its person is erased):
+            // the bytes go, the row and when it was purged stay. An erased member keeps their row
+            // (ledger rows point at it) with the profile blanked and the time of the erasure.
+            // Listings of members who left before LEAVE closed them are closed now.
+            try db.execute(
+                sql: """
+                    ALTER TABLE inboundMessage ADD COLUMN purgedAt INTEGER;
+                    ALTER TABLE outboxMessage ADD COLUMN purgedAt INTEGER;
+                    ALTER TABLE member ADD COLUMN erasedAt INTEGER;
+                    CREATE INDEX inboundMessage_unpurged ON inboundMessage(processedAt) WHERE purgedAt IS NULL;
+                    CREATE INDEX outboxMessage_unpurged ON outboxMessage(sentAt) WHERE purgedAt IS NULL;
+                    UPDATE listing SET state = 'closed', updatedAt = CAST(strftime('%s', 'now') AS INTEGER)
+                      WHERE state IN ('pending', 'live') AND ownerId IN (SELECT id FROM member WHERE state = 'left');
+                    """)
+        }
         migrator.registerMigration("v11: replay guard") { db in
             try db.execute(
                 sql: """

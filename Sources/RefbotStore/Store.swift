@@ -1,4 +1,9 @@
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// refbot's SQLite database: WAL, a busy timeout, foreign keys, migrations on open.
 ///
@@ -29,6 +34,8 @@ public final class Store: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Purged mail and erased people leave no readable bytes behind in free space.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -60,8 +67,26 @@ public final class Store: Sendable {
         try await pool.read(body)
     }
 
+    /// Copies the write-ahead log into the database file and empties it, so changed pages (an
+    /// erasure) leave no older copy behind in the log. Waits for readers; fails when one holds on.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     /// Copies the whole database to `path` with SQLite's online backup, while others keep using it.
+    ///
+    /// The file is created readable by its owner only (0600), whatever the umask: it holds every
+    /// member's and customer's details. An existing file is refused.
     public func backup(to path: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(code: .open, message: "cannot create the backup file \(path) (errno \(errno))")
+        }
+        let changed = fchmod(descriptor, 0o600)
+        close(descriptor)
+        guard changed == 0 else {
+            throw StoreError(code: .open, message: "cannot make the backup file \(path) private (errno \(errno))")
+        }
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination, pagesPerStep: 256) { backupProgress in
             progress?(backupProgress.completedPageCount, backupProgress.totalPageCount)

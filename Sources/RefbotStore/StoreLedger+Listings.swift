@@ -77,6 +77,10 @@ extension StoreLedger {
         return try Listing.fetchAll(db, sql: "SELECT * FROM listing ORDER BY id LIMIT ?", arguments: [limit])
     }
 
+    public func listings(ownedBy memberId: Int64) throws -> [Listing] {
+        try Listing.filter(Column("ownerId") == memberId).order(Column("id")).fetchAll(db)
+    }
+
     public func listingsToExpire(now: Int64) throws -> [Listing] {
         try Listing.fetchAll(
             db,

@@ -117,6 +117,7 @@ struct ForgedSenderTests {
     static let cases: [ForgedCommand] = [
         ForgedCommand(word: .profile, victim: ReferralWorld.referrer, subject: "PROFILE", body: "City: Forgedville"),
         ForgedCommand(word: .leave, victim: ReferralWorld.referrer, subject: "LEAVE"),
+        ForgedCommand(word: .forget, victim: ReferralWorld.referrer, subject: "FORGET"),
         ForgedCommand(word: .stop, victim: ReferralWorld.referrer, subject: "STOP"),
         ForgedCommand(word: .start, victim: ReferralWorld.referrer, subject: "START", setup: .stopped),
         ForgedCommand(

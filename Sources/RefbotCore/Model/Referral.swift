@@ -100,8 +100,13 @@ public struct Referral: Sendable, Hashable, Codable, Identifiable {
         return nil
     }
 
-    /// Whether the owner may see the customer's email and phone.
-    public var ownerSeesContactDetails: Bool { consent.allowsContactDetails }
+    /// Whether the owner has been told about this referral (`referral.received`): before that the
+    /// owner is never shown who the customer is, anywhere (mail, EXPORT, STATUS, link pages).
+    public var ownerSeesCustomer: Bool { deliveredAt != nil }
+
+    /// Whether the owner may see the customer's email and phone: exactly when `referral.received`
+    /// gave them — delivered, with the customer's consent (the referrer's word, or the customer's YES).
+    public var ownerSeesContactDetails: Bool { ownerSeesCustomer && consent.allowsContactDetails }
 
     /// Free-mail domains, where a shared domain says nothing about who the customer is.
     public static let freeMailDomains: Set<String> = [

@@ -36,6 +36,7 @@ import RefbotHTTP
 /// | `links.expiry_days` | integer ≥ 1 | 14 |
 /// | `health.max_poll_age_seconds` | integer ≥ 1 | 600 |
 /// | `mail.bounce_limit`, `mail.error_replies_per_hour`, `mail.max_message_bytes` | integers | 3, 5, 10 MiB |
+/// | `mail.retention_days` | integer, 0 keeps raw mail | 30 |
 /// | `mail.announcement_rate_per_minute` | integer ≥ 1 | 60 |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
@@ -179,6 +180,7 @@ extension Configuration {
             r.integer("error_replies_per_hour", min: 0).map { c.mail.errorRepliesPerHour = $0 }
             r.integer("max_message_bytes", min: 1024).map { c.mail.maxMessageBytes = $0 }
             r.integer("announcement_rate_per_minute", min: 1).map { c.mail.announcementRatePerMinute = $0 }
+            r.integer("retention_days", min: 0).map { c.mail.retentionDays = $0 }
         }
         reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
 

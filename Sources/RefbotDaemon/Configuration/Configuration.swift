@@ -98,6 +98,9 @@ public struct Configuration: Sendable, Equatable {
         public var maxMessageBytes = 10 << 20
         /// Announcements go out at most this many a minute (queued with staggered send times).
         public var announcementRatePerMinute = 60
+        /// Raw inbound mail and rendered outbound bodies are purged this many days after they are
+        /// done (acted on and filed; sent or given up); 0 keeps them. Ledger rows stay.
+        public var retentionDays = 30
     }
 
     public var bot = Bot()

@@ -20,6 +20,7 @@ public struct CommandRouter: Sendable {
             ConfirmHandler(),
             ProfileHandler(),
             LeaveHandler(),
+            ForgetHandler(),
             ExportHandler(),
             StopHandler(),
             StartHandler(),

@@ -236,6 +236,10 @@ public struct LinkActionRunner: LinkActions {
         case .referral(let id):
             guard let referral = try ledger.referral(id: id.rawValue) else { return nil }
             let title = try ledger.listing(id: referral.listingId)?.title
+            // The owner learns who the customer is from referral.received, never before.
+            if tag.action == ReplyAction.referralOwner, !referral.ownerSeesCustomer {
+                return title.map { "a referral for “\($0)”" }
+            }
             return referral.customerName + (title.map { " for “\($0)”" } ?? "")
         case .connection(let id):
             guard let connection = try ledger.connection(id: id.rawValue) else { return nil }

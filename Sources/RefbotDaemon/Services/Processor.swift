@@ -292,6 +292,15 @@ public final class Processor: Service, Sendable {
         inboundId: Int64?, now: Int64, sendAt: Int64? = nil, logger: Logger, in db: Database
     ) throws -> Bool {
         var notification = notification
+        // An erased member's row keeps a placeholder address that is never mailed.
+        let withheld = notification.to.filter(Erasure.isPlaceholder)
+        if !withheld.isEmpty {
+            notification.to.removeAll(where: Erasure.isPlaceholder)
+            logger.notice(
+                "Mail withheld from an erased member",
+                metadata: ["event": "\(notification.event.rawValue)", "recipients": "\(withheld.joined(separator: ","))"])
+            if notification.to.isEmpty { return false }
+        }
         let limit = configuration.mail.bounceLimit
         if limit > 0 {
             let ledger = StoreLedger(db)
@@ -346,7 +355,7 @@ public final class Processor: Service, Sendable {
         _ confirm: ParsedCommand, context: CommandContext, ledger: StoreLedger, in db: Database
     ) throws -> ([Notification], String) {
         let held = try ConfirmHandler.release(confirm, context: context, ledger: ledger)
-        guard let stored = try InboundMessage.fetchOne(db, key: held.inboundId) else {
+        guard let stored = try InboundMessage.fetchOne(db, key: held.inboundId), !stored.raw.isEmpty else {
             throw CommandError(
                 line: confirm.line, problem: "The command you confirmed is no longer stored.",
                 remedy: "Send the command again.")

@@ -70,8 +70,40 @@ public final class Scheduler: Service, Sendable {
         }
         acted += try await expireListings(now: now)
         acted += try await sendDigests(now: now)
+        await purgeRawMail(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
+    }
+
+    /// Purges raw mail done with more than `mail.retention_days` ago (off at 0), in short
+    /// transactions; returns how many rows it emptied. A failure is logged and tried next pass.
+    @discardableResult
+    func purgeRawMail(now: Int64) async -> Int {
+        let days = Int64(configuration.mail.retentionDays)
+        guard days > 0 else { return 0 }
+        let cutoff = now - days * NetworkSettings.secondsPerDay
+        var total = Retention.Purged()
+        do {
+            while true {
+                let batch = 500
+                let purged = try await store.write { db in
+                    try Retention.purge(
+                        olderThan: cutoff, now: now, linkUIDValidity: LinkActionRunner.linkUIDValidity, limit: batch,
+                        in: db)
+                }
+                total.inbound += purged.inbound
+                total.outbound += purged.outbound
+                if purged.inbound < batch && purged.outbound < batch { break }
+            }
+        } catch {
+            logger.error("Raw mail purge failed", metadata: ["error": "\(error)"])
+        }
+        if total.total > 0 {
+            logger.info(
+                "Raw mail purged",
+                metadata: ["inbound": "\(total.inbound)", "outbound": "\(total.outbound)", "retention_days": "\(days)"])
+        }
+        return total.total
     }
 
     /// Mails the dashboard to each member who has not sent STOP and had no digest for

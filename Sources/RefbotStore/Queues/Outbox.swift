@@ -75,6 +75,7 @@ public enum Outbox {
     }
 
     /// Puts failed rows (all, or the given ids) back in the queue to be sent now. Returns how many.
+    /// A row whose body was purged (``Retention``, erasure) has nothing left to send and stays failed.
     @discardableResult
     public static func retryFailed(ids: [Int64]? = nil, now: Int64, in db: Database) throws -> Int {
         if let ids {
@@ -82,12 +83,12 @@ public enum Outbox {
                 try db.execute(
                     sql: """
                         UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ?
-                        WHERE id = ? AND state = 'failed'
+                        WHERE id = ? AND state = 'failed' AND purgedAt IS NULL
                         """, arguments: [now, now, id])
             }
         } else {
             try db.execute(
-                sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed'",
+                sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed' AND purgedAt IS NULL",
                 arguments: [now, now])
         }
         return db.changesCount

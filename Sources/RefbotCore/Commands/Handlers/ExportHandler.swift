@@ -24,7 +24,7 @@ public struct ExportHandler: CommandHandler {
                     "name": .text(member.name), "filename": .text(filename), "profileCount": 1,
                     "listingCount": .number(Int64(data.listings.count)),
                     "sentCount": .number(Int64(data.referralsSent.count)),
-                    "receivedCount": .number(Int64(data.referralsReceived.count)),
+                    "receivedCount": .number(Int64(data.referralsReceived.filter { $0.referral.ownerSeesCustomer }.count)),
                     "connectionCount": .number(Int64(data.connections.count)),
                 ],
                 quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context),
@@ -53,20 +53,27 @@ public struct ExportHandler: CommandHandler {
                 "reward": listing.reward.description, "reason": listing.declineReason ?? "",
             ])
         }
-        func referralRow(_ item: MemberExport.ExportedReferral, section: String) -> [String: String] {
+        /// The referrer sees the customer as they wrote them; the owner sees exactly what
+        /// `referral.received` gave them: contact details only with the customer's consent.
+        func referralRow(_ item: MemberExport.ExportedReferral, section: String, contact: Bool) -> [String: String] {
             let referral = item.referral
             return [
                 "section": section, "ref": referral.referralID?.description ?? "", "state": referral.state.rawValue,
                 "created": MemberHandling.timestamp(referral.createdAt), "counterpart": item.counterpart,
-                "title": item.listingTitle, "customer": referral.customerName, "email": referral.customerEmail ?? "",
-                "phone": referral.customerPhone ?? "", "need": referral.need,
+                "title": item.listingTitle, "customer": referral.customerName,
+                "email": contact ? referral.customerEmail ?? "" : "",
+                "phone": contact ? referral.customerPhone ?? "" : "", "need": referral.need,
                 "owed": referral.rewardOwed?.description ?? referral.inKindOwed ?? "",
                 "paid": referral.rewardPaid?.description ?? "", "won": referral.wonAmount?.description ?? "",
                 "reason": referral.rejectReason ?? referral.lostReason ?? referral.disputeReason ?? "",
             ]
         }
-        rows += data.referralsSent.map { referralRow($0, section: "referral sent") }
-        rows += data.referralsReceived.map { referralRow($0, section: "referral received") }
+        rows += data.referralsSent.map { referralRow($0, section: "referral sent", contact: true) }
+        // A referral not yet delivered to the owner (waiting for AGREE or the customer's YES, or
+        // declined by the customer) was never shown to them, so it is not in their export either.
+        rows += data.referralsReceived.filter { $0.referral.ownerSeesCustomer }.map {
+            referralRow($0, section: "referral received", contact: $0.referral.ownerSeesContactDetails)
+        }
         for item in data.connections {
             rows.append([
                 "section": "connection", "ref": item.connection.connectionID?.description ?? "",
@@ -81,10 +88,11 @@ public struct ExportHandler: CommandHandler {
     }
 
     /// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled.
-    /// A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`.
+    /// A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
+    /// leading `'`.
     static func field(_ value: String) -> String {
         var text = value
-        if let first = text.unicodeScalars.first, "=+-@".unicodeScalars.contains(first), Int(text) == nil {
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Int(text) == nil {
             text = "'" + text
         }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }

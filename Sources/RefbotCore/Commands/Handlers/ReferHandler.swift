@@ -153,6 +153,13 @@ public struct ReferHandler: CommandHandler {
                 name: form["customer"] ?? "", email: email, phone: form["phone"], need: form["need"] ?? "")
         case .failure(let error):
             guard let source else { throw error }
+            guard source.customerName != Erasure.marker else {
+                throw CommandError(
+                    line: line,
+                    problem: "The customer of \(source.referralID?.description ?? "that referral") asked us to erase "
+                        + "their details, so we cannot pass them on.",
+                    remedy: "If the customer wants to be referred again, send REFER with their details and Consent: yes.")
+            }
             return Customer(
                 name: source.customerName, email: source.customerEmail, phone: source.customerPhone, need: source.need)
         }
