@@ -90,6 +90,13 @@ public struct Configuration: Sendable, Equatable {
         public var maxMessageBytes = 10 << 20
         /// Announcements go out at most this many a minute (queued with staggered send times).
         public var announcementRatePerMinute = 60
+        /// Automatic answers to one address that is not a proven member, an hour (counted on the
+        /// address ASCII-lowercased with any `+suffix` removed); past it, silence.
+        public var repliesPerAddressPerHour = 5
+        /// Automatic answers to all addresses that are not proven members together, an hour.
+        public var unprovenRepliesPerHour = 200
+        /// Notices mailed to the admins on their own, an hour; past it they wait for one summary.
+        public var adminNoticesPerHour = 10
     }
 
     public var bot = Bot()

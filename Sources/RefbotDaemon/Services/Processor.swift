@@ -157,6 +157,12 @@ public final class Processor: Service, Sendable {
             tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
         context.authVerdict = authVerdict(of: message, from: sender)
+        // Every automatic answer to an address nobody has proven counts against a cap.
+        let budget = ReplyBudget(configuration: configuration)
+        let answers = try replyVerdict(budget, sender: sender, message: message, context: context, now: now, in: db)
+        if case .withheld(let rule) = answers {
+            return try withholdAnswers(id: id, rule: rule, sender: sender.address, now: now, in: db)
+        }
 
         var notifications: [Notification]
         var disposition: String
@@ -230,6 +236,7 @@ public final class Processor: Service, Sendable {
                 metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "error": "\(error.problem)"])
         }
 
+        try budget.spend(answers, on: notifications, now: now, in: db)
         var announcements = 0
         for (index, notification) in notifications.enumerated() {
             var sendAt: Int64?
@@ -362,7 +369,9 @@ public final class Processor: Service, Sendable {
                 "messageId": .text(row.messageId ?? "(none)"), "inboundId": .text("\(id)"),
                 "reason": .text(String(reason.prefix(500))), "folder": .text(configuration.imap.quarantineFolder),
             ])
-        try enqueue(notification, unique: "q\(id)", inboundId: id, now: now, in: db)
+        try adminNotices.notify(
+            notification, summary: quarantineSummary(head, id: id, reason: reason), unique: "q\(id)", inboundId: id,
+            now: now, in: db)
     }
 
     private func recordBounce(
@@ -400,7 +409,9 @@ public final class Processor: Service, Sendable {
                 "email": .text(member.email), "name": .text(member.name), "bounceCount": .number(Int64(member.bounceCount)),
                 "limit": .number(Int64(limit)), "status": .text(String(status.prefix(300))),
             ])
-        try enqueue(notification, unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
+        try adminNotices.notify(
+            notification, summary: "Stopped mailing \(member.email) after \(member.bounceCount) bounces",
+            unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
     }
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
