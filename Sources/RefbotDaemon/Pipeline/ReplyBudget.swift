@@ -16,7 +16,8 @@ import RefbotStore
 /// The check comes before the command runs: a mail over a cap is marked ignored with the cap's
 /// rule (`reply-cap`, `reply-cap-global`), logged, and does nothing at all, so no state changes
 /// without the answer that tells of it. A proven member or admin (a member or `bot.admins` address
-/// whose mail carries a live tag of theirs or a trusted DMARC/DKIM pass) is not counted.
+/// whose mail carries a live tag of theirs or a trusted DMARC/DKIM pass) is not counted, nor is
+/// anyone answering a live tag of their own (refbot asked that address for the answer).
 /// `mail.error_replies_per_hour` still caps `command.error` replies to any one sender on top.
 struct ReplyBudget {
     /// `mail.replies_per_address_per_hour`.
@@ -54,11 +55,13 @@ struct ReplyBudget {
         return String(local[..<plus]) + String(normal[at...])
     }
 
-    /// Whether the sender counts as a proven member: a member who has not left, or an admin, and
-    /// something in the mail proves the address (`proof`).
+    /// Whether the sender's answers go uncounted: something in the mail proves the address
+    /// (`proof`) and the sender is a member who has not left or an admin; or the mail answers a
+    /// live tag of the sender's own, which refbot mailed to that very address to ask for this
+    /// answer (a customer's YES, a CONFIRM).
     static func isProvenMember(member: Member?, isAdmin: Bool, proof: SenderAuthentication.Proof?) -> Bool {
-        guard proof != nil else { return false }
-        if isAdmin { return true }
+        guard let proof else { return false }
+        if proof == .ownedTag || isAdmin { return true }
         guard let member else { return false }
         return member.state != .left
     }
