@@ -11,9 +11,11 @@ import ServiceLifecycle
 /// read the command, run it, queue the answers, mark the row done (architecture §3).
 ///
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
-/// `mail.error_replies_per_hour` per sender); a mail that cannot be parsed or is too large is
+/// `mail.error_replies_per_hour` per sender; every answer to an unproven address also counts
+/// against ``ReplyBudget``'s caps); a mail that cannot be parsed or is too large is
 /// quarantined at once; any other error rolls the transaction back and counts an attempt, and
-/// the third attempt quarantines the row. Admins hear of every quarantined mail. A database that
+/// the third attempt quarantines the row. Admins hear of every quarantined mail (``AdminNotices``:
+/// one by one up to `mail.admin_notices_per_hour`, then in one summary). A database that
 /// cannot be written (another process holds the lock, the disk is full) is no fault of the mail:
 /// the pass stops without counting an attempt, the shared database log says so once, and the
 /// row is taken again on the next pass.
