@@ -295,7 +295,7 @@ enum Migrations {
         }
         migrator.registerMigration("v9: reply caps") { db in
             // Automatic answers to addresses that are not proven members, counted per address
-            // (ASCII-lowercased, +suffix removed) and all together (mail.replies_per_address_per_hour,
+            // (lower-cased, +suffix removed) and all together (mail.replies_per_address_per_hour,
             // mail.unproven_replies_per_hour); and the admins' notices, mailed one by one up to
             // mail.admin_notices_per_hour and kept here for one summary past that.
             try db.execute(

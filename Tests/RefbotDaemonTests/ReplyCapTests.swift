@@ -30,6 +30,16 @@ struct ReplyCapTests {
         #expect(try await bot.send(mail(from: "carol+c@diaz.example", subject: "HELP", body: "")).count == 1)
     }
 
+    @Test("For counting, a KELVIN SIGN look-alike shares its address's count (a server may deliver both to one mailbox)")
+    func lookalikesShareACount() async throws {
+        let bot = try await MemberHarness { $0.mail.repliesPerAddressPerHour = 2 }
+        var answered = 0
+        for from in ["kim@diaz.example", "\u{212A}im@diaz.example", "KIM+x@diaz.example"] {
+            answered += try await bot.send(mail(from: from, subject: "HELP", body: "")).count
+        }
+        #expect(answered == 2)
+    }
+
     @Test("A withheld JOIN changes nothing: no pending member without the mail that would confirm it")
     func withheldJoinChangesNothing() async throws {
         let bot = try await MemberHarness { $0.mail.repliesPerAddressPerHour = 1 }

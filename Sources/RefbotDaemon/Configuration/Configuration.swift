@@ -91,7 +91,7 @@ public struct Configuration: Sendable, Equatable {
         /// Announcements go out at most this many a minute (queued with staggered send times).
         public var announcementRatePerMinute = 60
         /// Automatic answers to one address that is not a proven member, an hour (counted on the
-        /// address ASCII-lowercased with any `+suffix` removed); past it, silence.
+        /// address lower-cased with any `+suffix` removed); past it, silence.
         public var repliesPerAddressPerHour = 5
         /// Automatic answers to all addresses that are not proven members together, an hour.
         public var unprovenRepliesPerHour = 200

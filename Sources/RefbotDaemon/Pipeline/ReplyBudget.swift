@@ -9,7 +9,7 @@ import RefbotStore
 /// may land on a stranger who never wrote. Two caps keep refbot from being turned on someone:
 ///
 /// - `mail.replies_per_address_per_hour` (default 5) answers to one address an hour, counted on
-///   the address ASCII-lowercased with any `+suffix` removed from the local part, so
+///   the address lower-cased with any `+suffix` removed from the local part, so
 ///   `Carol+x@Example.org` and `carol@example.org` are one mailbox and share one count;
 /// - `mail.unproven_replies_per_hour` (default 200) answers to all unproven addresses together.
 ///
@@ -45,10 +45,12 @@ struct ReplyBudget {
         case withheld(rule: String)
     }
 
-    /// The form an address is counted in: trimmed, ASCII-lowercased, without the `+suffix` of its
-    /// local part (`Carol+news@Example.org` → `carol@example.org`).
+    /// The form an address is counted in: trimmed, lower-cased, without the `+suffix` of its
+    /// local part (`Carol+news@Example.org` → `carol@example.org`). Counting folds case the Unicode
+    /// way, wider than the ASCII-only folding that tells members apart: a mail server that folds
+    /// a KELVIN SIGN to `k` may deliver both to one mailbox, and one count too many is harmless.
     static func countingKey(_ address: String) -> String {
-        let normal = Member.normalizedEmail(address)
+        let normal = Member.normalizedEmail(address).lowercased()
         guard let at = normal.lastIndex(of: "@") else { return normal }
         let local = normal[..<at]
         guard let plus = local.firstIndex(of: "+"), plus > local.startIndex else { return normal }
