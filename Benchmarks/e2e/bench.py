@@ -89,6 +89,9 @@ max_connect_requests_per_day = 1000000
 bounce_limit = 1000000
 error_replies_per_hour = 1000000
 announcement_rate_per_minute = 1000000
+replies_per_address_per_hour = 1000000
+unproven_replies_per_hour = 1000000
+admin_notices_per_hour = 1000000
 """)
         return path
 

@@ -293,6 +293,32 @@ enum Migrations {
                     CREATE INDEX outboxMessage_ref ON outboxMessage(ref);
                     """)
         }
+        migrator.registerMigration("v9: reply caps") { db in
+            // Automatic answers to addresses that are not proven members, counted per address
+            // (lower-cased, +suffix removed) and all together (mail.replies_per_address_per_hour,
+            // mail.unproven_replies_per_hour); and the admins' notices, mailed one by one up to
+            // mail.admin_notices_per_hour and kept here for one summary past that.
+            try db.execute(
+                sql: """
+                    CREATE TABLE unprovenReply (
+                      id INTEGER PRIMARY KEY,
+                      address TEXT NOT NULL,
+                      event TEXT NOT NULL,
+                      sentAt INTEGER NOT NULL);
+                    CREATE INDEX unprovenReply_address ON unprovenReply(address, sentAt);
+                    CREATE INDEX unprovenReply_sentAt ON unprovenReply(sentAt);
+
+                    CREATE TABLE adminNotice (
+                      id INTEGER PRIMARY KEY,
+                      event TEXT NOT NULL,
+                      summary TEXT NOT NULL,
+                      createdAt INTEGER NOT NULL,
+                      mailed INTEGER NOT NULL CHECK (mailed IN (0, 1)),
+                      summarizedAt INTEGER);
+                    CREATE INDEX adminNotice_createdAt ON adminNotice(mailed, createdAt);
+                    CREATE INDEX adminNotice_waiting ON adminNotice(summarizedAt, mailed);
+                    """)
+        }
         migrator.registerMigration("v10: retention and erasure") { db in
             // Raw mail is purged after mail.retention_days (and at once when its person is erased):
             // the bytes go, the row and when it was purged stay. An erased member keeps their row

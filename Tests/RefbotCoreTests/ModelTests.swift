@@ -17,6 +17,19 @@ struct ModelTests {
         #expect(Member.normalizedEmail("BOB@X.IO") == "bob@x.io")
     }
 
+    @Test("addresses fold ASCII case only: a KELVIN SIGN or other Unicode case tricks stay other addresses")
+    func asciiCaseOnly() {
+        #expect(Member.normalizedEmail(" <Kim@Example.TEST> ") == "kim@example.test")
+        #expect(Member.normalizedEmail("\u{212A}im@example.test") == "\u{212A}im@example.test")
+        #expect(Member.normalizedEmail("\u{212A}IM@EXAMPLE.TEST") == "\u{212A}im@example.test")
+        #expect(!Member.sameEmail("\u{212A}im@example.test", "kim@example.test"))
+        #expect(!Member.sameEmail("\u{212A}im@example.test", "Kim@example.test"), "canonically equivalent, not the same bytes")
+        #expect(Member.normalizedEmail("\u{130}da@x.org") == "\u{130}da@x.org", "no Unicode lower-casing of İ")
+        #expect(Member.normalizedEmail("ÄNN@x.org") == "Änn@x.org")
+        #expect(Member.sameEmail("ANN@X.ORG", "ann@x.org"))
+        #expect(Member(email: "\u{212A}im@x.org", name: "K", joinedAt: 0).email != "kim@x.org")
+    }
+
     @Test("a member gets announcements only while active and not stopped")
     func announcements() {
         var member = Member(email: "a@x.org", name: "A", state: .active, joinedAt: 0)

@@ -1,4 +1,5 @@
 import Foundation
+import RefbotCore
 import RefbotDaemon
 import RefbotTransport
 import RefbotTestSupport
@@ -131,6 +132,40 @@ struct ConfigurationTests {
             ]
             return keys == expected && error.problems.allSatisfy { !$0.problem.isEmpty && !$0.remedy.isEmpty }
         }
+    }
+
+    @Test("The caps on automatic mail read with their defaults, and a value below the minimum is a problem")
+    func replyCaps() throws {
+        let defaults = try Configuration.parse(Self.minimal, environment: ["REFBOT_IMAP_PASSWORD": "x"])
+        #expect(defaults.mail.repliesPerAddressPerHour == 5)
+        #expect(defaults.mail.unprovenRepliesPerHour == 200)
+        #expect(defaults.mail.adminNoticesPerHour == 10)
+        let set = try Configuration.parse(
+            Self.minimal + "\n[mail]\nreplies_per_address_per_hour = 2\nunproven_replies_per_hour = 50\nadmin_notices_per_hour = 0\n",
+            environment: ["REFBOT_IMAP_PASSWORD": "x"])
+        #expect(set.mail.repliesPerAddressPerHour == 2)
+        #expect(set.mail.unprovenRepliesPerHour == 50)
+        #expect(set.mail.adminNoticesPerHour == 0)
+        #expect {
+            _ = try Configuration.parse(
+                Self.minimal + "\n[mail]\nreplies_per_address_per_hour = 0\nunproven_replies_per_hour = 0\nadmin_notices_per_hour = -1\n",
+                environment: ["REFBOT_IMAP_PASSWORD": "x"])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return Set(error.problems.map(\.key))
+                == ["mail.replies_per_address_per_hour", "mail.unproven_replies_per_hour", "mail.admin_notices_per_hour"]
+                && error.problems.allSatisfy { $0.remedy.contains("at least") }
+        }
+    }
+
+    @Test("Admin addresses fold ASCII case only")
+    func adminsASCIICase() throws {
+        let c = try Configuration.parse(
+            Self.minimal.replacingOccurrences(
+                of: "admins = [\"admin@example.org\"]", with: "admins = [\"Admin@Example.ORG\", \"\u{212A}im@example.org\"]"),
+            environment: ["REFBOT_IMAP_PASSWORD": "x"])
+        #expect(c.bot.admins == ["admin@example.org", "\u{212A}im@example.org"])
+        #expect(!c.bot.admins.contains { Member.sameEmail($0, "kim@example.org") })
     }
 
     @Test("Unknown keys are reported, so a typo is not silently ignored")

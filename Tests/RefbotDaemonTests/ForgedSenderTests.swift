@@ -14,6 +14,7 @@ func stateSnapshot(_ store: Store) async throws -> [String: [String]] {
     try await store.read { db in
         let bookkeeping: Set<String> = [
             "inboundMessage", "outboxMessage", "errorReply", "bounce", "replyToken", "heldCommand", "linkUse", "commandSeen",
+            "unprovenReply", "adminNotice",
         ]
         let tables = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'")

@@ -92,15 +92,18 @@ struct PathologicalPipelineTests {
         #expect(bot.submitter.accepted.allSatisfy { $0.data.count < 64 * 1024 })
     }
 
-    @Test("A 5 MB subject with a forged state-changing command is held; the confirmation does not carry the 5 MB back")
+    @Test("A 5 MB subject with a forged state-changing command is too long to confirm: refused, and the answer does not carry the 5 MB back")
     func fiveMegabyteSubject() async throws {
         let subject = "LEAVE " + String(repeating: "a", count: 5 << 20)
         var raw = Self.head(subject, contentType: "text/plain") + "\r\n"
-        // Not authenticated: the forger's mail is held for the owner's confirmation.
+        // Not authenticated: the forger's mail would be held for the owner's confirmation, but a
+        // confirmation must show the whole command, and this one is too long to show.
         raw = raw.replacingOccurrences(of: "Authentication-Results: mx.example.org; dmarc=pass header.from=example.com\r\n", with: "")
         let (sent, _, changed, bot) = try await run(raw)
-        #expect(sent.map(\.memberEvent) == ["command.confirm"])
+        #expect(sent.map(\.memberEvent) == ["command.error"])
         #expect(!changed)
+        let held = try await bot.daemon.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM heldCommand") }
+        #expect(held == 0)
         #expect(bot.submitter.accepted.allSatisfy { $0.data.count < 64 * 1024 }, "\(bot.submitter.accepted.map(\.data.count))")
     }
 }

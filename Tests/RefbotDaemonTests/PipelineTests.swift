@@ -121,6 +121,13 @@ struct PipelineTests {
 
     @Test("Past mail.error_replies_per_hour, error replies stop for that sender")
     func errorRepliesAreRateLimited() async throws {
+        // The per-address cap on answers to unproven addresses is set above the error cap here.
+        var configuration = testConfiguration(in: directory)
+        configuration.mail.repliesPerAddressPerHour = 20
+        configuration.bot.database = directory.path + "/errors.sqlite"
+        let daemon = try await buildDaemon(
+            configuration, environment: [:], logger: logs.logger, clock: clock.daemonClock, mailbox: mailbox,
+            submitter: submitter)
         for i in 0..<7 { mailbox.deliver(mail(subject: "nonsense \(i)", body: "nonsense")) }
         _ = try await daemon.runOnce()
         #expect(submitter.accepted.count == 5)

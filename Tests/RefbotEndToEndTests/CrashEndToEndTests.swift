@@ -30,7 +30,7 @@ struct CrashEndToEndTests {
     @Test("Mails arrive while refbot is killed with SIGKILL again and again: every mail answered exactly once")
     func killNineRounds() async throws {
         print("exactly-once: \(Self.mails) mails, \(Self.rounds) kills, REFBOT_CRASH_SEED=\(Self.seed)")
-        try await BotFixture.with { bot in
+        try await BotFixture.with(extraSMTP: BotFixture.uncappedReplies) { bot in
             // Mail keeps arriving while the daemon is killed and restarted.
             let ids = (0..<Self.mails).map { "crash-\($0)@example.test" }
             let feeder = Task {

@@ -127,3 +127,9 @@ struct BotFixture {
         return try await stack.messages(user: user, password: password, folder: folder, atLeast: 0, timeout: .seconds(5)).count
     }
 }
+
+extension BotFixture {
+    /// `extraSMTP` for suites that send one address many HELPs to test delivery, not the caps on
+    /// answers to unproven addresses (`mail.replies_per_address_per_hour`, default 5).
+    static let uncappedReplies = "[mail]\nreplies_per_address_per_hour = 100000\nunproven_replies_per_hour = 100000"
+}

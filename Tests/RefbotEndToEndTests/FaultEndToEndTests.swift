@@ -20,7 +20,7 @@ struct FaultEndToEndTests {
         "The IMAP connection is cut in the middle of a fetch: refbot reconnects, logs it once if its retry is cut too, every mail answered once",
         arguments: [1, 2])
     func imapCutMidFetch(cuts: Int) async throws {
-        try await BotFixture.with { bot in
+        try await BotFixture.with(extraSMTP: BotFixture.uncappedReplies) { bot in
             let ids = (0..<8).map { "cut-\($0)@example.test" }
             // About 50 KB each, so the fetch is most of what the server sends.
             let background = String(repeating: "Some background about my business, so that this mail is a large one.\n", count: 700)

@@ -12,6 +12,14 @@ struct EmailAddressTests {
         #expect(address.address == "Carol.Diaz@example.com")
     }
 
+    @Test("the domain folds ASCII case only: a KELVIN SIGN does not become k")
+    func domainASCIICaseOnly() throws {
+        let address = try #require(EmailAddress("ann@\u{212A}ITCHEN.Example"))
+        #expect(address.domain == "\u{212A}itchen.example")
+        #expect(!address.domain.unicodeScalars.elementsEqual("kitchen.example".unicodeScalars))
+        #expect(EmailAddress.parseList("Kim <\u{212A}im@EXAMPLE.test>").first?.address == "\u{212A}im@example.test")
+    }
+
     @Test("text without an at sign or with spaces is not an address")
     func rejectsJunk() {
         #expect(EmailAddress("no-at-sign") == nil)

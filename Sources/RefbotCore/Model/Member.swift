@@ -61,15 +61,37 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
         self.leftAt = leftAt
     }
 
-    /// The form an address is stored and compared in: trimmed and lower-cased.
+    /// The form an address is stored and compared in: trimmed and ASCII lower-cased.
     ///
     /// The whole address is lower-cased, local part included: the network knows a member by one
-    /// address, and members do not expect `Ann@x.org` and `ann@x.org` to be two people.
+    /// address, and members do not expect `Ann@x.org` and `ann@x.org` to be two people. Only
+    /// `A`–`Z` are folded: Unicode case mapping would make other addresses land on a member's
+    /// (`\u{212A}im@x.org`, with a KELVIN SIGN, lower-cases to `kim@x.org`), and a mail server
+    /// delivers those to another mailbox, so they are other people.
     public static func normalizedEmail(_ email: some StringProtocol) -> String {
         var slice = Substring(email)
         while let first = slice.first, first.isWhitespace || first == "<" { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace || last == ">" { slice.removeLast() }
-        return slice.lowercased()
+        return asciiLowercased(slice)
+    }
+
+    /// `text` with `A`–`Z` lower-cased and every other character (non-ASCII ones included) as it is.
+    public static func asciiLowercased(_ text: some StringProtocol) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value >= 0x41, scalar.value <= 0x5A, let lower = Unicode.Scalar(scalar.value + 0x20) {
+                scalars.append(lower)
+            } else {
+                scalars.append(scalar)
+            }
+        }
+        return String(scalars)
+    }
+
+    /// Whether two addresses are the same member's: equal once normalised, compared scalar by
+    /// scalar (Swift's `==` treats canonically equivalent strings as equal, and SQLite does not).
+    public static func sameEmail(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        normalizedEmail(a).unicodeScalars.elementsEqual(normalizedEmail(b).unicodeScalars)
     }
 
     /// The part after `@`, lower-cased; empty when there is none.

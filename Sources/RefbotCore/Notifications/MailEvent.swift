@@ -8,6 +8,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case deliveryFailed = "delivery.failed"
     /// To admins: an inbound mail could not be handled and was moved to the quarantine folder.
     case messageQuarantined = "message.quarantined"
+    /// To admins: the notices kept back once `mail.admin_notices_per_hour` were mailed, in one mail.
+    case adminSummary = "admin.summary"
     /// To someone who sent JOIN: confirm the address (double opt-in).
     case memberConfirm = "member.confirm"
     /// To a member who confirmed JOIN: what to do next.
@@ -88,7 +90,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             false
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
-        case .deliveryFailed, .messageQuarantined: false
+        case .deliveryFailed, .messageQuarantined, .adminSummary: false
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RefbotHTTP
+import RefbotCore
 
 /// Reading the configuration file.
 ///
@@ -38,6 +39,9 @@ import RefbotHTTP
 /// | `mail.bounce_limit`, `mail.error_replies_per_hour`, `mail.max_message_bytes` | integers | 3, 5, 10 MiB |
 /// | `mail.retention_days` | integer, 0 keeps raw mail | 30 |
 /// | `mail.announcement_rate_per_minute` | integer ≥ 1 | 60 |
+/// | `mail.replies_per_address_per_hour` | integer ≥ 1: answers to one unproven address (case and `+` variants count as one) | 5 |
+/// | `mail.unproven_replies_per_hour` | integer ≥ 1: answers to all unproven addresses together | 200 |
+/// | `mail.admin_notices_per_hour` | integer ≥ 0: admin notices mailed one by one; the rest go in one summary | 10 |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Configuration {
@@ -181,10 +185,13 @@ extension Configuration {
             r.integer("max_message_bytes", min: 1024).map { c.mail.maxMessageBytes = $0 }
             r.integer("announcement_rate_per_minute", min: 1).map { c.mail.announcementRatePerMinute = $0 }
             r.integer("retention_days", min: 0).map { c.mail.retentionDays = $0 }
+            r.integer("replies_per_address_per_hour", min: 1).map { c.mail.repliesPerAddressPerHour = $0 }
+            r.integer("unproven_replies_per_hour", min: 1).map { c.mail.unprovenRepliesPerHour = $0 }
+            r.integer("admin_notices_per_hour", min: 0).map { c.mail.adminNoticesPerHour = $0 }
         }
         reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
 
-        if c.bot.admins.contains(where: { $0 == c.bot.address.lowercased() }) {
+        if c.bot.admins.contains(where: { Member.sameEmail($0, c.bot.address) }) {
             reader.problems.append(
                 .init(key: "bot.admins", problem: "lists refbot's own address", remedy: "name the people who run the network"))
         }
@@ -296,7 +303,7 @@ private struct TableReader {
             problem(key, "\"\(value)\" is not an email address", "write it as name@example.org")
             return nil
         }
-        return value.lowercased()
+        return Member.normalizedEmail(value)
     }
 
     mutating func strings(_ key: String) -> [String]? {
@@ -326,7 +333,7 @@ private struct TableReader {
             var result: [String] = []
             for item in items {
                 if case .string(let s) = item, Self.looksLikeEmail(s) {
-                    result.append(s.lowercased())
+                    result.append(Member.normalizedEmail(s))
                 } else {
                     problem(key, "has an entry that is not an email address", "list addresses as [\"admin@example.org\"]")
                 }

@@ -101,6 +101,13 @@ public struct Configuration: Sendable, Equatable {
         /// Raw inbound mail and rendered outbound bodies are purged this many days after they are
         /// done (acted on and filed; sent or given up); 0 keeps them. Ledger rows stay.
         public var retentionDays = 30
+        /// Automatic answers to one address that is not a proven member, an hour (counted on the
+        /// address lower-cased with any `+suffix` removed); past it, silence.
+        public var repliesPerAddressPerHour = 5
+        /// Automatic answers to all addresses that are not proven members together, an hour.
+        public var unprovenRepliesPerHour = 200
+        /// Notices mailed to the admins on their own, an hour; past it they wait for one summary.
+        public var adminNoticesPerHour = 10
     }
 
     public var bot = Bot()

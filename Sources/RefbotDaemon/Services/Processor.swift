@@ -11,9 +11,11 @@ import ServiceLifecycle
 /// read the command, run it, queue the answers, mark the row done (architecture §3).
 ///
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
-/// `mail.error_replies_per_hour` per sender); a mail that cannot be parsed or is too large is
+/// `mail.error_replies_per_hour` per sender; every answer to an unproven address also counts
+/// against ``ReplyBudget``'s caps); a mail that cannot be parsed or is too large is
 /// quarantined at once; any other error rolls the transaction back and counts an attempt, and
-/// the third attempt quarantines the row. Admins hear of every quarantined mail. A database that
+/// the third attempt quarantines the row. Admins hear of every quarantined mail (``AdminNotices``:
+/// one by one up to `mail.admin_notices_per_hour`, then in one summary). A database that
 /// cannot be written (another process holds the lock, the disk is full) is no fault of the mail:
 /// the pass stops without counting an attempt, the shared database log says so once, and the
 /// row is taken again on the next pass.
@@ -178,6 +180,12 @@ public final class Processor: Service, Sendable {
                 "Forged Authentication-Results",
                 metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "reason": "\(senderAssessment.reason)"])
         }
+        // Every automatic answer to an address nobody has proven counts against a cap.
+        let budget = ReplyBudget(configuration: configuration)
+        let answers = try replyVerdict(budget, sender: sender, message: message, context: context, now: now, in: db)
+        if case .withheld(let rule) = answers {
+            return try withholdAnswers(id: id, rule: rule, sender: sender.address, now: now, in: db)
+        }
 
         var notifications: [Notification]
         var disposition: String
@@ -254,6 +262,7 @@ public final class Processor: Service, Sendable {
                 metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "error": "\(error.problem)"])
         }
 
+        try budget.spend(answers, on: notifications, now: now, in: db)
         var announcements = 0
         for (index, notification) in notifications.enumerated() {
             var sendAt: Int64?
@@ -401,7 +410,9 @@ public final class Processor: Service, Sendable {
                 "messageId": .text(row.messageId ?? "(none)"), "inboundId": .text("\(id)"),
                 "reason": .text(String(reason.prefix(500))), "folder": .text(configuration.imap.quarantineFolder),
             ])
-        try enqueue(notification, unique: "q\(id)", inboundId: id, now: now, in: db)
+        try adminNotices.notify(
+            notification, summary: quarantineSummary(head, id: id, reason: reason), unique: "q\(id)", inboundId: id,
+            now: now, in: db)
     }
 
     private func recordBounce(
@@ -439,7 +450,9 @@ public final class Processor: Service, Sendable {
                 "email": .text(member.email), "name": .text(member.name), "bounceCount": .number(Int64(member.bounceCount)),
                 "limit": .number(Int64(limit)), "status": .text(String(status.prefix(300))),
             ])
-        try enqueue(notification, unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
+        try adminNotices.notify(
+            notification, summary: "Stopped mailing \(member.email) after \(member.bounceCount) bounces",
+            unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
     }
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {

@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// Acts on time: reminds owners of pending referrals at half of `network.referral_expiry_days`
 /// and of accepted ones with no update for `network.stale_after_days`, and expires pending
-/// referrals at the end, telling the referrer (architecture §3). Every decision is Core's
+/// referrals at the end, telling the referrer (architecture §3); mails the admins the summary of
+/// notices kept back past `mail.admin_notices_per_hour`. Every decision is Core's
 /// `Expiry.decide`; each referral's change and its mail commit in one transaction.
 ///
 /// Failure modes: a referral that cannot be handled is logged and retried on the next pass; it
@@ -71,6 +72,7 @@ public final class Scheduler: Service, Sendable {
         acted += try await expireListings(now: now)
         acted += try await sendDigests(now: now)
         await purgeRawMail(now: now)
+        acted += await sendAdminSummary(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
     }
@@ -104,6 +106,22 @@ public final class Scheduler: Service, Sendable {
                 metadata: ["inbound": "\(total.inbound)", "outbound": "\(total.outbound)", "retention_days": "\(days)"])
         }
         return total.total
+    }
+
+    /// Mails the admins one summary of the notices kept back past `mail.admin_notices_per_hour`,
+    /// at most once an hour (``AdminNotices``); returns 1 when it queued one.
+    func sendAdminSummary(now: Int64) async -> Int {
+        do {
+            guard try await store.read({ db in try AdminNoticeLog.hasWaiting(in: db) }) else { return 0 }
+            let listed = try await store.write { db in
+                try AdminNotices(configuration: self.configuration, composer: self.composer, logger: self.logger)
+                    .sendSummary(now: now, in: db)
+            }
+            return listed > 0 ? 1 : 0
+        } catch {
+            logger.error("Admin summary failed", metadata: ["error": "\(error)"])
+            return 0
+        }
     }
 
     /// Mails the dashboard to each member who has not sent STOP and had no digest for

@@ -9,7 +9,7 @@ import Synchronization
 
 /// Sends due outbox rows over SMTP and records each result: sent, deferred with capped doubling
 /// backoff and jitter (Postfix), or failed (a permanent refusal, or `smtp.give_up_hours` passed).
-/// Admins are told of every mail given up on.
+/// Admins are told of every mail given up on (capped at `mail.admin_notices_per_hour`; past it, in one summary).
 ///
 /// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
 /// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
@@ -171,7 +171,9 @@ public final class Sender: Service, Sendable {
         try store.writeBlocking { db in
             try Outbox.fail(id, error: reason, in: db)
             // Never report a failed report: that could loop while the admins' own address bounces.
-            guard row.event != MailEvent.deliveryFailed.rawValue, !self.configuration.bot.admins.isEmpty else { return }
+            guard row.event != MailEvent.deliveryFailed.rawValue, row.event != MailEvent.adminSummary.rawValue,
+                !self.configuration.bot.admins.isEmpty
+            else { return }
             let notification = Notification(
                 event: .deliveryFailed, to: self.configuration.bot.admins,
                 values: [
@@ -180,8 +182,10 @@ public final class Sender: Service, Sendable {
                     "queuedAt": .text(Date(timeIntervalSince1970: TimeInterval(row.firstQueuedAt)).formatted(.iso8601)),
                     "temporary": .flag(error.isTemporary),
                 ])
-            let message = try self.composer.compose(notification, unique: "failed\(id).\(now)", now: now, inboundId: Int64?.none)
-            try Outbox.enqueue(message, envelopeFrom: self.composer.envelopeFrom(outboxId:), in: db)
+            try AdminNotices(configuration: self.configuration, composer: self.composer, logger: self.logger).notify(
+                notification,
+                summary: "Gave up on \(row.event) to \(row.recipientList.joined(separator: ", ").prefix(120)) (outbox \(id)): \(reason.prefix(100))",
+                unique: "failed\(id).\(now)", inboundId: nil, now: now, in: db)
         }
         logger.error("SMTP gave up", metadata: ["outbox.id": "\(id)", "event": "\(row.event)", "error": "\(reason)"])
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A mailbox: an optional display name and an addr-spec `local@domain` (domain lowercased).
+/// A mailbox: an optional display name and an addr-spec `local@domain` (domain ASCII-lowercased).
 ///
 /// ```swift
 /// let list = EmailAddress.parseList("\"Diaz, Carol\" <carol@Example.COM>, bob@example.org (Bob)")
@@ -28,11 +28,25 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(localPart: local, domain: domain)
     }
 
-    /// Creates an address from its parts; the domain is lowercased.
+    /// Creates an address from its parts; the domain is lowercased (`A`–`Z` only: Unicode case
+    /// mapping would turn a KELVIN SIGN into `k` and make another domain look like a member's).
     public init(localPart: String, domain: String, displayName: String? = nil) {
         self.localPart = localPart
-        self.domain = domain.lowercased()
+        self.domain = EmailAddress.asciiLowercased(domain)
         self.displayName = displayName
+    }
+
+    /// `text` with `A`–`Z` lower-cased and every other character as it is.
+    static func asciiLowercased(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value >= 0x41, scalar.value <= 0x5A, let lower = Unicode.Scalar(scalar.value + 0x20) {
+                scalars.append(lower)
+            } else {
+                scalars.append(scalar)
+            }
+        }
+        return String(scalars)
     }
 
     /// Reads an RFC 5322 address-list (groups, comments, quoted local parts, display names, encoded words).

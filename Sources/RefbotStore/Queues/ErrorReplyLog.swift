@@ -1,4 +1,5 @@
 import GRDB
+import RefbotCore
 
 /// Remembers `command.error` replies per sender, for `mail.error_replies_per_hour`.
 public enum ErrorReplyLog {
@@ -6,12 +7,12 @@ public enum ErrorReplyLog {
     public static func countLastHour(sender: String, now: Int64, in db: Database) throws -> Int {
         try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM errorReply WHERE sender = ? AND sentAt > ?",
-            arguments: [sender.lowercased(), now - 3600]) ?? 0
+            arguments: [Member.normalizedEmail(sender), now - 3600]) ?? 0
     }
 
     /// Records one error reply, and forgets those older than a day.
     public static func record(sender: String, now: Int64, in db: Database) throws {
-        try db.execute(sql: "INSERT INTO errorReply (sender, sentAt) VALUES (?, ?)", arguments: [sender.lowercased(), now])
+        try db.execute(sql: "INSERT INTO errorReply (sender, sentAt) VALUES (?, ?)", arguments: [Member.normalizedEmail(sender), now])
         try db.execute(sql: "DELETE FROM errorReply WHERE sentAt < ?", arguments: [now - 86_400])
     }
 }

@@ -56,7 +56,7 @@ public struct ConfirmHandler: CommandHandler {
                 remedy: "Find that mail and reply to it with CONFIRM (its reply address is a special one), "
                     + "or click the link in it.")
         }
-        guard tag.memberEmail == Member.normalizedEmail(context.sender) else {
+        guard Member.sameEmail(tag.memberEmail, context.sender) else {
             throw CommandError(
                 line: command.line,
                 problem: "That confirmation was sent to another address, so it cannot be confirmed from \(context.sender).",
@@ -74,12 +74,39 @@ public struct ConfirmHandler: CommandHandler {
 }
 
 extension ConfirmHandler {
+    /// The most lines a `command.confirm` shows; a longer command is refused, never cut.
+    public static let maxShownLines = 100
+    /// The most characters a `command.confirm` shows, all lines together; a longer command is refused.
+    public static let maxShownCharacters = 8000
+
+    /// What a held command runs: its line and every line under it that the handler reads, without
+    /// trailing blank lines. The confirmation shows all of it.
+    public static func shownLines(_ command: ParsedCommand) -> [String] {
+        var lines = [command.line] + command.followingLines
+        while let last = lines.last, last.allSatisfy(\.isWhitespace), lines.count > 1 { lines.removeLast() }
+        return lines
+    }
+
     /// Holds a state-changing command whose sender is not proven (spec §2 path 3): stores it
     /// under a new `confirm` tag for the `From:` address and returns the `command.confirm` mail
-    /// to that address, quoting the held lines.
+    /// to that address, showing the whole command, every line as it will run. A command longer
+    /// than ``maxShownLines`` lines or ``maxShownCharacters`` characters cannot be shown whole, so
+    /// it is refused (a ``CommandError``) and nothing is held.
     public static func hold(
         _ command: ParsedCommand, inboundId: Int64, context: CommandContext, ledger: any Ledger
     ) throws -> Notification {
+        let shown = shownLines(command)
+        let characters = shown.reduce(0) { $0 + $1.count }
+        guard shown.count <= maxShownLines, characters <= maxShownCharacters else {
+            throw CommandError(
+                line: command.line,
+                problem: "This command is too long for us to show you whole in a confirmation: it has \(shown.count) "
+                    + "lines and \(characters) characters, and a confirmation shows at most \(maxShownLines) lines and "
+                    + "\(maxShownCharacters) characters. We only run a command after showing you all of it, so we did "
+                    + "not keep this one.",
+                remedy: "Send it again in at most \(maxShownLines) lines and \(maxShownCharacters) characters "
+                    + "(a long text can be shortened, or sent in two commands).")
+        }
         let tag = try ledger.makeReplyTag(
             for: context.sender, action: SenderAuthentication.heldCommandAction, ref: nil, now: context.now,
             expiresAt: context.now + context.settings.linkExpirySeconds)
@@ -92,8 +119,10 @@ extension ConfirmHandler {
             values: [
                 "word": .text(command.word.rawValue),
                 "expiryDays": .number(Int64(context.settings.linkExpiryDays)),
+                // Not `quoted`, which cuts long lines: every character shown is a character run.
+                "command": .list(shown.map { .text($0) }), "commandLines": .number(Int64(shown.count)),
             ],
-            quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context), actions: ["CONFIRM"])
+            thread: MemberHandling.thread(context), actions: ["CONFIRM"])
     }
 
     /// The held command a CONFIRM releases, marked confirmed; or the error when the tag is not the

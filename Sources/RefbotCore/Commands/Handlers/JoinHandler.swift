@@ -46,11 +46,41 @@ public struct JoinHandler: CommandHandler {
                 event: .memberConfirm, to: [member.email], replyTag: tag.token,
                 values: [
                     "name": .text(member.name), "expiryDays": .number(Int64(context.settings.linkExpiryDays)),
-                    "warnings": .list(form.warnings.map { .text($0) }),
+                    "warnings": .list(Self.shownWarnings(form.warnings).map { .text($0) }),
                     "hasWarnings": .flag(!form.warnings.isEmpty),
                 ],
-                quoted: MemberHandling.quoted(command), thread: MemberHandling.thread(context), actions: ["CONFIRM"])
+                quoted: Self.quotedForm(command, form: form), thread: MemberHandling.thread(context),
+                actions: ["CONFIRM"])
         ]
+    }
+
+    /// The most characters of the JOIN line and of each field a `member.confirm` quotes back.
+    static let quotedValueLimit = 100
+    /// The most notes on the form a `member.confirm` lists; the rest are counted.
+    static let warningsShown = 3
+
+    /// What `member.confirm` quotes: the JOIN line and the fields it will keep, one line each and
+    /// each cut to ``quotedValueLimit`` characters. The mail goes to an address nobody has proven,
+    /// so it carries no more of the sender's text than the recipient needs to know the request.
+    static func quotedForm(_ command: ParsedCommand, form: FormFields) -> [String] {
+        func cut(_ text: String) -> String {
+            let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            return flat.count > quotedValueLimit ? flat.prefix(quotedValueLimit) + "…" : flat
+        }
+        var lines = [cut(command.line)]
+        for key in form.order {
+            guard let value = form[key] else { continue }
+            let label = FormFields.Spec.join.fields.first { $0.key == key }?.label ?? key
+            lines.append("\(label): \(cut(value))")
+        }
+        return lines
+    }
+
+    /// The first ``warningsShown`` notes on the form, and how many more there were.
+    static func shownWarnings(_ warnings: [String]) -> [String] {
+        guard warnings.count > warningsShown else { return warnings }
+        let more = warnings.count - warningsShown
+        return Array(warnings.prefix(warningsShown)) + ["…and \(more) more \(more == 1 ? "note" : "notes") like these."]
     }
 
     /// Copies the form's member fields onto `member`; `-` or `none` clears an optional field.

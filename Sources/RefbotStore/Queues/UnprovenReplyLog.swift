@@ -1,0 +1,25 @@
+import GRDB
+
+/// Remembers the automatic answers sent to addresses that are not proven members, for
+/// `mail.replies_per_address_per_hour` and `mail.unproven_replies_per_hour`. The caller passes the
+/// counting key of the address (``ReplyBudget``'s normal form), so every case and `+` variant of
+/// one mailbox counts as one.
+public enum UnprovenReplyLog {
+    /// How many answers went to `address` since `time`.
+    public static func count(address: String, since time: Int64, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE address = ? AND sentAt > ?", arguments: [address, time]) ?? 0
+    }
+
+    /// How many answers went to any unproven address since `time`.
+    public static func countAll(since time: Int64, in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE sentAt > ?", arguments: [time]) ?? 0
+    }
+
+    /// Records one answer, and forgets those older than a day.
+    public static func record(address: String, event: String, now: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO unprovenReply (address, event, sentAt) VALUES (?, ?, ?)", arguments: [address, event, now])
+        try db.execute(sql: "DELETE FROM unprovenReply WHERE sentAt < ?", arguments: [now - 86_400])
+    }
+}
