@@ -154,7 +154,8 @@ public final class Processor: Service, Sendable {
         var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
             isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
-            tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
+            tag: try tagHash(of: message, inboundId: id, in: db), messageID: message.messageID, now: now,
+            settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
         context.authVerdict = authVerdict(of: message, from: sender)
 
@@ -163,7 +164,7 @@ public final class Processor: Service, Sendable {
         do {
             let ledger = StoreLedger(db)
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
-            let replyTag = try context.tag.flatMap { try ledger.replyTag($0) }
+            let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
             } else {
@@ -190,6 +191,11 @@ public final class Processor: Service, Sendable {
                             "auth": "\(proof?.rawValue ?? "none")",
                         ])
                 case .hold:
+                    // Why the tag the mail came to (if any) did not prove it: out of its scope,
+                    // revoked, expired, or made for another address.
+                    let tagReason = replyTag.flatMap {
+                        SenderAuthentication.tagRefusal(command: command, sender: sender.address, tag: $0, now: now)
+                    } ?? (context.tag == nil ? "no tag" : "unknown tag")
                     // A forged From: must not turn refbot into a way to flood someone with confirmations.
                     let recent = try ledger.heldCommandCount(sender: sender.address, since: now - 3600)
                     guard recent < configuration.mail.errorRepliesPerHour else {
@@ -203,7 +209,10 @@ public final class Processor: Service, Sendable {
                     disposition = "held"
                     logger.info(
                         "Command held for confirmation",
-                        metadata: ["inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)"])
+                        metadata: [
+                            "inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)",
+                            "reason": "\(tagReason)",
+                        ])
                 }
             }
         } catch let error as CommandError {
@@ -333,7 +342,7 @@ public final class Processor: Service, Sendable {
         heldContext.senderName = original.from?.displayName ?? context.senderName
         heldContext.isAdmin = configuration.bot.admins.contains(held.sender)
         heldContext.isAuthenticated = true
-        heldContext.tag = tag(of: original)
+        heldContext.tag = try tagHash(of: original, inboundId: held.inboundId, in: db)
         let notifications = try handler.handle(command, context: heldContext, ledger: ledger)
         logger.info(
             "Held command confirmed",
@@ -405,6 +414,16 @@ public final class Processor: Service, Sendable {
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
         message.headers(named: "Delivered-To").flatMap { EmailAddress.parseList($0) }
+    }
+
+    /// The hash (``ReplyTag/hash(_:)``) of the reply tag the mail answers: for a one-click link's
+    /// mail, the tag its link named (kept with the link's use, never in the mail); otherwise the
+    /// tag of the address it came to.
+    func tagHash(of message: ParsedMessage, inboundId: Int64, in db: Database) throws -> String? {
+        if let linked = try String.fetchOne(db, sql: "SELECT tagHash FROM linkUse WHERE inboundId = ?", arguments: [inboundId]) {
+            return linked
+        }
+        return tag(of: message).map(ReplyTag.hash)
     }
 
     /// The tag of the first address the mail came to that is a tagged form of refbot's address.

@@ -37,6 +37,7 @@ public struct ConfirmHandler: CommandHandler {
         member.state = .active
         member.confirmedAt = context.now
         try ledger.save(&member)
+        try ledger.revokeReplyTag(hash: tag.hash, at: context.now)
         return [
             Notification(
                 event: .memberWelcome, to: [member.email],
@@ -50,7 +51,7 @@ public struct ConfirmHandler: CommandHandler {
 
     /// The tag this CONFIRM answers, when it is the sender's own and still valid; otherwise the error.
     public static func ownedTag(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> ReplyTag {
-        guard let token = context.tag, let tag = try ledger.replyTag(token) else {
+        guard let hash = context.tag, let tag = try ledger.replyTag(hash: hash) else {
             throw CommandError(
                 line: command.line, problem: "CONFIRM only works as a reply to the mail that asked for it.",
                 remedy: "Find that mail and reply to it with CONFIRM (its reply address is a special one), "
@@ -61,6 +62,14 @@ public struct ConfirmHandler: CommandHandler {
                 line: command.line,
                 problem: "That confirmation was sent to another address, so it cannot be confirmed from \(context.sender).",
                 remedy: "Reply from the address the confirmation was sent to.")
+        }
+        if let usedAt = tag.revokedAt {
+            throw CommandError(
+                line: command.line,
+                problem: "This confirmation was already used on \(MemberHandling.date(usedAt)); it works once.",
+                remedy: tag.action == MemberHandling.joinConfirmAction
+                    ? "Nothing more to do. Send HELP to see what you can do."
+                    : "Nothing more to do. To do it again, send the command again.")
         }
         guard context.now < tag.expiresAt else {
             throw CommandError(
@@ -85,7 +94,7 @@ extension ConfirmHandler {
             expiresAt: context.now + context.settings.linkExpirySeconds)
         try ledger.holdCommand(
             HeldCommand(
-                token: tag.token, inboundId: inboundId, sender: tag.memberEmail, createdAt: context.now,
+                token: tag.hash, inboundId: inboundId, sender: tag.memberEmail, createdAt: context.now,
                 expiresAt: tag.expiresAt, confirmedAt: nil))
         return Notification(
             event: .commandConfirm, to: [tag.memberEmail], replyTag: tag.token,
@@ -100,7 +109,7 @@ extension ConfirmHandler {
     /// sender's, has expired, holds nothing, or was confirmed before (a held command runs once).
     public static func release(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> HeldCommand {
         let tag = try ownedTag(command, context: context, ledger: ledger)
-        guard var held = try ledger.heldCommand(token: tag.token) else {
+        guard var held = try ledger.heldCommand(token: tag.hash) else {
             throw CommandError(
                 line: command.line, problem: "There is no command waiting for this confirmation.",
                 remedy: "Send the command again.")
@@ -118,6 +127,7 @@ extension ConfirmHandler {
                 remedy: "Send the command again; we will ask you to confirm it anew.")
         }
         try ledger.markHeldCommandConfirmed(token: held.token, at: context.now)
+        try ledger.revokeReplyTag(hash: tag.hash, at: context.now)
         held.confirmedAt = context.now
         return held
     }
