@@ -95,10 +95,11 @@ public enum SenderAuthentication {
         return ReplyScope.refusal(command, tag: tag).map { "tag scope: " + $0 }
     }
 
-    /// Runs or holds a bare command with this word (no arguments) from this sender.
+    /// Runs or holds a command with this word (and no arguments naming an object) from this sender.
     public static func decide(word: CommandWord, sender: String, tag: ReplyTag?, evidence: Evidence, now: Int64) -> Decision {
-        decide(
-            command: ParsedCommand(word: word, arguments: "", line: word.rawValue, followingLines: [], source: .body),
-            sender: sender, tag: tag, evidence: evidence, now: now)
+        let command = ParsedCommand(word: word, arguments: "", line: word.rawValue, followingLines: [], source: .body)
+        let proof = proof(command: command, sender: sender, tag: tag, evidence: evidence, now: now)
+        if proof != nil || !needsProof(word) { return .run(proof: proof) }
+        return .hold
     }
 }
