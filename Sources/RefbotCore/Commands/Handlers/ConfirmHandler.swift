@@ -34,6 +34,7 @@ public struct ConfirmHandler: CommandHandler {
         case .pending:
             break
         }
+        try Self.requireLive(tag, command: command, remedy: "Send JOIN again for a new confirmation.")
         member.state = .active
         member.confirmedAt = context.now
         try ledger.save(&member)
@@ -63,14 +64,6 @@ public struct ConfirmHandler: CommandHandler {
                 problem: "That confirmation was sent to another address, so it cannot be confirmed from \(context.sender).",
                 remedy: "Reply from the address the confirmation was sent to.")
         }
-        if let usedAt = tag.revokedAt {
-            throw CommandError(
-                line: command.line,
-                problem: "This confirmation was already used on \(MemberHandling.date(usedAt)); it works once.",
-                remedy: tag.action == MemberHandling.joinConfirmAction
-                    ? "Nothing more to do. Send HELP to see what you can do."
-                    : "Nothing more to do. To do it again, send the command again.")
-        }
         guard context.now < tag.expiresAt else {
             throw CommandError(
                 line: command.line,
@@ -83,6 +76,15 @@ public struct ConfirmHandler: CommandHandler {
 }
 
 extension ConfirmHandler {
+    /// The error for a confirmation tag that has died (used up, or its member left since).
+    static func requireLive(_ tag: ReplyTag, command: ParsedCommand, remedy: String) throws {
+        guard let revokedAt = tag.revokedAt else { return }
+        throw CommandError(
+            line: command.line,
+            problem: "This confirmation stopped working on \(MemberHandling.date(revokedAt)): it was used, or the address left the network.",
+            remedy: remedy)
+    }
+
     /// Holds a state-changing command whose sender is not proven (spec §2 path 3): stores it
     /// under a new `confirm` tag for the `From:` address and returns the `command.confirm` mail
     /// to that address, quoting the held lines.
@@ -120,6 +122,7 @@ extension ConfirmHandler {
                 problem: "You already confirmed this command on \(MemberHandling.date(confirmedAt)), and it ran then.",
                 remedy: "Nothing more to do. To do it again, send the command again.")
         }
+        try requireLive(tag, command: command, remedy: "Send the command again; we will ask you to confirm it anew.")
         guard context.now < held.expiresAt else {
             throw CommandError(
                 line: command.line,
