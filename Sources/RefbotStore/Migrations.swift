@@ -324,6 +324,9 @@ enum Migrations {
                     -- The tag a link's mail answers is found by the inbound row the link made.
                     CREATE INDEX linkUse_inbound ON linkUse(inboundId);
 
+                    -- The tag an inbound mail answered, as its hash: the kept copy of the mail shows none.
+                    ALTER TABLE inboundMessage ADD COLUMN tagHash TEXT;
+
                     ALTER TABLE agreement RENAME COLUMN token TO evidenceId;
                     UPDATE agreement SET evidenceId = 'ev-' || lower(hex(randomblob(12))) WHERE evidenceId IS NOT NULL;
                     """)

@@ -91,7 +91,14 @@ public final class Processor: Service, Sendable {
         guard let id = row.id else { return .failed }
         let now = clock.now()
         do {
-            let outcome = try await store.write { db in try self.handle(row, id: id, now: now, in: db) }
+            let outcome = try await store.write { db in
+                let outcome = try self.handle(row, id: id, now: now, in: db)
+                // Acted on: the copy kept shows no reply tag (the tag it answered is kept as its hash).
+                if let redacted = TagRedaction.redacted(row.raw, bot: self.bot) {
+                    try db.execute(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+                }
+                return outcome
+            }
             databaseOutage.succeeded(logger: logger)
             return outcome
         } catch where Store.isTemporary(error) {
@@ -151,10 +158,14 @@ public final class Processor: Service, Sendable {
             return .ignored
         }
         let trimmed = ReplyTrimmer.trim(message.textBody)
+        let answeredTag = try tagHash(of: message, inboundId: id, in: db)
+        if let answeredTag {
+            try db.execute(sql: "UPDATE inboundMessage SET tagHash = ? WHERE id = ?", arguments: [answeredTag, id])
+        }
         var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
             isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
-            tag: try tagHash(of: message, inboundId: id, in: db), messageID: message.messageID, now: now,
+            tag: answeredTag, messageID: message.messageID, now: now,
             settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
         context.authVerdict = authVerdict(of: message, from: sender)
@@ -416,10 +427,14 @@ public final class Processor: Service, Sendable {
         message.headers(named: "Delivered-To").flatMap { EmailAddress.parseList($0) }
     }
 
-    /// The hash (``ReplyTag/hash(_:)``) of the reply tag the mail answers: for a one-click link's
-    /// mail, the tag its link named (kept with the link's use, never in the mail); otherwise the
-    /// tag of the address it came to.
+    /// The hash (``ReplyTag/hash(_:)``) of the reply tag the mail answers: as recorded when the
+    /// mail was first acted on (its kept copy shows no tag); for a one-click link's mail, the tag
+    /// its link named (kept with the link's use, never in the mail); otherwise the tag of the
+    /// address it came to.
     func tagHash(of message: ParsedMessage, inboundId: Int64, in db: Database) throws -> String? {
+        if let recorded = try String.fetchOne(db, sql: "SELECT tagHash FROM inboundMessage WHERE id = ?", arguments: [inboundId]) {
+            return recorded
+        }
         if let linked = try String.fetchOne(db, sql: "SELECT tagHash FROM linkUse WHERE inboundId = ?", arguments: [inboundId]) {
             return linked
         }
