@@ -270,6 +270,29 @@ struct LinkRouteTests {
         #expect(lines.contains("refbot_poll_age_seconds 42"))
     }
 
+    @Test("An announcement's List-Unsubscribe https link names no tag; its POST unsubscribes the tag's owner")
+    func listUnsubscribeCarriesNoTag() async throws {
+        let f = try await LinkFixture()
+        let composer = try MailComposer(
+            configuration: f.daemon.configuration, templates: try .init(directory: templatesDirectory), linkKeys: [LinkFixture.key])
+        let row = try composer.compose(
+            Notification(
+                event: .trainingAnnouncement, to: [LinkFixture.alice], replyTag: f.aliceTag,
+                values: ["name": "Alice", "title": "Asking for referrals", "body": "Three ways."], actions: ["STOP"]),
+            unique: "t", now: f.clock.now, inboundId: nil)
+        let mail = try MessageParser.parse([UInt8](row.raw))
+        let header = try #require(mail.header("List-Unsubscribe"))
+        let url = try #require(header.split(separator: ",").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " <>")) })
+        #expect(url.hasPrefix("https://refer.example.org/u/"))
+        let token = String(url.dropFirst("https://refer.example.org/u/".count))
+        #expect(!String(decoding: try #require(Base64URL.decode(token)), as: UTF8.self).contains(f.aliceTag))
+        // The mailto: form is the owner's own tagged address, in mail to its owner only.
+        #expect(header.contains("mailto:referrals+\(f.aliceTag)@example.org?subject=STOP"))
+        #expect(mail.to.map(\.address) == [LinkFixture.alice])
+        #expect(try await f.request(.post, "/u/\(token)", body: "List-Unsubscribe=One-Click").status == 200)
+        #expect(try await f.state().aliceOff)
+    }
+
     @Test("Mail that offers reply words carries a mailto: link and a signed web link for each")
     func actionLinksInMail() async throws {
         let f = try await LinkFixture()
