@@ -179,16 +179,6 @@ struct ReplyTagEndToEndTests {
             _ = try await mails(bot, Self.bob, "referral.received", count: 2)
             #expect(first.subject.hasPrefix("[R-1]"))
 
-            for body in ["PROFILE\nBusiness: Changed through a referral mail", "ACCEPT R-2", "LEAVE"] {
-                try await reply(bot, from: Self.bob, to: first, body: body)
-                try await pass(bot)
-            }
-            let bob = try await member(store, Self.bob)
-            #expect(bob.business == "Roe Kitchens")
-            #expect(bob.state == .active)
-            #expect(try await referral(store, 2).state == .pending)
-            #expect(try await has(bot, Self.bob, "command.confirm", count: 3))
-
             // The admin's listing.review tag proves APPROVE/DECLINE/FEATURE of that listing, not GRANT.
             try await bot.send(
                 from: Self.bob, subject: "LISTING Bathroom refits",
@@ -200,6 +190,16 @@ struct ReplyTagEndToEndTests {
             try await pass(bot)
             #expect(try await member(store, Self.bob).credits == 10)
             #expect(try await has(bot, Self.admin, "command.confirm", count: 1))
+
+            for body in ["PROFILE\nBusiness: Changed through a referral mail", "ACCEPT R-2", "LEAVE"] {
+                try await reply(bot, from: Self.bob, to: first, body: body)
+                try await pass(bot)
+            }
+            let bob = try await member(store, Self.bob)
+            #expect(bob.business == "Roe Kitchens")
+            #expect(bob.state == .active)
+            #expect(try await referral(store, 2).state == .pending)
+            #expect(try await has(bot, Self.bob, "command.confirm", count: 3))
 
             // Inside its scope the same tag still works: a bare ACCEPT moves only.
             try await reply(bot, from: Self.bob, to: first, body: "ACCEPT")
