@@ -216,7 +216,7 @@ func generate(_ db: Database, _ options: Options) throws {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     let token = try db.makeStatement(
-        sql: "INSERT INTO replyToken (token, memberEmail, action, ref, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)")
+        sql: "INSERT INTO replyToken (tokenHash, memberEmail, action, ref, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)")
     let outbox = try db.makeStatement(
         sql: """
             INSERT INTO outboxMessage (event, ref, recipients, envelopeFrom, messageId, raw, state, attempts,
@@ -229,9 +229,8 @@ func generate(_ db: Database, _ options: Options) throws {
     var tokens = 0
     func makeToken(_ email: String, _ action: String, _ ref: String, _ created: Int64) throws {
         tokens += 1
-        var mixer = Generator(state: UInt64(tokens) &* 0x9E37_79B9_7F4A_7C15 | 1)
-        let text = String(mixer.next(), radix: 32) + String(mixer.next() % 1_000_000, radix: 32)
-        token.setUncheckedArguments([text, email, action, ref, created, created + 30 * day])
+        // Stored hashed, as refbot stores tags; the bench recomputes the clear tag with benchTag.
+        token.setUncheckedArguments([ReplyTag.hash(benchTag(action: action, ref: ref)), email, action, ref, created, created + 30 * day])
         try token.execute()
     }
     let heavyReceived = options.referrals / 100
@@ -399,4 +398,10 @@ final class SQLProfile: @unchecked Sendable {
 /// Writes a line to standard output at once (not buffered), so figures measured so far are kept if a run is stopped.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// The reply tag the bench made for one action on one referral (`benchor100` for the owner of
+/// R-100): the database keeps only its hash, so the bench writes to it by recomputing it.
+func benchTag(action: String, ref: String) -> String {
+    "bench" + (action == ReplyAction.referralOwner ? "o" : "r") + ref.lowercased().replacingOccurrences(of: "-", with: "")
 }

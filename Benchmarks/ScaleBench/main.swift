@@ -159,7 +159,7 @@ func runBenchmark(_ options: Options) async throws {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT referral.id, member.email, replyToken.token FROM referral
+                SELECT referral.id, member.email FROM referral
                 JOIN member ON member.id = referral.ownerId
                 JOIN replyToken ON replyToken.memberEmail = member.email AND replyToken.action = ?
                   AND replyToken.ref = 'R-' || referral.id
@@ -168,7 +168,10 @@ func runBenchmark(_ options: Options) async throws {
                 ORDER BY (referral.id * 2654435761) % 1000003
                 LIMIT ?
                 """, arguments: [ReplyAction.referralOwner, runs + 5]
-        ).map { (id: $0["id"] as Int64, email: $0["email"] as String, token: $0["token"] as String) }
+        ).map {
+            (id: $0["id"] as Int64, email: $0["email"] as String,
+             token: benchTag(action: ReplyAction.referralOwner, ref: "R-\($0["id"] as Int64)"))
+        }
     }
     if pending.count < runs + 5 {
         progress("only \(pending.count) referrals wait for ACCEPT; measuring \(max(pending.count - 5, 0)) runs")

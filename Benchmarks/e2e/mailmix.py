@@ -6,6 +6,7 @@ outbox rows for bounces to point at. `generate` makes the member commands, in a 
 as raw RFC 5322 bytes (CRLF), ready to be written into the bot's Maildir.
 """
 
+import hashlib
 import random
 import secrets
 import sqlite3
@@ -127,9 +128,10 @@ def seed(db_path, accepts, now=None):
             rid = cur.lastrowid
             tag = token()
             db.execute(
-                "INSERT INTO replyToken (token, memberEmail, action, ref, createdAt, expiresAt)"
+                "INSERT INTO replyToken (tokenHash, memberEmail, action, ref, createdAt, expiresAt)"
                 " VALUES (?, ?, 'referral.owner', ?, ?, ?)",
-                (tag, member_email(owner), f"R-{rid}", now - 3600, now + 86400 * 365))
+                (hashlib.sha256(tag.lower().encode()).hexdigest(), member_email(owner), f"R-{rid}", now - 3600,
+                 now + 86400 * 100))
             referrals.append({"id": rid, "owner": owner, "referrer": referrer, "tag": tag, "customer": customer,
                               "title": TRADES[owner % len(TRADES)][0] + " in " + CITIES[owner % len(CITIES)]})
         outbox = []

@@ -25,8 +25,6 @@ public protocol ReferralLedger {
     /// The Message-IDs (no angle brackets) of the mail already queued about an object (`R-12`),
     /// oldest first, for threading.
     func messageIDs(about ref: String) throws -> [String]
-    /// The newest reply tag for this member, action and object that has not expired at `now`.
-    func currentReplyTag(for email: String, action: String, ref: String, now: Int64) throws -> ReplyTag?
     /// The title of the latest training announcement, if any.
     func latestAnnouncementTitle() throws -> String?
 }

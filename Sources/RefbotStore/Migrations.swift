@@ -1,4 +1,5 @@
 import GRDB
+import RefbotCore
 
 /// The schema, as frozen SQL. A shipped migration is never edited: a change is a new migration.
 enum Migrations {
@@ -291,6 +292,43 @@ enum Migrations {
 
                     -- The mail already sent about an object, to thread answers under it.
                     CREATE INDEX outboxMessage_ref ON outboxMessage(ref);
+                    """)
+        }
+        migrator.registerMigration("v7: hashed scoped reply tags") { db in
+            // Reply tags are capabilities (spec §2 path 1): only their SHA-256 is kept, they can be
+            // revoked (used up, object closed, member left), and none lives past 120 days. Live tags
+            // keep working: each stored token is replaced by its hash. The confirmation a held
+            // command waits for and the links used are keyed by that hash too, and an agreement's
+            // evidence names the agreeing reply by a random id instead of its tag.
+            db.add(function: DatabaseFunction("refbot_sha256_hex", argumentCount: 1, pure: true) { values in
+                guard let token = String.fromDatabaseValue(values[0]) else { return nil }
+                return ReplyTag.hash(token)
+            })
+            try db.execute(
+                sql: """
+                    ALTER TABLE replyToken RENAME COLUMN token TO tokenHash;
+                    UPDATE replyToken SET tokenHash = refbot_sha256_hex(tokenHash),
+                      expiresAt = min(expiresAt, createdAt + \(ReplyTag.maxLifetimeSeconds));
+                    ALTER TABLE replyToken ADD COLUMN revokedAt INTEGER;
+                    -- Revoking every tag of an object when it closes.
+                    CREATE INDEX replyToken_ref ON replyToken(ref);
+
+                    ALTER TABLE heldCommand RENAME COLUMN token TO tokenHash;
+                    UPDATE heldCommand SET tokenHash = refbot_sha256_hex(tokenHash);
+                    -- A held command that already ran has used its confirmation up.
+                    UPDATE replyToken SET revokedAt = (SELECT confirmedAt FROM heldCommand WHERE heldCommand.tokenHash = replyToken.tokenHash)
+                      WHERE tokenHash IN (SELECT tokenHash FROM heldCommand WHERE confirmedAt IS NOT NULL);
+
+                    ALTER TABLE linkUse RENAME COLUMN tag TO tagHash;
+                    UPDATE linkUse SET tagHash = refbot_sha256_hex(tagHash);
+                    -- The tag a link's mail answers is found by the inbound row the link made.
+                    CREATE INDEX linkUse_inbound ON linkUse(inboundId);
+
+                    -- The tag an inbound mail answered, as its hash: the kept copy of the mail shows none.
+                    ALTER TABLE inboundMessage ADD COLUMN tagHash TEXT;
+
+                    ALTER TABLE agreement RENAME COLUMN token TO evidenceId;
+                    UPDATE agreement SET evidenceId = 'ev-' || lower(hex(randomblob(12))) WHERE evidenceId IS NOT NULL;
                     """)
         }
         migrator.registerMigration("v9: reply caps") { db in

@@ -34,7 +34,7 @@ public final class Store: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Purged mail and erased people leave no readable bytes behind in free space.
+            // Purged mail, erased people, revoked rows and migrated clear tags leave no readable bytes in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {

@@ -6,7 +6,7 @@ extension StoreLedger {
     public func holdCommand(_ held: HeldCommand) throws {
         try db.execute(
             sql: """
-                INSERT INTO heldCommand (token, inboundId, sender, createdAt, expiresAt, confirmedAt)
+                INSERT INTO heldCommand (tokenHash, inboundId, sender, createdAt, expiresAt, confirmedAt)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
             arguments: [held.token, held.inboundId, Member.normalizedEmail(held.sender), held.createdAt, held.expiresAt,
@@ -14,10 +14,10 @@ extension StoreLedger {
     }
 
     public func heldCommand(token: String) throws -> HeldCommand? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM heldCommand WHERE token = ?", arguments: [token.lowercased()])
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM heldCommand WHERE tokenHash = ?", arguments: [token.lowercased()])
         else { return nil }
         return HeldCommand(
-            token: row["token"], inboundId: row["inboundId"], sender: row["sender"], createdAt: row["createdAt"],
+            token: row["tokenHash"], inboundId: row["inboundId"], sender: row["sender"], createdAt: row["createdAt"],
             expiresAt: row["expiresAt"], confirmedAt: row["confirmedAt"])
     }
 
@@ -29,7 +29,7 @@ extension StoreLedger {
 
     public func markHeldCommandConfirmed(token: String, at time: Int64) throws {
         try db.execute(
-            sql: "UPDATE heldCommand SET confirmedAt = ? WHERE token = ? AND confirmedAt IS NULL",
+            sql: "UPDATE heldCommand SET confirmedAt = ? WHERE tokenHash = ? AND confirmedAt IS NULL",
             arguments: [time, token.lowercased()])
     }
 

@@ -10,8 +10,12 @@ extension StoreLedger {
         try Connection.filter(Column("requesterId") == requesterId && Column("addresseeId") == addresseeId).fetchOne(db)
     }
 
+    /// Saves the connection; once answered, the addressee's ACCEPT/REJECT tags die.
     public func save(_ connection: inout Connection) throws {
         try connection.save(db)
+        if connection.state != .pending, let ref = connection.connectionID {
+            try revokeReplyTags(ref: ref.description, keeping: [], at: connection.decidedAt ?? connection.createdAt)
+        }
     }
 
     public func connectRequestCount(by requesterId: Int64, since: Int64) throws -> Int {

@@ -54,20 +54,6 @@ extension StoreLedger {
         try String.fetchAll(db, sql: "SELECT messageId FROM outboxMessage WHERE ref = ? ORDER BY id", arguments: [ref])
     }
 
-    public func currentReplyTag(for email: String, action: String, ref: String, now: Int64) throws -> ReplyTag? {
-        guard
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM replyToken WHERE memberEmail = ? AND action = ? AND ref = ? AND expiresAt > ?
-                    ORDER BY expiresAt DESC LIMIT 1
-                    """, arguments: [Member.normalizedEmail(email), action, ref, now])
-        else { return nil }
-        return ReplyTag(
-            token: row["token"], memberEmail: row["memberEmail"], action: row["action"], ref: row["ref"],
-            expiresAt: row["expiresAt"])
-    }
-
     public func latestAnnouncementTitle() throws -> String? {
         try String.fetchOne(db, sql: "SELECT title FROM announcement ORDER BY createdAt DESC, id DESC LIMIT 1")
     }

@@ -21,26 +21,49 @@ public struct StoreLedger: Ledger {
         try Member.fetchOne(db, key: id)
     }
 
+    /// Saves the member; a member who has left loses every tag made for them until then.
     public func save(_ member: inout Member) throws {
         try member.save(db)
+        if member.state == .left {
+            try revokeReplyTags(memberEmail: member.email, at: member.leftAt ?? member.joinedAt)
+        }
     }
 
     public func makeReplyTag(for email: String, action: String, ref: String?, now: Int64, expiresAt: Int64) throws -> ReplyTag {
         let tag = ReplyTag(
             token: StoreLedger.randomToken(), memberEmail: Member.normalizedEmail(email), action: action, ref: ref,
-            expiresAt: expiresAt)
+            expiresAt: min(expiresAt, now + ReplyTag.maxLifetimeSeconds))
         try db.execute(
-            sql: "INSERT INTO replyToken (token, memberEmail, action, ref, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [tag.token, tag.memberEmail, tag.action, tag.ref, now, tag.expiresAt])
+            sql: "INSERT INTO replyToken (tokenHash, memberEmail, action, ref, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [tag.hash, tag.memberEmail, tag.action, tag.ref, now, tag.expiresAt])
         return tag
     }
 
-    public func replyTag(_ token: String) throws -> ReplyTag? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM replyToken WHERE token = ?", arguments: [token.lowercased()])
+    public func replyTag(hash: String) throws -> ReplyTag? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM replyToken WHERE tokenHash = ?", arguments: [hash.lowercased()])
         else { return nil }
         return ReplyTag(
-            token: row["token"], memberEmail: row["memberEmail"], action: row["action"], ref: row["ref"],
-            expiresAt: row["expiresAt"])
+            token: "", hash: row["tokenHash"], memberEmail: row["memberEmail"], action: row["action"], ref: row["ref"],
+            expiresAt: row["expiresAt"], revokedAt: row["revokedAt"])
+    }
+
+    public func revokeReplyTag(hash: String, at time: Int64) throws {
+        try db.execute(
+            sql: "UPDATE replyToken SET revokedAt = ? WHERE tokenHash = ? AND revokedAt IS NULL", arguments: [time, hash])
+    }
+
+    public func revokeReplyTags(memberEmail email: String, at time: Int64) throws {
+        try db.execute(
+            sql: "UPDATE replyToken SET revokedAt = ? WHERE memberEmail = ? AND revokedAt IS NULL",
+            arguments: [time, Member.normalizedEmail(email)])
+    }
+
+    public func revokeReplyTags(ref: String, keeping actions: Set<String>, at time: Int64) throws {
+        let kept = Array(actions)
+        let placeholders = kept.isEmpty ? "" : " AND action NOT IN (" + kept.map { _ in "?" }.joined(separator: ", ") + ")"
+        try db.execute(
+            sql: "UPDATE replyToken SET revokedAt = ? WHERE ref = ? AND revokedAt IS NULL" + placeholders,
+            arguments: StatementArguments([time, ref] as [any DatabaseValueConvertible]) + StatementArguments(kept))
     }
 
     /// 20 random characters from a-z and 2-7 (100 bits), safe in an address's local part.
@@ -56,8 +79,12 @@ public struct StoreLedger: Ledger {
         try Listing.fetchOne(db, key: id)
     }
 
+    /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
     public func save(_ listing: inout Listing) throws {
         try listing.save(db)
+        if [ListingState.closed, .declined, .expired].contains(listing.state), let ref = listing.listingID {
+            try revokeReplyTags(ref: ref.description, keeping: [], at: listing.updatedAt)
+        }
     }
 
     // MARK: NetworkLedger
@@ -77,7 +104,13 @@ public struct StoreLedger: Ledger {
         try Referral.fetchOne(db, key: id)
     }
 
+    /// Saves the referral; when it closes every tag about it dies, except that after a rejection or
+    /// an expiry the referrer's tag lives on for `REFER L-m` (sending the customer elsewhere).
     public func save(_ referral: inout Referral) throws {
         try referral.save(db)
+        guard referral.state.isFinal, let ref = referral.referralID else { return }
+        try revokeReplyTags(
+            ref: ref.description, keeping: referral.state == .closed ? [] : [ReplyAction.referralReferrer],
+            at: referral.updatedAt)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import RefbotCore
+@testable import RefbotCore
 import Testing
 
 @Suite("One-click link tokens")
@@ -9,15 +9,15 @@ struct LinkTokenTests {
     let now: Int64 = 1_790_000_000
 
     func token(tag: String = "abcdefghij2345672345", word: String = "ACCEPT") -> LinkToken {
-        LinkToken(tag: tag, word: word, expiresAt: now + 14 * 86_400, nonce: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        LinkToken(tagHash: ReplyTag.hash(tag), word: word, expiresAt: now + 14 * 86_400, nonce: [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
 
-    @Test("A signed token verifies and gives back its tag, word, expiry and nonce")
+    @Test("A signed token verifies and gives back its tag's hash, word, expiry and nonce")
     func roundTrip() throws {
         let original = token()
         let text = original.signed(with: key)
         #expect(text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        #expect(text.count < 90)
+        #expect(text.count < 100)
         let verified = try LinkToken.verify(text, keys: [key], now: now)
         #expect(verified == original)
         #expect(verified.nonceHex == "010203040506070809")
@@ -85,7 +85,7 @@ struct LinkTokenTests {
     @Test("A token of an unknown version is malformed")
     func unknownVersion() throws {
         var bytes = try #require(Base64URL.decode(token().signed(with: key)))
-        bytes[0] = 2
+        bytes[0] = 3
         #expect(throws: LinkToken.Refusal.malformed) { try LinkToken.verify(Base64URL.encode(bytes), keys: [key], now: now) }
     }
 
@@ -95,7 +95,31 @@ struct LinkTokenTests {
         let keys = LinkKey.parse(fileText: text)
         #expect(keys.count == 2)
         let signed = token().signed(with: try #require(keys.last))
-        #expect(try LinkToken.verify(signed, keys: [key], now: now).tag == "abcdefghij2345672345")
+        #expect(try LinkToken.verify(signed, keys: [key], now: now).tagHash == ReplyTag.hash("abcdefghij2345672345"))
+    }
+
+    @Test("A token carries no reply tag in clear, only its hash")
+    func noClearTag() throws {
+        let tag = "abcdefghij2345672345"
+        let bytes = try #require(Base64URL.decode(token(tag: tag).signed(with: key)))
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(!text.contains(tag))
+        #expect(!bytes.isEmpty && bytes[0] == LinkToken.version)
+    }
+
+    @Test("A version 1 link, made when links carried the tag, still verifies and reads as the tag's hash")
+    func legacyLink() throws {
+        // version 1 | expiresAt | nonce | tag length | tag | word | MAC
+        let tag = "abcdefghij2345672345"
+        let expiresAt = UInt32(now + 86_400)
+        var body: [UInt8] = [1, UInt8(expiresAt >> 24), UInt8(expiresAt >> 16 & 0xff), UInt8(expiresAt >> 8 & 0xff), UInt8(expiresAt & 0xff)]
+        body += [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        body.append(UInt8(tag.utf8.count))
+        body += Array(tag.utf8) + Array("STOP".utf8)
+        let signed = Base64URL.encode(body + LinkToken.mac(body, key: key))
+        let verified = try LinkToken.verify(signed, keys: [key], now: now)
+        #expect(verified.tagHash == ReplyTag.hash(tag))
+        #expect(verified.word == "STOP")
     }
 
     @Test("Form signatures verify only for the text they were made for")

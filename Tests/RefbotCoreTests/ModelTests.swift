@@ -78,7 +78,7 @@ struct ModelTests {
         #expect(try roundTrip(connection) == connection)
         let agreement = Agreement(
             id: 1, listingId: 3, ownerId: 1, referrerId: 2, version: "1", sha256: String(repeating: "AB", count: 32),
-            ownerAgreedAt: 100, referrerAgreedAt: 200, referrerMethod: .reply, token: "t", messageId: "m@x",
+            ownerAgreedAt: 100, referrerAgreedAt: 200, referrerMethod: .reply, evidenceId: "ev-t", messageId: "m@x",
             authVerdict: "dmarc=pass")
         #expect(try roundTrip(agreement) == agreement)
         let follow = Follow(id: 1, followerId: 2, followedId: 1, createdAt: 100)

@@ -3,8 +3,17 @@ import Testing
 
 private let now: Int64 = 1_790_000_000
 
+/// An announcement's tag: it proves STOP.
 private func tag(for email: String = "ann@example.org", expiresAt: Int64 = now + 60) -> ReplyTag {
-    ReplyTag(token: "abc", memberEmail: email, action: "referral.owner", ref: "R-1", expiresAt: expiresAt)
+    ReplyTag(token: "abc", memberEmail: email, action: "unsubscribe", ref: nil, expiresAt: expiresAt)
+}
+
+private func tag(_ action: String, ref: String?, revokedAt: Int64? = nil) -> ReplyTag {
+    ReplyTag(token: "abc", memberEmail: "ann@example.org", action: action, ref: ref, expiresAt: now + 60, revokedAt: revokedAt)
+}
+
+private func command(_ word: CommandWord, _ arguments: String = "") -> ParsedCommand {
+    ParsedCommand(word: word, arguments: arguments, line: "\(word.rawValue) \(arguments)", followingLines: [], source: .body)
 }
 
 @Suite("Sender authentication decisions")
@@ -62,6 +71,59 @@ struct SenderAuthenticationTests {
                 == .run(proof: .ownedTag))
         #expect(
             SenderAuthentication.decide(word: .help, sender: "ann@example.org", tag: nil, evidence: .dmarcPass, now: now)
+                == .run(proof: .dmarcPass))
+    }
+
+    @Test("A revoked tag proves nothing, even the owner's")
+    func revokedTag() {
+        #expect(
+            SenderAuthentication.decide(
+                command: command(.accept), sender: "ann@example.org", tag: tag("referral.owner", ref: "R-1", revokedAt: now - 1),
+                evidence: .none, now: now) == .hold)
+    }
+
+    @Test("A tag proves its member for the words its mail offered, on its object",
+          arguments: [
+            ("referral.owner", "R-1", CommandWord.accept, ""), ("referral.owner", "R-1", .reject, "R-1 too far"),
+            ("referral.owner", "R-1", .won, "5000"), ("referral.owner", "R-1", .paid, ""),
+            ("referral.owner", "R-1", .contacted, ""), ("referral.owner", "R-1", .lost, "went elsewhere"),
+            ("referral.referrer", "R-1", .received, ""), ("referral.referrer", "R-1", .dispute, "not paid"),
+            ("referral.referrer", "R-1", .refer, "L-9"), ("connection.addressee", "C-2", .accept, ""),
+            ("agreement.referrer", "L-3", .agree, ""), ("listing.review", "L-3", .approve, ""),
+            ("listing.review", "L-3", .decline, "L-3 vague"), ("listing.review", "L-3", .feature, "7"),
+            ("listing.owner", "L-3", .close, ""), ("unsubscribe", nil, .stop, ""),
+          ] as [(String, String?, CommandWord, String)])
+    func inScope(action: String, ref: String?, word: CommandWord, arguments: String) {
+        #expect(
+            SenderAuthentication.decide(
+                command: command(word, arguments), sender: "ann@example.org", tag: tag(action, ref: ref), evidence: .none,
+                now: now) == .run(proof: .ownedTag))
+    }
+
+    @Test("Any other state-changing command sent to a tag is held: another word, or another object",
+          arguments: [
+            ("referral.owner", "R-1", CommandWord.profile, "Business: X"), ("referral.owner", "R-1", .leave, ""),
+            ("referral.owner", "R-1", .grant, "bob@example.org 5"), ("referral.owner", "R-1", .accept, "R-2"),
+            ("referral.owner", "R-1", .stop, ""), ("referral.owner", "R-1", .received, ""),
+            ("referral.referrer", "R-1", .received, "R-7"), ("referral.referrer", "R-1", .accept, ""),
+            ("agreement.referrer", "L-3", .received, "R-1"), ("agreement.referrer", "L-3", .agree, "L-4"),
+            ("listing.review", "L-3", .approve, "L-4"), ("listing.review", "L-3", .grant, "ann@example.org 9"),
+            ("listing.owner", "L-3", .close, "L-5"), ("connection.addressee", "C-2", .accept, "R-1"),
+            ("unsubscribe", nil, .start, ""), ("unsubscribe", nil, .leave, ""),
+            ("member.confirm", nil, .profile, "City: X"), ("confirm", nil, .leave, ""), ("an.unknown.action", "R-1", .accept, ""),
+          ] as [(String, String?, CommandWord, String)])
+    func outOfScope(action: String, ref: String?, word: CommandWord, arguments: String) {
+        let tag = tag(action, ref: ref)
+        #expect(
+            SenderAuthentication.decide(
+                command: command(word, arguments), sender: "ann@example.org", tag: tag, evidence: .none, now: now) == .hold)
+        #expect(
+            SenderAuthentication.tagRefusal(command: command(word, arguments), sender: "ann@example.org", tag: tag, now: now)?
+                .hasPrefix("tag scope") == true)
+        // A trusted header still proves the sender (path 2).
+        #expect(
+            SenderAuthentication.decide(
+                command: command(word, arguments), sender: "ann@example.org", tag: tag, evidence: .dmarcPass, now: now)
                 == .run(proof: .dmarcPass))
     }
 

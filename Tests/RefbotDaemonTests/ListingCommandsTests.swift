@@ -121,7 +121,7 @@ struct ListingCommandsTests {
         let html = try #require(review.htmlBody)
         #expect(html.contains("mailto:\(replyTo)?subject=APPROVE&amp;body=APPROVE"))
         let token = String(replyTo.dropFirst("referrals+".count).prefix { $0 != "@" })
-        let tag = try await daemon.store.read { db in try StoreLedger(db).replyTag(token) }
+        let tag = try await daemon.store.read { db in try StoreLedger(db).replyTag(hash: ReplyTag.hash(token)) }
         #expect(tag?.action == "listing.review")
         #expect(tag?.ref == "L-1")
         #expect(tag?.memberEmail == "admin@example.org")

@@ -228,8 +228,13 @@ struct ReferralCommandsTests {
         #expect(agreement.referrerMethod == .reply)
         #expect(agreement.ownerMethod == .listing)
         #expect(agreement.messageId == "agree-1@client.example")
-        #expect(agreement.token == agreeAddress.dropFirst("referrals+".count).split(separator: "@").first.map(String.init))
+        // The evidence names the agreeing reply by a random id, never by the referrer's tag.
+        let agreeTag = try #require(agreeAddress.dropFirst("referrals+".count).split(separator: "@").first.map(String.init))
+        let evidenceId = try #require(agreement.evidenceId)
+        #expect(evidenceId.hasPrefix("ev-") && !evidenceId.contains(agreeTag))
         for copy in [copyToReferrer, copyToOwner] {
+            #expect(copy.textBody.contains(evidenceId))
+            #expect(!copy.textBody.contains(agreeTag))
             let attachment = try #require(copy.parts.first { $0.filename == "agreement-\(world.listingRef).txt" })
             #expect(TextDigest.sha256Hex(attachment.body) == agreement.sha256)
             #expect(copy.textBody.contains(agreement.sha256))

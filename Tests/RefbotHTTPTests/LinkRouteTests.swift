@@ -80,7 +80,9 @@ struct LinkRouteTests {
         #expect(row.state == .done)
         let mail = try MessageParser.parse([UInt8](row.raw))
         #expect(mail.from?.address == LinkFixture.alice)
-        #expect(mail.to.first?.address == "referrals+\(f.aliceTag)@example.org")
+        // The mail names no tag: the Processor finds the tag by the link's use of it.
+        #expect(mail.to.first?.address == "referrals@example.org")
+        #expect(!String(decoding: row.raw, as: UTF8.self).contains(f.aliceTag))
         #expect(mail.header("X-Refbot-Via") == "link")
         #expect(mail.textBody.hasPrefix("STOP"))
         let answer = try #require(answers.first)
@@ -138,7 +140,7 @@ struct LinkRouteTests {
             (f.token(tag: f.aliceTag, word: "STOP", key: LinkKey(bytes: Array(repeating: 1, count: 32))), 404),
             (f.token(tag: "nosuchtagnosuchtag22", word: "STOP"), 404),
             ("not-a-token", 400),
-            (String(genuine.dropLast(3)), 404),
+            (String(genuine.dropLast(4)), 404),
             ("%00%0A", 400),
         ]
         let before = try await f.state()
@@ -268,6 +270,29 @@ struct LinkRouteTests {
         #expect(lines.contains("refbot_poll_age_seconds 42"))
     }
 
+    @Test("An announcement's List-Unsubscribe https link names no tag; its POST unsubscribes the tag's owner")
+    func listUnsubscribeCarriesNoTag() async throws {
+        let f = try await LinkFixture()
+        let composer = try MailComposer(
+            configuration: f.daemon.configuration, templates: try .init(directory: templatesDirectory), linkKeys: [LinkFixture.key])
+        let row = try composer.compose(
+            Notification(
+                event: .trainingAnnouncement, to: [LinkFixture.alice], replyTag: f.aliceTag,
+                values: ["name": "Alice", "title": "Asking for referrals", "body": "Three ways."], actions: ["STOP"]),
+            unique: "t", now: f.clock.now, inboundId: nil)
+        let mail = try MessageParser.parse([UInt8](row.raw))
+        let header = try #require(mail.header("List-Unsubscribe"))
+        let url = try #require(header.split(separator: ",").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " <>")) })
+        #expect(url.hasPrefix("https://refer.example.org/u/"))
+        let token = String(url.dropFirst("https://refer.example.org/u/".count))
+        #expect(!String(decoding: try #require(Base64URL.decode(token)), as: UTF8.self).contains(f.aliceTag))
+        // The mailto: form is the owner's own tagged address, in mail to its owner only.
+        #expect(header.contains("mailto:referrals+\(f.aliceTag)@example.org?subject=STOP"))
+        #expect(mail.to.map(\.address) == [LinkFixture.alice])
+        #expect(try await f.request(.post, "/u/\(token)", body: "List-Unsubscribe=One-Click").status == 200)
+        #expect(try await f.state().aliceOff)
+    }
+
     @Test("Mail that offers reply words carries a mailto: link and a signed web link for each")
     func actionLinksInMail() async throws {
         let f = try await LinkFixture()
@@ -288,7 +313,9 @@ struct LinkRouteTests {
         #expect(url.hasPrefix("https://refer.example.org/a/"))
         #expect(stopURL.hasPrefix("https://refer.example.org/u/"))
         let token = try LinkToken.verify(String(url.dropFirst("https://refer.example.org/a/".count)), keys: [LinkFixture.key], now: f.clock.now)
-        #expect(token.tag == f.aliceTag && token.word == "ACCEPT")
+        #expect(token.tagHash == ReplyTag.hash(f.aliceTag) && token.word == "ACCEPT")
+        #expect(!String(decoding: try #require(Base64URL.decode(String(url.dropFirst("https://refer.example.org/a/".count)))), as: UTF8.self)
+            .contains(f.aliceTag))
         #expect(token.expiresAt == f.clock.now + Int64(f.daemon.configuration.links.expiryDays) * 86_400)
         #expect(try await f.request(.get, String(url.dropFirst("https://refer.example.org".count))).status == 200)
         #expect(composer.actionLinkValues(for: Notification(event: .help, to: [LinkFixture.alice]), now: f.clock.now)["actionLinks"] == nil)

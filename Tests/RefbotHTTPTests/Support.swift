@@ -106,16 +106,20 @@ struct LinkFixture {
                 var member = Member(email: email, name: name, state: .active, joinedAt: now, confirmedAt: now)
                 try ledger.save(&member)
             }
-            let a = try ledger.makeReplyTag(for: LinkFixture.alice, action: "announcement", ref: nil, now: now, expiresAt: now + 30 * 86_400)
-            let b = try ledger.makeReplyTag(for: LinkFixture.bob, action: "announcement", ref: nil, now: now, expiresAt: now + 30 * 86_400)
+            // An announcement's tags: they prove STOP (spec §2 path 1).
+            let a = try ledger.makeReplyTag(
+                for: LinkFixture.alice, action: MemberHandling.unsubscribeAction, ref: nil, now: now, expiresAt: now + 30 * 86_400)
+            let b = try ledger.makeReplyTag(
+                for: LinkFixture.bob, action: MemberHandling.unsubscribeAction, ref: nil, now: now, expiresAt: now + 30 * 86_400)
             return (a.token, b.token)
         }
     }
 
-    /// A signed link token for `tag` and `word`.
+    /// A signed link token for `tag` and `word` (it names the tag by its hash, as refbot's links do).
     func token(tag: String, word: String, expiresIn: Int64 = 14 * 86_400, key: LinkKey = LinkFixture.key) -> String {
         var generator = SystemRandomNumberGenerator()
-        return LinkToken(tag: tag, word: word, expiresAt: clock.now + expiresIn, using: &generator).signed(with: key)
+        return LinkToken(tagHash: ReplyTag.hash(tag), word: word, expiresAt: clock.now + expiresIn, using: &generator)
+            .signed(with: key)
     }
 
     /// Sends a request through the router, in process.

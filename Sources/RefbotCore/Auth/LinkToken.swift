@@ -4,14 +4,18 @@ import Foundation
 /// A signed one-click link: one command word to run as a reply to one reply tag.
 ///
 /// The reply tag already names the member, the action and the object, so the link only adds the word,
-/// an expiry and a random nonce (which makes each link single-use). The wire form is compact base64url:
+/// an expiry and a random nonce (which makes each link single-use). It names the tag by its hash
+/// (``ReplyTag/hash``), the key the server looks it up under, never by the tag itself: a link shows
+/// no reply address anyone could write to (spec §5). The wire form is compact base64url:
 ///
-///     version (1) | expiresAt (4, big-endian seconds) | nonce (9) | tag length (1) | tag | word | MAC (16)
+///     version 2 (1) | expiresAt (4, big-endian seconds) | nonce (9) | SHA-256 of the tag (32) | word | MAC (16)
 ///
-/// The MAC is HMAC-SHA256 over everything before it, truncated to 128 bits.
+/// The MAC is HMAC-SHA256 over everything before it, truncated to 128 bits. Version 1 links, made
+/// before tags were stored hashed, carried the tag itself (`tag length (1) | tag` in place of the
+/// hash); they still verify until they expire, and are read as the hash of their tag.
 public struct LinkToken: Sendable, Equatable {
-    /// The reply tag (`replyToken.token`) the link acts on.
-    public var tag: String
+    /// Lower-case hex SHA-256 of the reply tag the link acts on.
+    public var tagHash: String
     /// The command word, upper-case: `ACCEPT`, `REJECT`, `STOP`…
     public var word: String
     /// Unix seconds after which the link no longer acts.
@@ -19,27 +23,29 @@ public struct LinkToken: Sendable, Equatable {
     /// Random bytes, hex in ``nonceHex``; the key of the single-use record.
     public var nonce: [UInt8]
 
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
+    static let legacyVersion: UInt8 = 1
     public static let nonceLength = 9
+    static let hashLength = 32
     static let macLength = 16
     static let maxTagLength = 64
     static let maxWordLength = 16
 
-    public init(tag: String, word: String, expiresAt: Int64, nonce: [UInt8]) {
-        self.tag = tag
+    public init(tagHash: String, word: String, expiresAt: Int64, nonce: [UInt8]) {
+        self.tagHash = tagHash.lowercased()
         self.word = word
         self.expiresAt = expiresAt
         self.nonce = nonce
     }
 
     /// A new link with a random nonce.
-    public init<G: RandomNumberGenerator>(tag: String, word: String, expiresAt: Int64, using generator: inout G) {
+    public init<G: RandomNumberGenerator>(tagHash: String, word: String, expiresAt: Int64, using generator: inout G) {
         let nonce = (0..<LinkToken.nonceLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        self.init(tag: tag, word: word, expiresAt: expiresAt, nonce: nonce)
+        self.init(tagHash: tagHash, word: word, expiresAt: expiresAt, nonce: nonce)
     }
 
     /// The nonce as lower-case hex.
-    public var nonceHex: String { nonce.map { String(format: "%02x", $0) }.joined() }
+    public var nonceHex: String { LinkToken.hex(nonce) }
 
     /// Why a token was refused.
     public enum Refusal: Error, Sendable, Equatable {
@@ -59,46 +65,75 @@ public struct LinkToken: Sendable, Equatable {
 
     /// Verifies `text` against every key (newest first) and its expiry at `now`.
     public static func verify(_ text: String, keys: [LinkKey], now: Int64) throws(Refusal) -> LinkToken {
-        guard text.utf8.count <= 200, let bytes = Base64URL.decode(text) else { throw .malformed }
-        guard bytes.count >= 1 + 4 + nonceLength + 1 + 1 + 1 + macLength, bytes[0] == version else {
-            throw .malformed
-        }
+        guard text.utf8.count <= 200, let bytes = Base64URL.decode(text), let first = bytes.first else { throw .malformed }
+        let head = 1 + 4 + nonceLength
         let body = Array(bytes.dropLast(macLength))
         let mac = Array(bytes.suffix(macLength))
-        let tagLength = Int(body[1 + 4 + nonceLength])
-        let tagStart = 1 + 4 + nonceLength + 1
-        guard tagLength > 0, tagLength <= maxTagLength, tagStart + tagLength < body.count else { throw .malformed }
+        let hashRange: Range<Int>
+        switch first {
+        case version:
+            guard bytes.count >= head + hashLength + 1 + macLength else { throw .malformed }
+            hashRange = head..<(head + hashLength)
+        case legacyVersion:
+            guard bytes.count >= head + 1 + 1 + 1 + macLength else { throw .malformed }
+            let tagLength = Int(body[head])
+            guard tagLength > 0, tagLength <= maxTagLength, head + 1 + tagLength < body.count else { throw .malformed }
+            hashRange = (head + 1)..<(head + 1 + tagLength)
+        default:
+            throw .malformed
+        }
         // Every key is tried, so the time taken does not say which key (if any) matched.
         var matched = false
         for key in keys where key.isValid(mac: mac, for: body) { matched = true }
         guard matched else { throw .badSignature }
-        guard let tag = String(bytes: body[tagStart..<(tagStart + tagLength)], encoding: .utf8),
-            let word = String(bytes: body[(tagStart + tagLength)...], encoding: .utf8),
+        guard let word = String(bytes: body[hashRange.upperBound...], encoding: .utf8),
             word.count <= maxWordLength, word.allSatisfy({ $0.isASCII && $0.isLetter })
         else { throw .malformed }
+        let tagHash: String
+        if first == version {
+            tagHash = hex(Array(body[hashRange]))
+        } else {
+            guard let tag = String(bytes: body[hashRange], encoding: .utf8) else { throw .malformed }
+            tagHash = ReplyTag.hash(tag)
+        }
         let expiresAt = body[1..<5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
-        let token = LinkToken(
-            tag: tag, word: word, expiresAt: expiresAt, nonce: Array(body[5..<(5 + nonceLength)]))
+        let token = LinkToken(tagHash: tagHash, word: word, expiresAt: expiresAt, nonce: Array(body[5..<head]))
         guard now < expiresAt else { throw .expired(at: expiresAt) }
         return token
     }
 
     func payload() -> [UInt8] {
         precondition(nonce.count == LinkToken.nonceLength, "a link nonce has \(LinkToken.nonceLength) bytes")
-        let tagBytes = Array(tag.utf8)
-        precondition(!tagBytes.isEmpty && tagBytes.count <= LinkToken.maxTagLength, "a link names a reply tag")
+        let hashBytes = LinkToken.bytes(hex: tagHash)
+        precondition(hashBytes?.count == LinkToken.hashLength, "a link names a reply tag by its SHA-256")
         let seconds = UInt32(clamping: expiresAt)
         var out: [UInt8] = [LinkToken.version]
         out += [UInt8(seconds >> 24 & 0xff), UInt8(seconds >> 16 & 0xff), UInt8(seconds >> 8 & 0xff), UInt8(seconds & 0xff)]
         out += nonce
-        out.append(UInt8(tagBytes.count))
-        out += tagBytes
+        out += hashBytes ?? []
         out += Array(word.uppercased().utf8)
         return out
     }
 
     static func mac(_ body: [UInt8], key: LinkKey) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: body, using: key.key)).prefix(macLength).map { $0 }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func bytes(hex text: String) -> [UInt8]? {
+        guard text.utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            out.append(byte)
+            index = next
+        }
+        return out
     }
 }
 

@@ -3,7 +3,7 @@
 /// `Authentication-Results` header said.
 ///
 /// ```swift
-/// switch SenderAuthentication.decide(word: .stop, sender: "ann@example.org", tag: tag, evidence: .none, now: now) {
+/// switch SenderAuthentication.decide(command: command, sender: "ann@example.org", tag: tag, evidence: .none, now: now) {
 /// case .run(let proof): context.isAuthenticated = proof != nil   // run the handler
 /// case .hold: …                                                  // hold it, mail command.confirm
 /// }
@@ -24,7 +24,7 @@ public enum SenderAuthentication {
 
     /// Why a sender counts as the owner of the address.
     public enum Proof: String, Sendable, Equatable {
-        /// The mail came to a live tag made for the sender (path 1).
+        /// The mail came to a live tag made for the sender whose scope covers the command (path 1).
         case ownedTag = "tag"
         /// A trusted DMARC pass (path 2).
         case dmarcPass = "dmarc"
@@ -61,21 +61,24 @@ public enum SenderAuthentication {
         return ([command.arguments] + command.followingLines).allSatisfy { FormFields.keyLine($0.trimmedOfWhitespace) == nil }
     }
 
-    /// Runs or holds this command from this sender (``decide(word:sender:tag:evidence:now:)``, with a
-    /// bare `PROFILE` read-only).
+    /// Runs or holds this command from this sender; a bare `PROFILE` is read-only.
     public static func decide(command: ParsedCommand, sender: String, tag: ReplyTag?, evidence: Evidence, now: Int64)
         -> Decision
     {
-        if isReadOnly(command) { return .run(proof: proof(sender: sender, tag: tag, evidence: evidence, now: now)) }
-        return decide(word: command.word, sender: sender, tag: tag, evidence: evidence, now: now)
+        let proof = proof(command: command, sender: sender, tag: tag, evidence: evidence, now: now)
+        if proof != nil || isReadOnly(command) || !needsProof(command.word) { return .run(proof: proof) }
+        return .hold
     }
 
-    /// What proves the sender owns the `From:` address, if anything.
+    /// What proves the sender owns the `From:` address for this command, if anything.
     ///
-    /// A tag counts only when it was made for this very address and has not expired; a trusted
-    /// header counts as the caller read it (`Evidence`).
-    public static func proof(sender: String, tag: ReplyTag?, evidence: Evidence, now: Int64) -> Proof? {
-        if let tag, tag.memberEmail == Member.normalizedEmail(sender), now < tag.expiresAt { return .ownedTag }
+    /// A tag counts only when it was made for this very address, is live (not expired, not
+    /// revoked) and its scope covers the command (``ReplyScope``); a trusted header counts as the
+    /// caller read it (`Evidence`).
+    public static func proof(command: ParsedCommand, sender: String, tag: ReplyTag?, evidence: Evidence, now: Int64)
+        -> Proof?
+    {
+        if let tag, tagRefusal(command: command, sender: sender, tag: tag, now: now) == nil { return .ownedTag }
         switch evidence {
         case .dmarcPass: return .dmarcPass
         case .dkimPassAligned: return .dkimPassAligned
@@ -83,9 +86,19 @@ public enum SenderAuthentication {
         }
     }
 
-    /// Runs or holds a command with this word from this sender.
+    /// Why the tag the mail came to does not prove this command from this sender (for the log),
+    /// or `nil` when it does.
+    public static func tagRefusal(command: ParsedCommand, sender: String, tag: ReplyTag, now: Int64) -> String? {
+        if !Member.sameEmail(tag.memberEmail, Member.normalizedEmail(sender)) { return "tag of another address" }
+        if tag.revokedAt != nil { return "tag revoked" }
+        if now >= tag.expiresAt { return "tag expired" }
+        return ReplyScope.refusal(command, tag: tag).map { "tag scope: " + $0 }
+    }
+
+    /// Runs or holds a command with this word (and no arguments naming an object) from this sender.
     public static func decide(word: CommandWord, sender: String, tag: ReplyTag?, evidence: Evidence, now: Int64) -> Decision {
-        let proof = proof(sender: sender, tag: tag, evidence: evidence, now: now)
+        let command = ParsedCommand(word: word, arguments: "", line: word.rawValue, followingLines: [], source: .body)
+        let proof = proof(command: command, sender: sender, tag: tag, evidence: evidence, now: now)
         if proof != nil || !needsProof(word) { return .run(proof: proof) }
         return .hold
     }

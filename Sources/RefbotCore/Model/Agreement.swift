@@ -21,8 +21,9 @@ public struct Agreement: Sendable, Hashable, Codable, Identifiable {
     public var referrerAgreedAt: Int64
     /// How the referrer agreed.
     public var referrerMethod: AgreementMethod
-    /// The token of the tagged address or link the referrer used.
-    public var token: String?
+    /// An opaque id for the referrer's agreeing reply (`ev-…`, random): names that evidence
+    /// without showing the reply tag it came to, which stays a capability of the referrer alone.
+    public var evidenceId: String?
     /// The Message-ID of the referrer's AGREE mail (`nil` for a link).
     public var messageId: String?
     /// The `Authentication-Results` verdict of that mail, e.g. `dmarc=pass`.
@@ -32,7 +33,7 @@ public struct Agreement: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: Int64? = nil, listingId: Int64, ownerId: Int64, referrerId: Int64, version: String, sha256: String,
         ownerAgreedAt: Int64, ownerMethod: AgreementMethod = .listing, referrerAgreedAt: Int64,
-        referrerMethod: AgreementMethod, token: String? = nil, messageId: String? = nil, authVerdict: String? = nil
+        referrerMethod: AgreementMethod, evidenceId: String? = nil, messageId: String? = nil, authVerdict: String? = nil
     ) {
         self.id = id
         self.listingId = listingId
@@ -44,9 +45,17 @@ public struct Agreement: Sendable, Hashable, Codable, Identifiable {
         self.ownerMethod = ownerMethod
         self.referrerAgreedAt = referrerAgreedAt
         self.referrerMethod = referrerMethod
-        self.token = token
+        self.evidenceId = evidenceId
         self.messageId = messageId
         self.authVerdict = authVerdict
+    }
+
+    /// A new random evidence id: `ev-` and 20 characters from a-z and 2-7 (100 bits), not derived
+    /// from anything.
+    public static func newEvidenceId() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var generator = SystemRandomNumberGenerator()
+        return "ev-" + String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
     }
 
     /// The version recorded for an owner's custom terms.

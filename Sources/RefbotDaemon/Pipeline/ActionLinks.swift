@@ -23,12 +23,13 @@ extension MailComposer {
         return ["actionLinks": .list(links), "hasActionLinks": true, "hasWebLinks": .flag(hasWeb)]
     }
 
-    /// The signed web link that runs `word` as a reply to `tag`, or nil when no key is loaded.
+    /// The signed web link that runs `word` as a reply to `tag`, or nil when no key is loaded. The
+    /// link names the tag by its hash, never in clear.
     public func linkURL(tag: String, word: String, now: Int64) -> String? {
         guard let key = linkKeys.first else { return nil }
         var generator = SystemRandomNumberGenerator()
         let expiresAt = now + Int64(configuration.links.expiryDays) * 86_400
-        let token = LinkToken(tag: tag, word: word.uppercased(), expiresAt: expiresAt, using: &generator)
+        let token = LinkToken(tagHash: ReplyTag.hash(tag), word: word.uppercased(), expiresAt: expiresAt, using: &generator)
         let path = word.uppercased() == "STOP" ? "u" : "a"
         return "\(configuration.bot.baseURL)/\(path)/\(token.signed(with: key))"
     }

@@ -8,10 +8,12 @@ import RefbotStore
 /// The daemon's side of the one-click links: verifies tokens against the store, and acts on a
 /// click by replaying it as a reply by mail.
 ///
-/// A valid `POST` records the link's nonce as used and stores a small inbound mail — From the tag's
-/// owner, To `local+TAG@domain`, the word as its first line, `X-Refbot-Via: link` — in one write
-/// transaction. The Processor then handles it exactly as mail (a tagged reply from the tag's owner)
-/// and queues its answer with `inboundId` set; the page shows that answer's subject.
+/// A valid `POST` records the link's nonce as used, with the hash of the tag it names, and stores a
+/// small inbound mail — From the tag's owner, To refbot's address, the word as its first line,
+/// `X-Refbot-Via: link` — in one write transaction. The Processor then handles it exactly as a
+/// tagged reply from the tag's owner (it finds the tag by the link's use of it; the clear tag is
+/// known to no one but its owner) and queues its answer with `inboundId` set; the page shows that
+/// answer's subject.
 public struct LinkActionRunner: LinkActions {
     let store: Store
     let configuration: Configuration
@@ -53,13 +55,15 @@ public struct LinkActionRunner: LinkActions {
         let (tag, about): (ReplyTag, String?) = try await guarded {
             try await store.read { db in
                 let ledger = StoreLedger(db)
-                guard let tag = try ledger.replyTag(token.tag) else { throw LinkPageError.notFound }
+                guard let tag = try ledger.replyTag(hash: token.tagHash) else { throw LinkPageError.notFound }
                 if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
                     throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
                 }
                 return (tag, try? LinkActionRunner.about(tag, ledger: ledger))
             }
         }
+        // A tag used up, of a closed object or of a member who left: the link is over too.
+        if let revokedAt = tag.revokedAt { throw LinkPageError.expired(at: revokedAt) }
         guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
         return LinkDescription(
             word: token.word, ref: tag.ref, memberEmail: tag.memberEmail,
@@ -76,18 +80,19 @@ public struct LinkActionRunner: LinkActions {
         let (inboundId, ref): (Int64, String?) = try await guarded {
             try await store.write { db in
                 let ledger = StoreLedger(db)
-                guard let tag = try ledger.replyTag(token.tag) else { throw LinkPageError.notFound }
+                guard let tag = try ledger.replyTag(hash: token.tagHash) else { throw LinkPageError.notFound }
                 if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
                     throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
                 }
+                if let revokedAt = tag.revokedAt { throw LinkPageError.expired(at: revokedAt) }
                 guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
                 try db.execute(
-                    sql: "INSERT INTO linkUse (nonce, usedAt, word, tag, ref) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [token.nonceHex, now, token.word, tag.token, tag.ref])
+                    sql: "INSERT INTO linkUse (nonce, usedAt, word, tagHash, ref) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [token.nonceHex, now, token.word, tag.hash, tag.ref])
                 let useId = db.lastInsertedRowID
                 let memberName = try ledger.member(email: tag.memberEmail)?.name
                 let raw = LinkActionRunner.replyMail(
-                    from: tag.memberEmail, name: memberName, bot: bot, tag: tag.token, word: token.word, reason: reasonText,
+                    from: tag.memberEmail, name: memberName, bot: bot, word: token.word, reason: reasonText,
                     nonce: token.nonceHex, now: now)
                 let messageId = "link.\(token.nonceHex)@\(bot.domain)"
                 var row = InboundMessage(
@@ -213,11 +218,11 @@ public struct LinkActionRunner: LinkActions {
 
     /// The mail a click stands for.
     static func replyMail(
-        from email: String, name: String?, bot: EmailAddress, tag: String, word: String, reason: String?, nonce: String,
+        from email: String, name: String?, bot: EmailAddress, word: String, reason: String?, nonce: String,
         now: Int64
     ) -> [UInt8] {
         let sender = EmailAddress(email).map { EmailAddress(localPart: $0.localPart, domain: $0.domain, displayName: name) }
-        let to = EmailAddress(TaggedAddress.make(base: bot, tag: tag))
+        let to: EmailAddress? = bot
         var text = word + "\n"
         if let reason, !reason.isEmpty { text += reason + "\n" }
         var builder = MessageBuilder(

@@ -13,9 +13,19 @@ extension Processor {
         in db: Database
     ) throws -> ReplyBudget.Verdict {
         let ledger = StoreLedger(db)
-        let tag = try context.tag.flatMap { try ledger.replyTag($0) }
-        let proof = SenderAuthentication.proof(
-            sender: sender.address, tag: tag, evidence: evidence(of: message, from: sender), now: now)
+        // A live tag of the sender's own proves the address for answering (whatever the tag's
+        // scope: it reached only its owner); otherwise the MTA's verdict.
+        let tag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
+        let proof: SenderAuthentication.Proof?
+        if let tag, Member.sameEmail(tag.memberEmail, sender.address), tag.isLive(at: now) {
+            proof = .ownedTag
+        } else {
+            switch evidence(of: message, from: sender) {
+            case .dmarcPass: proof = .dmarcPass
+            case .dkimPassAligned: proof = .dkimPassAligned
+            case .none: proof = nil
+            }
+        }
         let proven = ReplyBudget.isProvenMember(
             member: try ledger.member(email: sender.address), isAdmin: context.isAdmin, proof: proof)
         return try budget.verdict(sender: sender.address, proven: proven, now: now, in: db)

@@ -93,7 +93,14 @@ public final class Processor: Service, Sendable {
         guard let id = row.id else { return .failed }
         let now = clock.now()
         do {
-            let outcome = try await store.write { db in try self.handle(row, id: id, now: now, in: db) }
+            let outcome = try await store.write { db in
+                let outcome = try self.handle(row, id: id, now: now, in: db)
+                // Acted on: the copy kept shows no reply tag (the tag it answered is kept as its hash).
+                if let redacted = TagRedaction.redacted(row.raw, bot: self.bot) {
+                    try db.execute(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+                }
+                return outcome
+            }
             databaseOutage.succeeded(logger: logger)
             return outcome
         } catch where Store.isTemporary(error) {
@@ -168,10 +175,15 @@ public final class Processor: Service, Sendable {
             try ReplayGuard.record(messageId: messageID, sender: sender.address, inboundId: id, now: now, in: db)
         }
         let trimmed = ReplyTrimmer.trim(message.textBody)
+        let answeredTag = try tagHash(of: message, inboundId: id, in: db)
+        if let answeredTag {
+            try db.execute(sql: "UPDATE inboundMessage SET tagHash = ? WHERE id = ?", arguments: [answeredTag, id])
+        }
         var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
-            isAdmin: configuration.bot.admins.contains(sender.address), isAuthenticated: false,
-            tag: tag(of: message), messageID: message.messageID, now: now, settings: configuration.networkSettings,
+            isAdmin: configuration.bot.admins.contains { Member.sameEmail($0, Member.normalizedEmail(sender.address)) }, isAuthenticated: false,
+            tag: answeredTag, messageID: message.messageID, now: now,
+            settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
         context.authVerdict = authVerdict(of: message, from: sender)
         let senderAssessment = assessment(of: message)
@@ -192,7 +204,7 @@ public final class Processor: Service, Sendable {
         do {
             let ledger = StoreLedger(db)
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
-            let replyTag = try context.tag.flatMap { try ledger.replyTag($0) }
+            let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
             } else {
@@ -219,6 +231,11 @@ public final class Processor: Service, Sendable {
                             "auth": "\(proof?.rawValue ?? "none")",
                         ])
                 case .hold:
+                    // Why the tag the mail came to (if any) did not prove it: out of its scope,
+                    // revoked, expired, or made for another address.
+                    let tagReason = replyTag.flatMap {
+                        SenderAuthentication.tagRefusal(command: command, sender: sender.address, tag: $0, now: now)
+                    } ?? (context.tag == nil ? "no tag" : "unknown tag")
                     // A forged From: must not turn refbot into a way to flood someone with confirmations.
                     let recent = try ledger.heldCommandCount(sender: sender.address, since: now - 3600)
                     guard recent < configuration.mail.errorRepliesPerHour else {
@@ -235,6 +252,7 @@ public final class Processor: Service, Sendable {
                         metadata: [
                             "inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)",
                             "auth.reason": "\(senderAssessment.reason)",
+                            "reason": "\(tagReason)",
                         ])
                 }
             }
@@ -379,9 +397,9 @@ public final class Processor: Service, Sendable {
         var heldContext = context
         heldContext.sender = held.sender
         heldContext.senderName = original.from?.displayName ?? context.senderName
-        heldContext.isAdmin = configuration.bot.admins.contains(held.sender)
+        heldContext.isAdmin = configuration.bot.admins.contains { Member.sameEmail($0, held.sender) }
         heldContext.isAuthenticated = true
-        heldContext.tag = tag(of: original)
+        heldContext.tag = try tagHash(of: original, inboundId: held.inboundId, in: db)
         let notifications = try handler.handle(command, context: heldContext, ledger: ledger)
         logger.info(
             "Held command confirmed",
@@ -457,6 +475,20 @@ public final class Processor: Service, Sendable {
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
         message.headers(named: "Delivered-To").flatMap { EmailAddress.parseList($0) }
+    }
+
+    /// The hash (``ReplyTag/hash(_:)``) of the reply tag the mail answers: as recorded when the
+    /// mail was first acted on (its kept copy shows no tag); for a one-click link's mail, the tag
+    /// its link named (kept with the link's use, never in the mail); otherwise the tag of the
+    /// address it came to.
+    func tagHash(of message: ParsedMessage, inboundId: Int64, in db: Database) throws -> String? {
+        if let recorded = try String.fetchOne(db, sql: "SELECT tagHash FROM inboundMessage WHERE id = ?", arguments: [inboundId]) {
+            return recorded
+        }
+        if let linked = try String.fetchOne(db, sql: "SELECT tagHash FROM linkUse WHERE inboundId = ?", arguments: [inboundId]) {
+            return linked
+        }
+        return tag(of: message).map(ReplyTag.hash)
     }
 
     /// The tag of the first address the mail came to that is a tagged form of refbot's address.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import RefbotCore
+import RefbotMail
 import RefbotStore
 import RefbotTransport
 import ServiceLifecycle
@@ -123,7 +124,12 @@ public final class Sender: Service, Sendable {
         guard !pending.isEmpty else { return true }
         do {
             try await store.write { db in
-                for (id, at) in pending { try Outbox.markSent(id, now: at, in: db) }
+                for (id, at) in pending {
+                    try Outbox.markSent(id, now: at, in: db)
+                    if let raw = try Data.fetchOne(db, sql: "SELECT raw FROM outboxMessage WHERE id = ?", arguments: [id]) {
+                        try self.keepWithoutTags(id, raw: raw, in: db)
+                    }
+                }
             }
         } catch {
             databaseOutage.failed(error, logger: logger)
@@ -137,11 +143,21 @@ public final class Sender: Service, Sendable {
         return true
     }
 
+    /// Once the server has a mail, the copy the outbox keeps shows no reply tag (``TagRedaction``):
+    /// a tag is its recipient's alone, and the database keeps only its hash.
+    private func keepWithoutTags(_ id: Int64, raw: Data, in db: Database) throws {
+        guard let bot = EmailAddress(configuration.bot.address), let redacted = TagRedaction.redacted(raw, bot: bot) else { return }
+        try db.execute(sql: "UPDATE outboxMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+    }
+
     /// Records one delivery result in its own transaction; returns whether the mail was sent.
     private func record(_ result: Result<Void, TransportError>, for row: OutboxMessage, id: Int64) throws -> Bool {
         switch result {
         case .success:
-            try store.writeBlocking { db in try Outbox.markSent(id, now: self.clock.now(), in: db) }
+            try store.writeBlocking { db in
+                try Outbox.markSent(id, now: self.clock.now(), in: db)
+                try self.keepWithoutTags(id, raw: row.raw, in: db)
+            }
             outage.succeeded(logger: logger)
             logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
             return true

@@ -2,7 +2,8 @@
 /// partnership terms.
 ///
 /// Records the agreement with its evidence (spec §3: version, SHA-256 of the attached text, both
-/// parties, when and how each agreed, the reply tag, the Message-ID and authentication verdict of
+/// parties, when and how each agreed, an opaque evidence id for the agreeing reply (never its
+/// tag), the Message-ID and authentication verdict of
 /// the agreeing mail), mails `agreement.copy` to both with the text attached as
 /// `agreement-L-n.txt`, then sends on the referrals that waited for it.
 public struct AgreeHandler: CommandHandler {
@@ -62,7 +63,7 @@ public struct AgreeHandler: CommandHandler {
         var agreement = Agreement(
             listingId: listing.id ?? 0, ownerId: owner.id ?? 0, referrerId: referrerId, version: terms.version,
             sha256: terms.sha256, ownerAgreedAt: listing.createdAt, ownerMethod: .listing,
-            referrerAgreedAt: context.now, referrerMethod: .reply, token: tag?.token, messageId: context.messageID,
+            referrerAgreedAt: context.now, referrerMethod: .reply, evidenceId: Agreement.newEvidenceId(), messageId: context.messageID,
             authVerdict: context.authVerdict ?? (tag != nil ? "reply to the address made for \(referrer.email)" : nil))
         try ledger.save(&agreement)
 
@@ -79,7 +80,7 @@ public struct AgreeHandler: CommandHandler {
             "version": .text(terms.version), "sha256": .text(terms.sha256), "filename": .text(filename),
         ]
         if let messageId = agreement.messageId { values["messageId"] = .text(messageId) }
-        if let token = agreement.token { values["token"] = .text(token) }
+        if let evidenceId = agreement.evidenceId { values["evidenceId"] = .text(evidenceId) }
         if let verdict = agreement.authVerdict { values["authVerdict"] = .text(verdict) }
         if !waiting.isEmpty { values["deliveredCount"] = .number(Int64(waiting.count)) }
         let thread = try ReferralDesk.thread(ledger, ref: listingID.description, answering: context.messageID)

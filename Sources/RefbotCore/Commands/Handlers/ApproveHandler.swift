@@ -75,12 +75,12 @@ enum ListingTarget {
         var rest = arguments
         if id != nil {
             rest = String(arguments.dropFirst(first.count)).trimmedOfWhitespace
-        } else if let token = context.tag, let tag = try ledger.replyTag(token),
+        } else if let hash = context.tag, let tag = try ledger.replyTag(hash: hash),
             tag.memberEmail == Member.normalizedEmail(context.sender), let ref = tag.ref
         {
-            guard tag.expiresAt > context.now else {
+            guard tag.isLive(at: context.now) else {
                 throw CommandError(
-                    line: command.line, problem: "The reply address you wrote to has expired.",
+                    line: command.line, problem: "The reply address you wrote to has expired or is closed.",
                     remedy: "Write the listing's number: \(command.word.rawValue) \(ref).")
             }
             id = ListingID(parsing: ref)

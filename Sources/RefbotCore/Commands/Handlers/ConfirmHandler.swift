@@ -34,9 +34,11 @@ public struct ConfirmHandler: CommandHandler {
         case .pending:
             break
         }
+        try Self.requireLive(tag, command: command, remedy: "Send JOIN again for a new confirmation.")
         member.state = .active
         member.confirmedAt = context.now
         try ledger.save(&member)
+        try ledger.revokeReplyTag(hash: tag.hash, at: context.now)
         return [
             Notification(
                 event: .memberWelcome, to: [member.email],
@@ -50,7 +52,7 @@ public struct ConfirmHandler: CommandHandler {
 
     /// The tag this CONFIRM answers, when it is the sender's own and still valid; otherwise the error.
     public static func ownedTag(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> ReplyTag {
-        guard let token = context.tag, let tag = try ledger.replyTag(token) else {
+        guard let hash = context.tag, let tag = try ledger.replyTag(hash: hash) else {
             throw CommandError(
                 line: command.line, problem: "CONFIRM only works as a reply to the mail that asked for it.",
                 remedy: "Find that mail and reply to it with CONFIRM (its reply address is a special one), "
@@ -87,6 +89,15 @@ extension ConfirmHandler {
         return lines
     }
 
+    /// The error for a confirmation tag that has died (used up, or its member left since).
+    static func requireLive(_ tag: ReplyTag, command: ParsedCommand, remedy: String) throws {
+        guard let revokedAt = tag.revokedAt else { return }
+        throw CommandError(
+            line: command.line,
+            problem: "This confirmation stopped working on \(MemberHandling.date(revokedAt)): it was used, or the address left the network.",
+            remedy: remedy)
+    }
+
     /// Holds a state-changing command whose sender is not proven (spec §2 path 3): stores it
     /// under a new `confirm` tag for the `From:` address and returns the `command.confirm` mail
     /// to that address, showing the whole command, every line as it will run. A command longer
@@ -112,7 +123,7 @@ extension ConfirmHandler {
             expiresAt: context.now + context.settings.linkExpirySeconds)
         try ledger.holdCommand(
             HeldCommand(
-                token: tag.token, inboundId: inboundId, sender: tag.memberEmail, createdAt: context.now,
+                token: tag.hash, inboundId: inboundId, sender: tag.memberEmail, createdAt: context.now,
                 expiresAt: tag.expiresAt, confirmedAt: nil))
         return Notification(
             event: .commandConfirm, to: [tag.memberEmail], replyTag: tag.token,
@@ -129,7 +140,7 @@ extension ConfirmHandler {
     /// sender's, has expired, holds nothing, or was confirmed before (a held command runs once).
     public static func release(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> HeldCommand {
         let tag = try ownedTag(command, context: context, ledger: ledger)
-        guard var held = try ledger.heldCommand(token: tag.token) else {
+        guard var held = try ledger.heldCommand(token: tag.hash) else {
             throw CommandError(
                 line: command.line, problem: "There is no command waiting for this confirmation.",
                 remedy: "Send the command again.")
@@ -140,6 +151,7 @@ extension ConfirmHandler {
                 problem: "You already confirmed this command on \(MemberHandling.date(confirmedAt)), and it ran then.",
                 remedy: "Nothing more to do. To do it again, send the command again.")
         }
+        try requireLive(tag, command: command, remedy: "Send the command again; we will ask you to confirm it anew.")
         guard context.now < held.expiresAt else {
             throw CommandError(
                 line: command.line,
@@ -147,6 +159,7 @@ extension ConfirmHandler {
                 remedy: "Send the command again; we will ask you to confirm it anew.")
         }
         try ledger.markHeldCommandConfirmed(token: held.token, at: context.now)
+        try ledger.revokeReplyTag(hash: tag.hash, at: context.now)
         held.confirmedAt = context.now
         return held
     }

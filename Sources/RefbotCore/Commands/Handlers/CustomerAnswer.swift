@@ -5,7 +5,7 @@ enum CustomerAnswer {
         agrees: Bool, command: ParsedCommand, context: CommandContext, ledger: any Ledger
     ) throws -> [Notification] {
         let line = command.line
-        guard let token = context.tag, let tag = try ledger.replyTag(token), tag.action == ReplyAction.customerConsent,
+        guard let hash = context.tag, let tag = try ledger.replyTag(hash: hash), tag.action == ReplyAction.customerConsent,
             let id = tag.ref.flatMap(ReferralID.init(parsing:))
         else {
             throw CommandError(
@@ -21,7 +21,8 @@ enum CustomerAnswer {
             throw CommandError(line: line, problem: "That introduction no longer exists.", remedy: "Nothing more is needed.")
         }
         let (listing, owner, referrer) = try ReferralDesk.parties(referral, ledger: ledger)
-        guard referral.state == .pending, referral.consent == .asked else {
+        // The question's tag dies with the answer (and with the referral).
+        guard referral.state == .pending, referral.consent == .asked, tag.isLive(at: context.now) else {
             let answered = referral.consent == .granted ? "yes" : referral.consent == .refused ? "no" : nil
             return [
                 ReferralDesk.done(
@@ -34,6 +35,7 @@ enum CustomerAnswer {
             referral.consent = .granted
             referral.updatedAt = context.now
             try ledger.save(&referral)
+            try ledger.revokeReplyTag(hash: tag.hash, at: context.now)
             var notifications = try ReferralDesk.proceed(
                 &referral, listing: listing, owner: owner, referrer: referrer, ledger: ledger, context: context)
             notifications.append(

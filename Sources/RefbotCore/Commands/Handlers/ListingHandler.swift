@@ -10,8 +10,8 @@ public struct ListingHandler: CommandHandler {
     public static let reviewAction = "listing.review"
     /// The reply-tag action of the owner's listing mail: a bare CLOSE or SHOW names this listing.
     public static let ownerAction = "listing.owner"
-    /// How long the owner's reply address works: a listing may run for months.
-    static let ownerTagSeconds = 365 * NetworkSettings.secondsPerDay
+    /// How long the owner's reply address works (the longest any tag lives); it dies when the listing closes.
+    static let ownerTagSeconds = ReplyTag.maxLifetimeSeconds
     /// The longest title, category and location, in characters.
     static let maxShortField = 120
     /// The longest customer description and custom terms, in characters.

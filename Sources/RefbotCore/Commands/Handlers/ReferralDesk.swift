@@ -35,8 +35,9 @@ public struct ReferralOptions: Sendable, Hashable {
 
 /// Helpers the connection, referral and agreement handlers share.
 enum ReferralDesk {
-    /// How long a referral's reply addresses work: its whole life, which can run for months.
-    static let referralTagSeconds: Int64 = 365 * NetworkSettings.secondsPerDay
+    /// How long a referral's reply addresses work (``ReplyTag/maxLifetimeSeconds``): each mail
+    /// about the referral carries a fresh one, and all die when it closes.
+    static let referralTagSeconds: Int64 = ReplyTag.maxLifetimeSeconds
     /// How long connection, agreement and consent reply addresses work.
     static let requestTagSeconds: Int64 = 60 * NetworkSettings.secondsPerDay
 
@@ -63,7 +64,7 @@ enum ReferralDesk {
 
     /// The tag of the address the mail came to, when it is one of ours and made for the sender.
     static func tag(_ ledger: any Ledger, _ context: CommandContext, line: String) throws -> ReplyTag? {
-        guard let token = context.tag, let tag = try ledger.replyTag(token) else { return nil }
+        guard let hash = context.tag, let tag = try ledger.replyTag(hash: hash) else { return nil }
         guard tag.memberEmail == Member.normalizedEmail(context.sender) else {
             throw CommandError(
                 line: line, problem: "The address you replied to was made for someone else, so we did not act on it.",
@@ -215,26 +216,17 @@ enum ReferralDesk {
         ]
     }
 
-    /// A reply tag for the referrer of a referral (RECEIVED, DISPUTE, REFER L-m).
+    /// A fresh reply tag for the referrer of a referral (RECEIVED, DISPUTE, REFER L-m). Tags are
+    /// stored hashed, so an earlier one cannot be mailed again: every mail gets its own.
     static func referrerTag(_ referrer: Member, ref: String, ledger: any Ledger, now: Int64) throws -> ReplyTag {
-        if let tag = try ledger.currentReplyTag(
-            for: referrer.email, action: ReplyAction.referralReferrer, ref: ref, now: now + requestTagSeconds)
-        {
-            return tag
-        }
-        return try ledger.makeReplyTag(
+        try ledger.makeReplyTag(
             for: referrer.email, action: ReplyAction.referralReferrer, ref: ref, now: now,
             expiresAt: now + referralTagSeconds)
     }
 
-    /// A reply tag for the owner of a referral.
+    /// A fresh reply tag for the owner of a referral (its moves).
     static func ownerTag(_ owner: Member, ref: String, ledger: any Ledger, now: Int64) throws -> ReplyTag {
-        if let tag = try ledger.currentReplyTag(
-            for: owner.email, action: ReplyAction.referralOwner, ref: ref, now: now + requestTagSeconds)
-        {
-            return tag
-        }
-        return try ledger.makeReplyTag(
+        try ledger.makeReplyTag(
             for: owner.email, action: ReplyAction.referralOwner, ref: ref, now: now,
             expiresAt: now + referralTagSeconds)
     }

@@ -83,7 +83,8 @@ enum ReferralMoves {
             referral, id: id, listing: listing, owner: owner, referrer: referrer,
             contact: referral.ownerSeesContactDetails)
         if let reason { values["reason"] = .text(reason) }
-        let referrerTag = try ReferralDesk.referrerTag(referrer, ref: ref, ledger: ledger, now: now)
+        // A closed referral's tags are dead; its mail carries none.
+        let referrerTag = next == .closed ? nil : try ReferralDesk.referrerTag(referrer, ref: ref, ledger: ledger, now: now)
         let ownerMoves = IllegalMove.list(next.openMoves(for: .owner))
 
         switch move {
@@ -91,7 +92,7 @@ enum ReferralMoves {
             values["points"] = .number(Int64(referrer.points))
             notifications.append(
                 Notification(
-                    event: .referralAccepted, to: [referrer.email], ref: ref, replyTag: referrerTag.token,
+                    event: .referralAccepted, to: [referrer.email], ref: ref, replyTag: referrerTag?.token,
                     values: values, thread: thread))
             summary = "You accepted \(ref): \(referral.customerName) for \"\(listing.title)\"."
             var lines = ["You have \(Credits.count(owner.credits, "credit")) left."]
@@ -105,7 +106,7 @@ enum ReferralMoves {
         case .reject:
             notifications.append(
                 Notification(
-                    event: .referralRejected, to: [referrer.email], ref: ref, replyTag: referrerTag.token,
+                    event: .referralRejected, to: [referrer.email], ref: ref, replyTag: referrerTag?.token,
                     values: values, thread: thread))
             summary = "You rejected \(ref); we told \(referrer.displayName)."
         case .contacted, .won, .lost, .paid:
@@ -114,7 +115,7 @@ enum ReferralMoves {
             values["askReceived"] = .flag(move == .paid || (move == .won && referral.rewardOwed != nil))
             notifications.append(
                 Notification(
-                    event: .referralUpdated, to: [referrer.email], ref: ref, replyTag: referrerTag.token,
+                    event: .referralUpdated, to: [referrer.email], ref: ref, replyTag: referrerTag?.token,
                     values: values, thread: thread))
             summary = "\(ref) is now \(next.phrase); we told \(referrer.displayName)."
             var lines: [String] = []
@@ -125,14 +126,13 @@ enum ReferralMoves {
         case .received:
             let headline = Self.headline(move, referral: referral, owner: referrer, id: id)
             values["headline"] = .text(headline)
-            let ownerTag = try ReferralDesk.ownerTag(owner, ref: ref, ledger: ledger, now: now)
             var toOwner = values
             toOwner["recipientName"] = .text(owner.name)
             var toReferrer = values
             toReferrer["recipientName"] = .text(referrer.name)
             notifications.append(
                 Notification(
-                    event: .referralUpdated, to: [owner.email], ref: ref, replyTag: ownerTag.token, values: toOwner,
+                    event: .referralUpdated, to: [owner.email], ref: ref, values: toOwner,
                     thread: thread))
             notifications.append(
                 Notification(
@@ -157,12 +157,12 @@ enum ReferralMoves {
         // The answer carries the sender's own reply address for this referral, so the next word
         // (CONTACTED, WON, PAID …) can be a reply to it.
         let answerTag =
-            role == .owner
-            ? try ReferralDesk.ownerTag(owner, ref: ref, ledger: ledger, now: now) : referrerTag
+            next.isFinal ? nil
+            : role == .owner ? try ReferralDesk.ownerTag(owner, ref: ref, ledger: ledger, now: now) : referrerTag
         notifications.append(
             ReferralDesk.done(
                 summary, detail: detail, ref: ref, command: command, context: context, thread: thread,
-                replyTag: next.isFinal ? nil : answerTag.token))
+                replyTag: answerTag?.token))
         return notifications
     }
 

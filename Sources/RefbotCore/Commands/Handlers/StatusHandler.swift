@@ -31,9 +31,9 @@ public struct StatusHandler: CommandHandler {
         func item(_ text: String, word: String, tag: ReplyTag) {
             waiting.append(.object(["text": .text(text), "word": .text(word), "address": .text(options.replyAddress(tag.token))]))
         }
+        // Tags are stored hashed, so each listed item gets a fresh one (for this member only).
         func tag(action: String, ref: String) throws -> ReplyTag {
-            if let tag = try ledger.currentReplyTag(for: member.email, action: action, ref: ref, now: now) { return tag }
-            return try ledger.makeReplyTag(
+            try ledger.makeReplyTag(
                 for: member.email, action: action, ref: ref, now: now, expiresAt: now + ReferralDesk.referralTagSeconds)
         }
         for referral in received.reversed() {
