@@ -39,7 +39,7 @@ struct CurlIMAPMailboxTests {
                 let original = try #require(sent.first { headerValue("Message-ID", in: $0) == id })
                 let added = addedHeaderNames(fetched: message.raw, sent: original)
                 #expect(added != nil, "UID \(message.uid) is not the delivered bytes plus added headers")
-                #expect(Set(added ?? []).isSubset(of: ["Return-Path", "Delivered-To", "Received"]))
+                #expect(Set(added ?? []).isSubset(of: ["Return-Path", "Delivered-To", "Received", "Authentication-Results"]))
             }
         }
     }

@@ -70,8 +70,9 @@ struct CustomerDataEndToEndTests {
 
     /// Bob's EXPORT (CSV text) and STATUS (dashboard text), read from his inbox.
     func exportAndStatus(_ bot: BotFixture, inboxBefore: Int) async throws -> (csv: String, status: String) {
-        try await bot.send(from: Self.owner, name: "Bob Roe", subject: "EXPORT", body: "")
-        try await bot.send(from: Self.owner, name: "Bob Roe", subject: "STATUS", body: "")
+        // Proven, so the answers do not count against the cap on answers to unproven addresses.
+        try await bot.send(from: Self.owner, name: "Bob Roe", subject: "EXPORT", body: "", extraHeaders: [SenderProof.header()])
+        try await bot.send(from: Self.owner, name: "Bob Roe", subject: "STATUS", body: "", extraHeaders: [SenderProof.header()])
         try await pass(bot)
         let mails = try await bot.mailbox(Self.owner, atLeast: inboxBefore + 2)
         let export = try #require(mails.last { $0.header("X-Refbot-Event") == "export" })

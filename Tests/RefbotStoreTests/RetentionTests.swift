@@ -45,7 +45,7 @@ struct RetentionTests {
             let held = try addInbound(db, state: "done", processedAt: old, filed: true)
             let heldExpired = try addInbound(db, state: "done", processedAt: old, filed: true)
             try db.execute(
-                sql: "INSERT INTO heldCommand (token, inboundId, sender, createdAt, expiresAt) VALUES ('t1', ?, 'a@example.org', ?, ?), ('t2', ?, 'a@example.org', ?, ?)",
+                sql: "INSERT INTO heldCommand (tokenHash, inboundId, sender, createdAt, expiresAt) VALUES ('t1', ?, 'a@example.org', ?, ?), ('t2', ?, 'a@example.org', ?, ?)",
                 arguments: [held, old, Self.now + Self.day, heldExpired, old, Self.now - Self.day])
 
             let purged = try Retention.purge(
