@@ -45,22 +45,11 @@ struct CustomerDataEndToEndTests {
 
     /// A reply to `original`'s Reply-To, as a mail client sends it, with the original quoted.
     func reply(_ bot: BotFixture, from: String, to original: ParsedMessage, body: String) async throws {
-        let replyTo = try #require(original.header("Reply-To"))
-        let quoted = original.textBody.split(separator: "\n", omittingEmptySubsequences: false).map { "> \($0)" }
-        let lines = [
-            "From: <\(from)>", "To: \(replyTo)", "Subject: Re: \(original.subject)",
-            "Message-ID: <\(UUID().uuidString)@example.test>", "In-Reply-To: <\(original.messageID ?? "")>",
-            "Date: Mon, 23 Nov 2026 10:05:00 +0000", "", body, "", "On Mon, 23 Nov 2026, refbot wrote:",
-        ] + quoted
-        try await bot.stack.deliver(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), from: from, to: [replyTo])
+        try await bot.reply(from: from, to: original, body: body)
     }
 
     /// One pass of the daemon over mail that has arrived.
-    func pass(_ bot: BotFixture) async throws {
-        _ = try await bot.mailbox("bot@example.test", atLeast: 1)
-        let result = try await bot.runOnce()
-        #expect(result.status == 0, "stderr: \(result.stderr)")
-    }
+    func pass(_ bot: BotFixture) async throws { try await bot.pass() }
 
     /// The newest mail of `event` in `user`'s inbox, waiting for their inbox to hold `count`.
     func latest(_ bot: BotFixture, _ user: String, _ event: String, count: Int) async throws -> ParsedMessage {

@@ -5,6 +5,10 @@ import Glibc
 import RefbotMail
 import RefbotTestSupport
 import RefbotTransport
+import Testing
+import GRDB
+import RefbotCore
+import RefbotStore
 
 /// A mail stack plus a refbot configuration pointing at it, in a temporary folder.
 struct BotFixture {
@@ -132,4 +136,52 @@ extension BotFixture {
     /// `extraSMTP` for suites that send one address many HELPs to test delivery, not the caps on
     /// answers to unproven addresses (`mail.replies_per_address_per_hour`, default 5).
     static let uncappedReplies = "[mail]\nreplies_per_address_per_hour = 100000\nunproven_replies_per_hour = 100000"
+}
+
+extension BotFixture {
+    /// One `refbot run --once` over the mail that has reached the bot's inbox.
+    func pass() async throws {
+        _ = try await mailbox("bot@example.test", atLeast: 1)
+        let result = try await runOnce()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+    }
+
+    /// A reply from `from`'s client to `original`'s Reply-To: the new text on top, a Gmail-style
+    /// quote of `original` below.
+    func reply(from: String, to original: ParsedMessage, body: String) async throws {
+        let replyTo = try #require(original.header("Reply-To"))
+        let quoted = original.textBody.split(separator: "\n", omittingEmptySubsequences: false).map { "> \($0)" }
+        let lines = [
+            "From: <\(from)>", "To: \(replyTo)", "Subject: Re: \(original.subject)",
+            "Message-ID: <\(UUID().uuidString)@example.test>", "In-Reply-To: <\(original.messageID ?? "")>",
+            "Date: Mon, 23 Nov 2026 10:05:00 +0000", "",
+        ] + body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) + [
+            "", "On Mon, 23 Nov 2026 at 10:01, Test Referral Network <bot@example.test> wrote:",
+        ] + quoted
+        try await stack.deliver(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), from: from, to: [replyTo])
+    }
+
+    /// `referrer` and `owner` as connected members, and the owner's live listing L-1 "Kitchen
+    /// remodels" paying $500 per sale.
+    func seedConnectedPair(referrer: String, owner: String) async throws -> Store {
+        let store = try Store(path: databasePath)
+        try await store.write { db in
+            let ledger = StoreLedger(db)
+            let now: Int64 = 1_790_000_000
+            var alice = Member(email: referrer, name: "Alice Example", state: .active, credits: 10, joinedAt: now)
+            var bob = Member(
+                email: owner, name: "Bob Roe", business: "Roe Kitchens", state: .active, credits: 10, joinedAt: now)
+            try ledger.save(&alice)
+            try ledger.save(&bob)
+            var listing = Listing(
+                ownerId: bob.id ?? 0, title: "Kitchen remodels", category: "Home improvement",
+                customer: "Homeowners planning a new kitchen", reward: .perSale(Money(amountMinor: 50_000, currency: "USD")),
+                state: .live, createdAt: now)
+            try ledger.save(&listing)
+            var connection = Connection(
+                requesterId: alice.id ?? 0, addresseeId: bob.id ?? 0, state: .accepted, createdAt: now, decidedAt: now)
+            try ledger.save(&connection)
+        }
+        return store
+    }
 }

@@ -19,11 +19,7 @@ struct NetworkEndToEndTests {
     static let dmarcPass = SenderProof.header()
 
     /// Runs `refbot run --once` after the bot's inbox has mail.
-    func pass(_ bot: BotFixture) async throws {
-        _ = try await bot.mailbox("bot@example.test", atLeast: 1)
-        let result = try await bot.runOnce()
-        #expect(result.status == 0, "stderr: \(result.stderr)")
-    }
+    func pass(_ bot: BotFixture) async throws { try await bot.pass() }
 
     /// The newest mail with `event` in `user`'s INBOX, waiting until there are `count` of them.
     func latest(_ bot: BotFixture, _ user: String, _ event: String, count: Int = 1) async throws -> ParsedMessage {
@@ -41,16 +37,7 @@ struct NetworkEndToEndTests {
 
     /// A reply from a member's client to `original`'s Reply-To: new text on top, Gmail-style quote below.
     func reply(_ bot: BotFixture, from: String, to original: ParsedMessage, body: String) async throws {
-        let replyTo = try #require(original.header("Reply-To"))
-        let quoted = original.textBody.split(separator: "\n", omittingEmptySubsequences: false).map { "> \($0)" }
-        let lines = [
-            "From: <\(from)>", "To: \(replyTo)", "Subject: Re: \(original.subject)",
-            "Message-ID: <\(UUID().uuidString)@example.test>", "In-Reply-To: <\(original.messageID ?? "")>",
-            "Date: Mon, 23 Nov 2026 10:05:00 +0000", "",
-        ] + body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) + [
-            "", "On Mon, 23 Nov 2026 at 10:01, Test Referral Network <bot@example.test> wrote:",
-        ] + quoted
-        try await bot.stack.deliver(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), from: from, to: [replyTo])
+        try await bot.reply(from: from, to: original, body: body)
     }
 
     @Test("JOIN → LISTING → APPROVE → SEARCH → CONNECT → REFER → AGREE → ACCEPT → WON → PAID → RECEIVED; forged REFER; STOP and ANNOUNCE")

@@ -16,25 +16,7 @@ struct ReferralEndToEndTests {
 
     /// Alice and Bob are members and connected; Bob has a live listing paying $500 per sale.
     func seed(_ bot: BotFixture) async throws -> Store {
-        let store = try Store(path: bot.databasePath)
-        try await store.write { db in
-            let ledger = StoreLedger(db)
-            let now: Int64 = 1_790_000_000
-            var alice = Member(email: Self.referrer, name: "Alice Example", state: .active, credits: 10, joinedAt: now)
-            var bob = Member(
-                email: Self.owner, name: "Bob Roe", business: "Roe Kitchens", state: .active, credits: 10, joinedAt: now)
-            try ledger.save(&alice)
-            try ledger.save(&bob)
-            var listing = Listing(
-                ownerId: bob.id ?? 0, title: "Kitchen remodels", category: "Home improvement",
-                customer: "Homeowners planning a new kitchen", reward: .perSale(Money(amountMinor: 50_000, currency: "USD")),
-                state: .live, createdAt: now)
-            try ledger.save(&listing)
-            var connection = Connection(
-                requesterId: alice.id ?? 0, addresseeId: bob.id ?? 0, state: .accepted, createdAt: now, decidedAt: now)
-            try ledger.save(&connection)
-        }
-        return store
+        try await bot.seedConnectedPair(referrer: Self.referrer, owner: Self.owner)
     }
 
     /// A reply as a member's client sends it: the new text, then a Gmail-style quote of `original`.
@@ -52,11 +34,7 @@ struct ReferralEndToEndTests {
         try await bot.stack.deliver(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), from: from, to: [replyTo])
     }
 
-    func pass(_ bot: BotFixture) async throws {
-        _ = try await bot.mailbox("bot@example.test", atLeast: 1)
-        let result = try await bot.runOnce()
-        #expect(result.status == 0, "stderr: \(result.stderr)")
-    }
+    func pass(_ bot: BotFixture) async throws { try await bot.pass() }
 
     func events(_ mails: [ParsedMessage]) -> [String] { mails.compactMap { $0.header("X-Refbot-Event") } }
 

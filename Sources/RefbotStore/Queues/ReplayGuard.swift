@@ -1,4 +1,5 @@
 import GRDB
+import RefbotCore
 
 /// Acts on a command once per (Message-ID, `From:`), whatever bytes surround it: a signed mail
 /// re-injected with new `Received:` fields (or delivered to two of refbot's addresses) is the same
@@ -14,7 +15,7 @@ public enum ReplayGuard {
     public static func firstSeen(messageId: String, sender: String, in db: Database) throws -> Int64?? {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT inboundId FROM commandSeen WHERE messageId = ? AND sender = ?",
-            arguments: [messageId, lowercasedASCII(sender)])
+            arguments: [messageId, Member.normalizedEmail(sender)])
         else { return nil }
         return .some(row["inboundId"])
     }
@@ -23,12 +24,6 @@ public enum ReplayGuard {
     public static func record(messageId: String, sender: String, inboundId: Int64, now: Int64, in db: Database) throws {
         try db.execute(
             sql: "INSERT OR IGNORE INTO commandSeen (messageId, sender, inboundId, seenAt) VALUES (?, ?, ?, ?)",
-            arguments: [messageId, lowercasedASCII(sender), inboundId, now])
-    }
-
-    static func lowercasedASCII(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            (65...90).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar
-        }))
+            arguments: [messageId, Member.normalizedEmail(sender), inboundId, now])
     }
 }
