@@ -33,6 +33,19 @@ struct BrowserEndToEndTests {
             .map { String($0[$0.range(of: base)!.lowerBound...]) }
     }
 
+    /// `user`'s mail once there is some, while the daemon runs; on a time-out the daemon is stopped
+    /// and its log shown, so a slow or stuck first pass says why.
+    static func mail(_ bot: BotFixture, _ user: String, from daemon: RefbotProcess) async throws -> [ParsedMessage] {
+        do {
+            return try await bot.mailbox(user, atLeast: 1, timeout: .seconds(120))
+        } catch {
+            daemon.signal(SIGTERM)
+            _ = await daemon.wait()
+            Issue.record("refbot run's log:\n\(daemon.stderr.suffix(4000))")
+            throw error
+        }
+    }
+
     /// Runs `body` with a fresh browser tab; afterwards closes the browser and stops the daemon,
     /// which must exit 0 when `body` succeeded.
     static func inBrowser(stopping daemon: RefbotProcess, _ body: (BrowserPage) async throws -> Void) async throws {
@@ -64,7 +77,7 @@ struct BrowserEndToEndTests {
             }
 
             let confirm = try #require(
-                try await bot.mailbox("carol@example.test", atLeast: 1, timeout: .seconds(60))
+                try await Self.mail(bot, "carol@example.test", from: daemon)
                     .first { $0.header("X-Refbot-Event") == "member.confirm" })
             let link = try #require(Self.webLink("CONFIRM", in: confirm, base: bot.webBase), "no web link in:\n\(confirm.textBody)")
 
@@ -133,7 +146,7 @@ struct BrowserEndToEndTests {
             }
 
             let request = try #require(
-                try await bot.mailbox("bob@example.test", atLeast: 1, timeout: .seconds(60))
+                try await Self.mail(bot, "bob@example.test", from: daemon)
                     .first { $0.header("X-Refbot-Event") == "connection.request" })
             let link = try #require(Self.webLink("REJECT", in: request, base: bot.webBase), "no web link in:\n\(request.textBody)")
 
