@@ -70,7 +70,7 @@ public struct AuthenticationResults: Sendable {
     /// `header.from` equal to its domain, or `dkim=pass` with `header.d` equal to it (and no trusted
     /// DMARC result other than pass). Mail with more than one `From:` field or mailbox gets no verdict.
     public static func assess(_ message: ParsedMessage, trustedAuthservID: String) -> AuthenticationAssessment {
-        let trusted = trustedAuthservID.trimmingCharacters(in: .whitespaces).lowercased()
+        let trusted = EmailAddress.asciiLowercased(trustedAuthservID.trimmingCharacters(in: .whitespaces))
         guard !trusted.isEmpty else { return AuthenticationAssessment(verdict: .none, reason: "auth.trusted_authserv_id is not set") }
         let fromFields = message.headers.all(named: "From")
         let mailboxes = fromFields.flatMap { EmailAddress.parseList($0.value) }
@@ -85,7 +85,7 @@ public struct AuthenticationResults: Sendable {
         var own: [AuthenticationResults] = []
         var forged = 0
         for (index, field) in message.headers.enumerated() where TextLines.equalsIgnoringASCIICase(field.name, "Authentication-Results") {
-            guard let parsed = parse(field.rawValue), parsed.authservID.lowercased() == trusted else { continue }
+            guard let parsed = parse(field.rawValue), EmailAddress.asciiLowercased(parsed.authservID) == trusted else { continue }
             if let boundary, index < boundary { own.append(parsed) } else { forged += 1 }
         }
         if forged > 0 {
@@ -101,7 +101,7 @@ public struct AuthenticationResults: Sendable {
         guard !own.isEmpty else {
             return AuthenticationAssessment(verdict: .none, reason: "the MTA added no Authentication-Results field with authserv-id \(trusted)")
         }
-        let domain = from.domain.lowercased()
+        let domain = from.domain
         var dmarcFailed = false
         var dkimAligned = false
         for entry in own.flatMap(\.results) {
@@ -113,7 +113,7 @@ public struct AuthenticationResults: Sendable {
                 }
                 if named == nil || named == domain, entry.result != "none" { dmarcFailed = true }
             case "dkim":
-                if entry.result == "pass", entry.properties["header.d"]?.lowercased() == domain { dkimAligned = true }
+                if entry.result == "pass", entry.properties["header.d"].map(EmailAddress.asciiLowercased) == domain { dkimAligned = true }
             default:
                 break
             }
@@ -136,7 +136,7 @@ public struct AuthenticationResults: Sendable {
     }
 
     private static func domainOf(_ value: String) -> String {
-        let lower = value.lowercased()
+        let lower = EmailAddress.asciiLowercased(value)
         if let at = lower.lastIndex(of: "@") { return String(lower[lower.index(after: at)...]) }
         return lower
     }
