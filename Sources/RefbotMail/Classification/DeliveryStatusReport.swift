@@ -75,8 +75,15 @@ public struct DeliveryStatusReport: Sendable {
         return DeliveryStatusReport(recipients: recipients, originalEnvelopeFrom: envelope, reportAddresses: reportAddresses)
     }
 
+    /// The VERP addresses (row id and mac) the report was delivered to: `reportRecipients` (the
+    /// DSN's `To:` and `Delivered-To:`) and ``reportAddresses``, never the returned copy's headers,
+    /// which the sender of the report wrote. The daemon checks each mac before a bounce counts.
+    public func verpAddresses(base: EmailAddress, reportRecipients: [EmailAddress]) -> [(id: Int64, mac: String)] {
+        (reportRecipients.map(\.address) + reportAddresses).compactMap { VERPAddress.parse($0, base: base) }
+    }
+
     /// The VERP id of the bounced mail: from the addresses the report was delivered to, else from the
-    /// original envelope sender.
+    /// original envelope sender. Informational only (`refbot parse`): no mac is checked.
     public func verpID(base: EmailAddress, reportRecipients: [EmailAddress]) -> Int64? {
         for address in reportRecipients {
             if let id = VERPAddress.id(in: address.address, base: base) { return id }
