@@ -142,7 +142,14 @@ struct BounceEndToEndTests {
                 try await bot.send(from: "ghost@example.test", name: "Ghost", subject: "HELP", body: "HELP", messageID: "ghost-\(n)@example.test")
             }
             _ = try await bot.mailbox("bot@example.test", atLeast: 2)
-            _ = try await bot.runOnce()  // two answers to Ghost; Postfix bounces both
+            let sent = try await bot.runOnce()  // two answers to Ghost; Postfix bounces both
+            #expect(sent.status == 0, "stderr: \(sent.stderr)")
+            do {
+                _ = try await bot.mailbox("bot@example.test", atLeast: 2)
+            } catch {
+                Issue.record("no bounces: \(sent.stderr.suffix(2000))\n\((try? String(contentsOfFile: bot.stack.directory + "/log/postfix.log", encoding: .utf8))?.suffix(5000) ?? "")")
+                throw error
+            }
             _ = try await bot.mailbox("bot@example.test", atLeast: 2)
             let counted = try await bot.runOnce()  // the two bounces: the limit, so a probe
             #expect(counted.status == 0, "stderr: \(counted.stderr)")
