@@ -24,7 +24,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case creditsGranted = "credits.granted"
     /// To a member who sent EXPORT: their data as a CSV attachment.
     case export = "export"
-    /// To admins: mail to a member reached `mail.bounce_limit` bounces.
+    /// To admins: a member's bounces reached `mail.bounce_limit` and their probe bounced too: mail to them stops.
     case memberBouncing = "member.bouncing"
     /// To a member whose mail bounced `mail.bounce_limit` times: any reply says the address works;
     /// if this mail bounces too, refbot stops mailing them.
