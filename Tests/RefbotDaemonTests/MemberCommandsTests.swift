@@ -378,6 +378,21 @@ struct MemberCommandsTests {
         #expect(answer.isEmpty)
         #expect(bot.logs.all.contains { $0.contains("Mail withheld from a bouncing member") })
     }
+
+    @Test("Proven mail from a member whose mail stopped clears the bounces, and its answer goes out")
+    func provenMailClearsBounces() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", bounceCount: 4, bounceStopped: true)
+        let unproven = try await bot.send(mail(subject: "CREDITS", body: ""))
+        #expect(unproven.isEmpty, "an unproven mail proves nothing about the address")
+        #expect(try await bot.member("alice@example.com")?.bounceStoppedAt != nil)
+        let proven = try await bot.send(mail(subject: "CREDITS", body: "", authenticated: true))
+        #expect(proven.map(\.memberEvent) == ["credits"])
+        let alice = try await bot.member("alice@example.com")
+        #expect(alice?.bounceCount == 0)
+        #expect(alice?.bounceStoppedAt == nil)
+        #expect(bot.logs.all.contains { $0.contains("Bounces cleared") })
+    }
 }
 
 /// A Postfix-style delivery status report for a failed recipient.
