@@ -379,6 +379,23 @@ struct MemberCommandsTests {
         #expect(bot.logs.all.contains { $0.contains("Mail withheld from a bouncing member") })
     }
 
+    @Test("A bounce counts only for the recipient the mail went to: a forward's Original-Recipient counts, a named stranger does not")
+    func bounceRecipientMustBeTheRows() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        try await bot.addMember("bob@example.com", name: "Bob")
+        _ = try await bot.send(mail(subject: "HELP", body: ""))
+        let verp = try #require(bot.submitter.accepted.last?.envelopeFrom)
+        _ = try await bot.send(dsn(for: "bob@example.com", to: verp))
+        #expect(try await bot.member("bob@example.com")?.bounceCount == 0)
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 0)
+        _ = try await bot.send(dsn(for: "alice@new.example", to: verp, original: "alice@example.com"))
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 1, "forwarded on, then bounced")
+        _ = try await bot.send(dsn(for: "alice@example.com", to: verp, original: "bob@example.com"))
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 2)
+        #expect(try await bot.member("bob@example.com")?.bounceCount == 0)
+    }
+
     @Test("Proven mail from a member whose mail stopped clears the bounces, and its answer goes out")
     func provenMailClearsBounces() async throws {
         let bot = try await MemberHarness()
@@ -396,7 +413,7 @@ struct MemberCommandsTests {
 }
 
 /// A Postfix-style delivery status report for a failed recipient.
-private func dsn(for recipient: String, to address: String) -> String {
+private func dsn(for recipient: String, to address: String, original: String? = nil) -> String {
     let boundary = "B\(UUID().uuidString.prefix(8))"
     return """
         Return-Path: <>\r
@@ -418,7 +435,7 @@ private func dsn(for recipient: String, to address: String) -> String {
         Reporting-MTA: dns; mail.example.org\r
         \r
         Final-Recipient: rfc822; \(recipient)\r
-        Action: failed\r
+        \(original.map { "Original-Recipient: rfc822; \($0)\r\n" } ?? "")Action: failed\r
         Status: 5.1.1\r
         \r
         --\(boundary)--\r

@@ -474,7 +474,11 @@ public final class Processor: Service, Sendable {
             return
         }
         for recipient in report.failed {
-            guard row.recipientList.contains(where: { Member.sameEmail($0, recipient.address) }) else {
+            // The row's own recipient the report names (as `Final-Recipient`, or as
+            // `Original-Recipient` when the mail was forwarded on): the bounce counts against them.
+            guard
+                let sentTo = row.recipientList.first(where: { sent in recipient.addresses.contains { Member.sameEmail(sent, $0) } })
+            else {
                 logger.notice(
                     "Bounce not counted",
                     metadata: [
@@ -484,14 +488,13 @@ public final class Processor: Service, Sendable {
                 continue
             }
             let count = try BounceLog.record(
-                outboxId: outboxId, recipient: recipient.address, status: recipient.status, inboundId: inboundId, now: now,
-                in: db)
-            try countBounce(of: recipient.address, outboxId: outboxId, status: recipient.status, inboundId: inboundId, now: now, in: db)
+                outboxId: outboxId, recipient: sentTo, status: recipient.status, inboundId: inboundId, now: now, in: db)
+            try countBounce(of: sentTo, outboxId: outboxId, status: recipient.status, inboundId: inboundId, now: now, in: db)
             logger.notice(
                 "Bounce recorded",
                 metadata: [
                     "inbound.id": "\(inboundId)", "outbox.id": "\(outboxId)",
-                    "member.email": "\(recipient.address)", "bounce.count": "\(count)",
+                    "member.email": "\(sentTo)", "bounce.count": "\(count)",
                 ])
         }
     }

@@ -20,14 +20,21 @@ public struct DeliveryStatusReport: Sendable {
         public var status: String
         /// The remote server's words, when given.
         public var diagnostic: String?
+        /// `Original-Recipient`, when the report gives it beside `Final-Recipient` (the address the
+        /// mail was sent to before a forward).
+        public var originalAddress: String?
 
         /// Creates a recipient outcome.
-        public init(address: String, action: String, status: String, diagnostic: String? = nil) {
+        public init(address: String, action: String, status: String, diagnostic: String? = nil, originalAddress: String? = nil) {
             self.address = address
             self.action = action
             self.status = status
             self.diagnostic = diagnostic
+            self.originalAddress = originalAddress
         }
+
+        /// Every address the report names for this recipient: `Final-Recipient`, then `Original-Recipient`.
+        public var addresses: [String] { [address] + (originalAddress.map { [$0] } ?? []) }
     }
 
     /// Each recipient the report names.
@@ -119,7 +126,11 @@ public struct DeliveryStatusReport: Sendable {
             if let space = status.firstIndex(where: { $0 == " " || $0 == "(" }) { status = String(status[..<space]) }
             let diagnostic = block.first(named: "Diagnostic-Code").map { addressValue($0.value) }
             if status.isEmpty { status = action == "failed" ? "5.0.0" : (action == "delayed" ? "4.0.0" : "2.0.0") }
-            recipients.append(Recipient(address: address, action: action, status: status, diagnostic: diagnostic))
+            let original = block.first(named: "Original-Recipient").map { addressValue($0.value) }
+            recipients.append(
+                Recipient(
+                    address: address, action: action, status: status, diagnostic: diagnostic,
+                    originalAddress: original == address ? nil : original))
         }
         return recipients
     }
