@@ -386,6 +386,18 @@ enum Migrations {
                       PRIMARY KEY (messageId, sender));
                     """)
         }
+        migrator.registerMigration("v12: verp bounces and probes") { db in
+            // Bounces count only at a VERP address with refbot's mac (nothing to store for that).
+            // At mail.bounce_limit a probe goes out; mail stops only when the probe bounces too.
+            // Counts kept from before came from bounces anyone could forge: they start again at 0.
+            try db.execute(
+                sql: """
+                    ALTER TABLE member ADD COLUMN bounceStoppedAt INTEGER;
+                    ALTER TABLE member ADD COLUMN bounceProbeOutboxId INTEGER;
+                    ALTER TABLE member ADD COLUMN bounceProbeSentAt INTEGER;
+                    UPDATE member SET bounceCount = 0;
+                    """)
+        }
         return migrator
     }
 }

@@ -55,6 +55,8 @@ struct AdminMembersCLITests {
               ('bob@example.org', 'Bob', 'active', 3, 0, 3, 1),
               ('cy@example.org', 'Cy', 'pending', 10, 0, 0, 1)
             """)
+        // Bob's probe bounced too: he is no longer mailed.
+        try sql("UPDATE member SET bounceStoppedAt = 2, bounceProbeOutboxId = 7, bounceProbeSentAt = 1 WHERE email = 'bob@example.org'")
     }
 
     private func run(_ arguments: [String]) async throws -> RefbotProcess.Result {
@@ -112,5 +114,25 @@ struct AdminMembersCLITests {
         #expect(try sql("SELECT title, sentCount FROM announcement") == ["Asking well|1"])
         #expect(try await run(["announce", "--title", "X", "--body-file", directory + "/missing.txt"]).status == 66)
         #expect(try await run(["announce", "--body-file", body]).status == 64)
+    }
+
+    @Test("admin members --reset-bounces clears a member's bounces, probe and stop and says so; an unknown address exits 1")
+    func resetBounces() async throws {
+        try await addMembers()
+        let reset = try await run(["members", "--reset-bounces", "Bob@Example.org"])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stdout.contains("Reset the bounces of bob@example.org: 3 bounces, and mail to them had stopped."))
+        #expect(try sql("SELECT bounceCount, bounceStoppedAt IS NULL, bounceProbeOutboxId IS NULL FROM member WHERE email = 'bob@example.org'")
+            == ["0|1|1"])
+        let listed = try await run(["members"])
+        #expect(listed.stdout.split(separator: "\n").contains { $0.hasPrefix("bob@example.org") && !$0.contains("not mailed") })
+        let granted = try await run(["grant", "bob@example.org", "1"])
+        #expect(granted.status == 0, "\(granted.stderr)")
+        #expect(try sql("SELECT recipients FROM outboxMessage WHERE event = 'credits.granted'") == ["bob@example.org"], "Bob is mailed again")
+
+        let unknown = try await run(["members", "--reset-bounces", "nobody@example.org"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("No member has the address nobody@example.org"))
+        #expect(try await run(["members", "--reset-bounces", "nobody"]).status == 64)
     }
 }

@@ -39,12 +39,13 @@ struct MemberHarness {
     @discardableResult
     func addMember(
         _ email: String, name: String, state: MemberState = .active, credits: Int = 10, points: Int = 0,
-        bounceCount: Int = 0
+        bounceCount: Int = 0, bounceStopped: Bool = false
     ) async throws -> Member {
         try await daemon.store.write { db in
             var member = Member(
                 email: email, name: name, state: state, credits: credits, points: points, bounceCount: bounceCount,
                 joinedAt: 1_789_000_000, confirmedAt: state == .active ? 1_789_000_000 : nil)
+            if bounceStopped { member.bounceStoppedAt = 1_789_000_000 }
             try StoreLedger(db).save(&member)
             return member
         }
@@ -311,7 +312,7 @@ struct MemberCommandsTests {
     func announceSkipsBouncing() async throws {
         let bot = try await MemberHarness()
         try await bot.addMember("alice@example.com", name: "Alice")
-        try await bot.addMember("bob@example.com", name: "Bob", bounceCount: 3)
+        try await bot.addMember("bob@example.com", name: "Bob", bounceCount: 4, bounceStopped: true)
         let sent = try await bot.send(
             mail(from: "admin@example.org", subject: "ANNOUNCE", body: "Title: Hi\n\nText", authenticated: true))
             + (try await bot.later(60))
@@ -343,34 +344,81 @@ struct MemberCommandsTests {
         #expect(count == 0)
     }
 
-    @Test("A bounce counts against the member; at mail.bounce_limit the admins hear once and the member is no longer mailed")
+    @Test("A bounce to refbot's VERP address counts; at mail.bounce_limit a probe goes out; its bounce stops mail and tells the admins once")
     func bounces() async throws {
         let bot = try await MemberHarness()
         try await bot.addMember("alice@example.com", name: "Alice", bounceCount: 1)
-        let first = try await bot.send(dsn(for: "alice@example.com"))
+        _ = try await bot.send(mail(subject: "HELP", body: ""))
+        let verp = try #require(bot.submitter.accepted.last?.envelopeFrom)
+        #expect(verp.hasPrefix("referrals+bounce-"))
+
+        let forged = try await bot.send(dsn(for: "alice@example.com", to: "referrals+bounce-1@example.org"))
+        #expect(forged.isEmpty)
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 1, "a guessed VERP address counts nothing")
+        #expect(bot.logs.all.contains { $0.contains("Bounce not counted") })
+
+        let first = try await bot.send(dsn(for: "alice@example.com", to: verp))
         #expect(first.isEmpty)
         #expect(try await bot.member("alice@example.com")?.bounceCount == 2)
-        let second = try await bot.send(dsn(for: "alice@example.com"))
-        #expect(second.map(\.memberEvent) == ["member.bouncing"])
-        #expect(second.first?.to.map(\.address) == ["admin@example.org"])
-        #expect(second.first?.textBody.contains("alice@example.com") == true)
-        let third = try await bot.send(dsn(for: "alice@example.com"))
-        #expect(third.isEmpty, "admins are told once")
-        #expect(try await bot.member("alice@example.com")?.bounceCount == 4)
+        let second = try await bot.send(dsn(for: "alice@example.com", to: verp))
+        #expect(second.map(\.memberEvent) == ["member.probe"], "at the limit: a probe, not a stop")
+        #expect(try await bot.member("alice@example.com")?.bounceStoppedAt == nil)
+        let probeVERP = try #require(bot.submitter.accepted.last?.envelopeFrom)
+        #expect(probeVERP != verp)
+
+        let third = try await bot.send(dsn(for: "alice@example.com", to: probeVERP))
+        #expect(third.map(\.memberEvent) == ["member.bouncing"])
+        #expect(third.first?.to.map(\.address) == ["admin@example.org"])
+        #expect(third.first?.textBody.contains("alice@example.com") == true)
+        #expect(try await bot.member("alice@example.com")?.bounceStoppedAt != nil)
+        let fourth = try await bot.send(dsn(for: "alice@example.com", to: probeVERP))
+        #expect(fourth.isEmpty, "admins are told once")
 
         let answer = try await bot.send(mail(subject: "CREDITS", body: ""))
         #expect(answer.isEmpty)
         #expect(bot.logs.all.contains { $0.contains("Mail withheld from a bouncing member") })
     }
+
+    @Test("A bounce counts only for the recipient the mail went to: a forward's Original-Recipient counts, a named stranger does not")
+    func bounceRecipientMustBeTheRows() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice")
+        try await bot.addMember("bob@example.com", name: "Bob")
+        _ = try await bot.send(mail(subject: "HELP", body: ""))
+        let verp = try #require(bot.submitter.accepted.last?.envelopeFrom)
+        _ = try await bot.send(dsn(for: "bob@example.com", to: verp))
+        #expect(try await bot.member("bob@example.com")?.bounceCount == 0)
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 0)
+        _ = try await bot.send(dsn(for: "alice@new.example", to: verp, original: "alice@example.com"))
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 1, "forwarded on, then bounced")
+        _ = try await bot.send(dsn(for: "alice@example.com", to: verp, original: "bob@example.com"))
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 2)
+        #expect(try await bot.member("bob@example.com")?.bounceCount == 0)
+    }
+
+    @Test("Proven mail from a member whose mail stopped clears the bounces, and its answer goes out")
+    func provenMailClearsBounces() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", bounceCount: 4, bounceStopped: true)
+        let unproven = try await bot.send(mail(subject: "CREDITS", body: ""))
+        #expect(unproven.isEmpty, "an unproven mail proves nothing about the address")
+        #expect(try await bot.member("alice@example.com")?.bounceStoppedAt != nil)
+        let proven = try await bot.send(mail(subject: "CREDITS", body: "", authenticated: true))
+        #expect(proven.map(\.memberEvent) == ["credits"])
+        let alice = try await bot.member("alice@example.com")
+        #expect(alice?.bounceCount == 0)
+        #expect(alice?.bounceStoppedAt == nil)
+        #expect(bot.logs.all.contains { $0.contains("Bounces cleared") })
+    }
 }
 
 /// A Postfix-style delivery status report for a failed recipient.
-private func dsn(for recipient: String) -> String {
+private func dsn(for recipient: String, to address: String, original: String? = nil) -> String {
     let boundary = "B\(UUID().uuidString.prefix(8))"
     return """
         Return-Path: <>\r
         From: MAILER-DAEMON@mail.example.org (Mail Delivery System)\r
-        To: referrals+bounce-1@example.org\r
+        To: \(address)\r
         Subject: Undelivered Mail Returned to Sender\r
         Message-ID: <\(UUID().uuidString)@mail.example.org>\r
         Auto-Submitted: auto-replied\r
@@ -387,7 +435,7 @@ private func dsn(for recipient: String) -> String {
         Reporting-MTA: dns; mail.example.org\r
         \r
         Final-Recipient: rfc822; \(recipient)\r
-        Action: failed\r
+        \(original.map { "Original-Recipient: rfc822; \($0)\r\n" } ?? "")Action: failed\r
         Status: 5.1.1\r
         \r
         --\(boundary)--\r

@@ -87,14 +87,15 @@ struct AddressFormsTests {
 
     @Test("a VERP address round-trips and junk has no id")
     func verp() {
-        let made = VERPAddress.make(base: bot, id: 42)
-        #expect(made == "referrals+bounce-42@example.org")
+        let made = VERPAddress.make(base: bot, id: 42, mac: "abcdefghijklmnop")
+        #expect(made == "referrals+bounce-42-abcdefghijklmnop@example.org")
         #expect(VERPAddress.id(in: made, base: bot) == 42)
-        #expect(VERPAddress.id(in: "<Referrals+Bounce-7@EXAMPLE.org>", base: bot) == 7)
+        #expect(VERPAddress.id(in: "<Referrals+Bounce-7-ABCD@EXAMPLE.org>", base: bot) == 7)
         #expect(VERPAddress.id(in: "referrals+bounce-@example.org", base: bot) == nil)
-        #expect(VERPAddress.id(in: "referrals+bounce-12x@example.org", base: bot) == nil)
-        #expect(VERPAddress.id(in: "referrals+bounce-99999999999999999999@example.org", base: bot) == nil)
-        #expect(VERPAddress.id(in: "other+bounce-1@example.org", base: bot) == nil)
+        #expect(VERPAddress.id(in: "referrals+bounce-7@example.org", base: bot) == nil, "no mac: not refbot's")
+        #expect(VERPAddress.id(in: "referrals+bounce-12x-abcd@example.org", base: bot) == nil)
+        #expect(VERPAddress.id(in: "referrals+bounce-99999999999999999999-abcd@example.org", base: bot) == nil)
+        #expect(VERPAddress.id(in: "other+bounce-1-abcd@example.org", base: bot) == nil)
     }
 
     @Test("a Message-ID has angle brackets and only msg-id characters")

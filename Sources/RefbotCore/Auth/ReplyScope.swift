@@ -13,6 +13,7 @@
 /// | `customer.consent` (R-n)          | YES NO                                           |
 /// | `member.confirm`, `confirm`       | CONFIRM                                          |
 /// | `unsubscribe` (announcement, digest) | STOP                                          |
+/// | `member.probe` (bounce probe)     | none; any reply clears the member's bounces      |
 ///
 /// A command that names an object (`ACCEPT R-7`) is in scope only when that is the tag's own
 /// object; REFER names the listing the customer goes to, so it may name any.
@@ -29,6 +30,9 @@ public enum ReplyScope {
         "member.confirm": [.confirm],
         "confirm": [.confirm],
         "unsubscribe": [.stop],
+        // Any reply to a bounce probe proves the address receives mail (the daemon clears the
+        // member's bounces before reading a command); it proves no command.
+        "member.probe": [],
     ]
 
     /// Why the tag does not prove this command, or `nil` when it does.

@@ -34,6 +34,9 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     public var confirmedAt: Int64?
     /// When they sent LEAVE, Unix seconds.
     public var leftAt: Int64?
+    /// When refbot stopped mailing the member: their bounce probe bounced too (spec §2). `nil` while
+    /// they are mailed; cleared when they answer the probe or send proven mail, or by an admin.
+    public var bounceStoppedAt: Int64? = nil
 
     /// A new member from a JOIN form, pending until they confirm, with the network's starting credits.
     public init(
@@ -101,7 +104,8 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     }
 
     /// Whether refbot should stop mailing this member.
-    public func isBouncing(limit: Int) -> Bool { bounceCount >= limit }
+    /// Only once the probe sent at the limit bounced too: bounces alone never stop mail.
+    public func isBouncing(limit: Int) -> Bool { bounceStoppedAt != nil }
 
     /// Whether the member gets announcements and digests.
     public var receivesAnnouncements: Bool { state == .active && !announcementsOff }

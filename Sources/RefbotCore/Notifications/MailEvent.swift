@@ -24,8 +24,11 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case creditsGranted = "credits.granted"
     /// To a member who sent EXPORT: their data as a CSV attachment.
     case export = "export"
-    /// To admins: mail to a member reached `mail.bounce_limit` bounces.
+    /// To admins: a member's bounces reached `mail.bounce_limit` and their probe bounced too: mail to them stops.
     case memberBouncing = "member.bouncing"
+    /// To a member whose mail bounced `mail.bounce_limit` times: any reply says the address works;
+    /// if this mail bounces too, refbot stops mailing them.
+    case memberProbe = "member.probe"
     /// To every member who has not sent STOP: an admin's ANNOUNCE.
     case trainingAnnouncement = "training.announcement"
     /// To a member another member asked to connect: ACCEPT or REJECT.
@@ -82,7 +85,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         switch self {
         case .help, .commandError, .commandDone: true
         case .memberConfirm, .memberWelcome, .profile, .commandConfirm, .credits, .export: true
-        case .creditsGranted, .memberBouncing, .trainingAnnouncement: false
+        case .creditsGranted, .memberBouncing, .memberProbe, .trainingAnnouncement: false
         case .referralSent, .agreementRequest, .dashboard: true
         case .connectionRequest, .connectionAccepted, .connectionRejected, .referralReceived, .agreementCopy,
             .referralAccepted, .referralRejected, .referralUpdated, .referralDisputed, .customerConsent,

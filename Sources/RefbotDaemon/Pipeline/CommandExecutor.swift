@@ -26,8 +26,7 @@ public struct CommandExecutor: Sendable {
     /// An executor with the configuration's templates; throws when a template is missing or broken.
     public init(configuration: Configuration) throws {
         self.configuration = configuration
-        self.composer = try MailComposer(
-            configuration: configuration, templates: try TemplateSet(directory: configuration.bot.templates))
+        self.composer = try Processor.composer(for: configuration)
     }
 
     /// An executor that uses an existing composer.

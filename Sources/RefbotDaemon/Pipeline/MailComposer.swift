@@ -12,8 +12,12 @@ public struct MailComposer: Sendable {
     let botAddress: EmailAddress
     /// Keys that sign one-click links (newest first); none: mail carries mailto: links only.
     let linkKeys: [LinkKey]
+    /// The key of the envelope senders' macs (``VERPKey``).
+    public let verpKey: VERPKey
 
-    public init(configuration: Configuration, templates: TemplateSet, linkKeys: [LinkKey] = []) throws {
+    /// `verpKey` defaults to one derived from the first link key, else a random one (mail whose
+    /// bounces can then never count: a composer for tests or for mail no bounce should reach).
+    public init(configuration: Configuration, templates: TemplateSet, linkKeys: [LinkKey] = [], verpKey: VERPKey? = nil) throws {
         guard let address = EmailAddress(configuration.bot.address) else {
             throw ConfigError(problems: [
                 .init(key: "bot.address", problem: "is not an email address", remedy: "write it as name@example.org")
@@ -23,6 +27,7 @@ public struct MailComposer: Sendable {
         self.templates = templates
         self.botAddress = address
         self.linkKeys = linkKeys
+        self.verpKey = verpKey ?? linkKeys.first.map { VERPKey(linkKey: $0) } ?? VERPKey.random()
     }
 
     /// The values every template may use.
@@ -98,8 +103,14 @@ public struct MailComposer: Sendable {
             messageId: bareID, raw: Data(builder.build()), queuedAt: now, inboundId: inboundId)
     }
 
-    /// The VERP envelope sender for an outbox row.
+    /// The VERP envelope sender for an outbox row: `bot+bounce-<id>-<mac>@domain`.
     public func envelopeFrom(outboxId: Int64) -> String {
-        VERPAddress.make(base: botAddress, id: outboxId)
+        VERPAddress.make(base: botAddress, id: outboxId, mac: verpKey.mac(outboxId: outboxId))
+    }
+
+    /// The outbox row a bounce was genuinely sent back for: the first of the addresses it came to
+    /// that is a VERP address with this composer's mac. `nil`: nobody refbot mailed could have made it.
+    public func verifiedOutboxId(_ candidates: [(id: Int64, mac: String)]) -> Int64? {
+        candidates.first { verpKey.verifies(outboxId: $0.id, mac: $0.mac) }?.id
     }
 }

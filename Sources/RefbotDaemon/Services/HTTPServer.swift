@@ -111,6 +111,12 @@ public enum LinkSecret {
         return keys
     }
 
+    /// The keys in the file when it exists and holds any; otherwise none (nothing is created).
+    public static func loadIfPresent(path: String) -> [LinkKey] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return LinkKey.parse(fileText: text)
+    }
+
     /// Writes a new file with one random key; another process creating it first is fine.
     static func create(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent

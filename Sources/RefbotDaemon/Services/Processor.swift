@@ -179,6 +179,22 @@ public final class Processor: Service, Sendable {
         if let answeredTag {
             try db.execute(sql: "UPDATE inboundMessage SET tagHash = ? WHERE id = ?", arguments: [answeredTag, id])
         }
+        if let answered = try probeReply(answeredTag, sender: sender.address, now: now, in: db) {
+            // Any reply to the member's own bounce probe: the address reads mail.
+            try clearBounces(of: sender.address, reason: "answered the bounce probe", inboundId: id, now: now, in: db)
+            try StoreLedger(db).revokeReplyTag(hash: answered.hash, at: now)
+            let thanks = Notification(
+                event: .commandDone, to: [sender.address],
+                values: [
+                    "summary": .text("Thanks: \(Member.normalizedEmail(sender.address)) works, so \(configuration.bot.name) keeps mailing you."),
+                    "detail": .text("Your reply was not read as a command. To give one, send it in a new mail."),
+                ],
+                thread: message.references + [message.messageID].compactMap { $0 })
+            try enqueue(thanks, unique: "in\(id).probe", inboundId: id, now: now, in: db)
+            try InboundQueue.markDone(id, disposition: BounceProbe.actionName, now: now, in: db)
+            logger.info("Bounce probe answered", metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)"])
+            return .done(queued: 1)
+        }
         var context = CommandContext(
             sender: sender.address, senderName: sender.displayName,
             isAdmin: configuration.bot.admins.contains { Member.sameEmail($0, Member.normalizedEmail(sender.address)) }, isAuthenticated: false,
@@ -207,6 +223,7 @@ public final class Processor: Service, Sendable {
             let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
+                try clearBounces(of: sender.address, reason: "confirmed a held command", inboundId: id, now: now, in: db)
             } else {
                 let handler = try router.handler(for: command)
                 var decision = SenderAuthentication.decide(
@@ -222,6 +239,9 @@ public final class Processor: Service, Sendable {
                 switch decision {
                 case .run(let proof):
                     context.isAuthenticated = proof != nil
+                    if let proof {
+                        try clearBounces(of: sender.address, reason: "proven mail (\(proof.rawValue))", inboundId: id, now: now, in: db)
+                    }
                     notifications = try handler.handle(command, context: context, ledger: ledger)
                     disposition = handler.name
                     logger.info(
@@ -433,44 +453,134 @@ public final class Processor: Service, Sendable {
             now: now, in: db)
     }
 
+    /// A bounce counts only when it came to a VERP address with refbot's mac (``VERPKey``), and
+    /// only for a failed recipient that is one of that outbox row's recipients (spec §2). Anything
+    /// else (the bare address, a guessed `+bounce-<n>`, a recipient the mail was not sent to) is
+    /// logged and dropped, unanswered.
     private func recordBounce(
         _ report: DeliveryStatusReport, message: ParsedMessage, inboundId: Int64, now: Int64, in db: Database
     ) throws {
-        let outboxId = report.verpID(base: bot, reportRecipients: message.to + deliveredTo(message))
+        let candidates = report.verpAddresses(base: bot, reportRecipients: message.to + deliveredTo(message))
+        guard let outboxId = composer.verifiedOutboxId(candidates),
+            let row = try OutboxMessage.fetchOne(db, key: outboxId)
+        else {
+            logger.notice(
+                "Bounce not counted",
+                metadata: [
+                    "inbound.id": "\(inboundId)", "rule": "bounce-not-verp",
+                    "reason": "\(candidates.isEmpty ? "not sent to a VERP address" : "VERP address without refbot's mac or row")",
+                    "recipients": "\(report.failed.map(\.address).joined(separator: ","))",
+                ])
+            return
+        }
         for recipient in report.failed {
+            // The row's own recipient the report names (as `Final-Recipient`, or as
+            // `Original-Recipient` when the mail was forwarded on): the bounce counts against them.
+            guard
+                let sentTo = row.recipientList.first(where: { sent in recipient.addresses.contains { Member.sameEmail(sent, $0) } })
+            else {
+                logger.notice(
+                    "Bounce not counted",
+                    metadata: [
+                        "inbound.id": "\(inboundId)", "rule": "bounce-other-recipient", "outbox.id": "\(outboxId)",
+                        "member.email": "\(recipient.address)", "reason": "the bounced mail was not sent to this address",
+                    ])
+                continue
+            }
             let count = try BounceLog.record(
-                outboxId: outboxId, recipient: recipient.address, status: recipient.status, inboundId: inboundId, now: now,
-                in: db)
-            try countBounce(of: recipient.address, status: recipient.status, inboundId: inboundId, now: now, in: db)
+                outboxId: outboxId, recipient: sentTo, status: recipient.status, inboundId: inboundId, now: now, in: db)
+            try countBounce(of: sentTo, outboxId: outboxId, status: recipient.status, inboundId: inboundId, now: now, in: db)
             logger.notice(
                 "Bounce recorded",
                 metadata: [
-                    "inbound.id": "\(inboundId)", "outbox.id": "\(outboxId.map(String.init) ?? "-")",
-                    "member.email": "\(recipient.address)", "bounce.count": "\(count)",
+                    "inbound.id": "\(inboundId)", "outbox.id": "\(outboxId)",
+                    "member.email": "\(sentTo)", "bounce.count": "\(count)",
                 ])
         }
     }
 
-    /// Counts a bounce against the member with that address; at `mail.bounce_limit` tells the admins, once.
-    private func countBounce(of address: String, status: String, inboundId: Int64, now: Int64, in db: Database) throws {
+    /// Counts a genuine bounce against the member with that address. At `mail.bounce_limit` a
+    /// `member.probe` goes out with its own VERP address; only when the probe bounces does mail to
+    /// the member stop, and then the admins are told (`member.bouncing`, through the notice cap).
+    private func countBounce(
+        of address: String, outboxId: Int64, status: String, inboundId: Int64, now: Int64, in db: Database
+    ) throws {
         let ledger = StoreLedger(db)
-        guard var member = try ledger.member(email: address) else { return }
-        member.bounceCount += 1
-        try ledger.save(&member)
+        guard var member = try ledger.member(email: address), let memberId = member.id, member.bounceStoppedAt == nil else {
+            return
+        }
         let limit = configuration.mail.bounceLimit
-        guard limit > 0, member.bounceCount == limit, !configuration.bot.admins.isEmpty else { return }
-        logger.warning(
-            "Member mail stopped after bounces",
-            metadata: ["member.email": "\(member.email)", "bounce.count": "\(member.bounceCount)"])
+        let probe = try BounceProbe.outstanding(memberId: memberId, in: db)
+        member.bounceCount += 1
+        if let probe, probe.outboxId == outboxId {
+            member.bounceStoppedAt = now
+            try ledger.save(&member)
+            logger.warning(
+                "Member mail stopped after bounces",
+                metadata: [
+                    "member.email": "\(member.email)", "bounce.count": "\(member.bounceCount)", "outbox.id": "\(outboxId)",
+                    "reason": "the bounce probe bounced",
+                ])
+            guard !configuration.bot.admins.isEmpty else { return }
+            let notification = Notification(
+                event: .memberBouncing, to: configuration.bot.admins,
+                values: [
+                    "email": .text(member.email), "name": .text(member.name), "bounceCount": .number(Int64(member.bounceCount)),
+                    "limit": .number(Int64(limit)), "status": .text(String(status.prefix(300))),
+                ])
+            try adminNotices.notify(
+                notification, summary: "Stopped mailing \(member.email) after \(member.bounceCount) bounces and a bounced probe",
+                unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
+            return
+        }
+        try ledger.save(&member)
+        // A probe that went unanswered and did not bounce a week later is stale: the next bounce
+        // at the limit sends a new one.
+        let probeIsLive = probe.map { now - $0.sentAt < Processor.probeLifetime } ?? false
+        guard limit > 0, member.bounceCount >= limit, !probeIsLive, member.state != .left else { return }
+        let tag = try ledger.makeReplyTag(
+            for: member.email, action: BounceProbe.actionName, ref: nil, now: now, expiresAt: now + Processor.probeTagLifetime)
         let notification = Notification(
-            event: .memberBouncing, to: configuration.bot.admins,
+            event: .memberProbe, to: [member.email], replyTag: tag.token,
             values: [
                 "email": .text(member.email), "name": .text(member.name), "bounceCount": .number(Int64(member.bounceCount)),
-                "limit": .number(Int64(limit)), "status": .text(String(status.prefix(300))),
+                "expiryDays": .number(Processor.probeTagLifetime / NetworkSettings.secondsPerDay),
             ])
-        try adminNotices.notify(
-            notification, summary: "Stopped mailing \(member.email) after \(member.bounceCount) bounces",
-            unique: "b\(inboundId).\(member.email)", inboundId: inboundId, now: now, in: db)
+        let row = try composer.compose(
+            notification, unique: "probe.m\(memberId).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+        let probeId = try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+        try BounceProbe.recordSent(memberId: memberId, outboxId: probeId, now: now, in: db)
+        logger.notice(
+            "Bounce probe sent",
+            metadata: ["member.email": "\(member.email)", "bounce.count": "\(member.bounceCount)", "outbox.id": "\(probeId)"])
+    }
+
+    /// How long a probe waits for its bounce before another bounce may send a new one: 7 days.
+    static let probeLifetime: Int64 = 7 * 86_400
+    /// How long a reply to a probe clears the member's bounces: 30 days.
+    static let probeTagLifetime: Int64 = 30 * 86_400
+
+    /// The live probe tag the mail answers, when it is the sender's own.
+    private func probeReply(_ tagHash: String?, sender: String, now: Int64, in db: Database) throws -> ReplyTag? {
+        guard let tagHash, let tag = try StoreLedger(db).replyTag(hash: tagHash), tag.action == BounceProbe.actionName,
+            tag.revokedAt == nil, now < tag.expiresAt, Member.sameEmail(tag.memberEmail, Member.normalizedEmail(sender))
+        else { return nil }
+        return tag
+    }
+
+    /// Clears the sender's bounces when they proved they read mail here: they answered their own
+    /// live probe tag, or sent a command with proof. Returns whether anything was cleared.
+    @discardableResult
+    func clearBounces(of sender: String, reason: String, inboundId: Int64, now: Int64, in db: Database) throws -> Bool {
+        guard let member = try StoreLedger(db).member(email: sender), BounceProbe.hasBounces(member) else { return false }
+        try BounceProbe.reset(email: member.email, now: now, in: db)
+        logger.notice(
+            "Bounces cleared",
+            metadata: [
+                "inbound.id": "\(inboundId)", "member.email": "\(member.email)", "bounce.count": "\(member.bounceCount)",
+                "reason": "\(reason)",
+            ])
+        return true
     }
 
     private func deliveredTo(_ message: ParsedMessage) -> [EmailAddress] {
@@ -502,8 +612,13 @@ public final class Processor: Service, Sendable {
 
 extension Processor {
     /// A composer over the configured templates, for queuing mail outside the daemon (the admin CLI).
+    /// Its envelope senders carry the daemon's VERP key (from `bot.secret_file`, when the daemon
+    /// has made it), so bounces to mail the CLI queues count like any other.
     public static func composer(for configuration: Configuration) throws -> MailComposer {
-        try MailComposer(configuration: configuration, templates: try TemplateSet(directory: configuration.bot.templates))
+        let keys = LinkSecret.loadIfPresent(path: configuration.bot.secretFile)
+        return try MailComposer(
+            configuration: configuration, templates: try TemplateSet(directory: configuration.bot.templates),
+            verpKey: keys.first.map { VERPKey(linkKey: $0) })
     }
 
     /// Records an announcement and queues one `training.announcement` per member who gets them, in

@@ -20,14 +20,21 @@ public struct DeliveryStatusReport: Sendable {
         public var status: String
         /// The remote server's words, when given.
         public var diagnostic: String?
+        /// `Original-Recipient`, when the report gives it beside `Final-Recipient` (the address the
+        /// mail was sent to before a forward).
+        public var originalAddress: String?
 
         /// Creates a recipient outcome.
-        public init(address: String, action: String, status: String, diagnostic: String? = nil) {
+        public init(address: String, action: String, status: String, diagnostic: String? = nil, originalAddress: String? = nil) {
             self.address = address
             self.action = action
             self.status = status
             self.diagnostic = diagnostic
+            self.originalAddress = originalAddress
         }
+
+        /// Every address the report names for this recipient: `Final-Recipient`, then `Original-Recipient`.
+        public var addresses: [String] { [address] + (originalAddress.map { [$0] } ?? []) }
     }
 
     /// Each recipient the report names.
@@ -75,8 +82,15 @@ public struct DeliveryStatusReport: Sendable {
         return DeliveryStatusReport(recipients: recipients, originalEnvelopeFrom: envelope, reportAddresses: reportAddresses)
     }
 
+    /// The VERP addresses (row id and mac) the report was delivered to: `reportRecipients` (the
+    /// DSN's `To:` and `Delivered-To:`) and ``reportAddresses``, never the returned copy's headers,
+    /// which the sender of the report wrote. The daemon checks each mac before a bounce counts.
+    public func verpAddresses(base: EmailAddress, reportRecipients: [EmailAddress]) -> [(id: Int64, mac: String)] {
+        (reportRecipients.map(\.address) + reportAddresses).compactMap { VERPAddress.parse($0, base: base) }
+    }
+
     /// The VERP id of the bounced mail: from the addresses the report was delivered to, else from the
-    /// original envelope sender.
+    /// original envelope sender. Informational only (`refbot parse`): no mac is checked.
     public func verpID(base: EmailAddress, reportRecipients: [EmailAddress]) -> Int64? {
         for address in reportRecipients {
             if let id = VERPAddress.id(in: address.address, base: base) { return id }
@@ -112,7 +126,11 @@ public struct DeliveryStatusReport: Sendable {
             if let space = status.firstIndex(where: { $0 == " " || $0 == "(" }) { status = String(status[..<space]) }
             let diagnostic = block.first(named: "Diagnostic-Code").map { addressValue($0.value) }
             if status.isEmpty { status = action == "failed" ? "5.0.0" : (action == "delayed" ? "4.0.0" : "2.0.0") }
-            recipients.append(Recipient(address: address, action: action, status: status, diagnostic: diagnostic))
+            let original = block.first(named: "Original-Recipient").map { addressValue($0.value) }
+            recipients.append(
+                Recipient(
+                    address: address, action: action, status: status, diagnostic: diagnostic,
+                    originalAddress: original == address ? nil : original))
         }
         return recipients
     }

@@ -9,7 +9,7 @@ import GRDB
 /// ```swift
 /// try store.write { db in
 ///     … change state …
-///     try Outbox.enqueue(row, envelopeFrom: { id in VERPAddress.make(base: bot, id: id) }, in: db)
+///     try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
 /// }
 /// ```
 public enum Outbox {

@@ -11,7 +11,9 @@ extension Admin {
             abstract: "List the members: email, name, state, credits, points and bounces.",
             discussion: """
                 States are pending (sent JOIN, not confirmed yet), active and left. A member whose bounces \
-                reach mail.bounce_limit is no longer mailed. Exit status: 0 done, 64 usage, 78 configuration.
+                reach mail.bounce_limit is sent a probe, and is no longer mailed once the probe bounces too. \
+                --reset-bounces EMAIL clears that member's bounces, probe and stop, so they are mailed again. \
+                Exit status: 0 done, 1 no such member, 64 usage, 78 configuration.
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -19,7 +21,15 @@ extension Admin {
         @Option(help: ArgumentHelp("Only members in this state: pending, active or left.", valueName: "state"))
         var state: String?
 
+        @Option(
+            name: .customLong("reset-bounces"),
+            help: ArgumentHelp("Clear this member's bounces, probe and stop, so they are mailed again.", valueName: "email"))
+        var resetBounces: String?
+
         func validate() throws {
+            if let resetBounces, !resetBounces.contains("@") {
+                throw ValidationError("--reset-bounces needs an email address, not \"\(resetBounces)\".")
+            }
             if let state, MemberState(rawValue: state.lowercased()) == nil {
                 throw ValidationError("--state must be pending, active or left, not \"\(state)\".")
             }
@@ -28,6 +38,19 @@ extension Admin {
         func run() async throws {
             let configuration = try options.load()
             let store = try Store(path: configuration.bot.database)
+            if let resetBounces {
+                let now = Int64(Date().timeIntervalSince1970)
+                let before = try await store.write { db in try BounceProbe.reset(email: resetBounces, now: now, in: db) }
+                guard let before else {
+                    printError("No member has the address \(resetBounces). Run `refbot admin members` to see the members.")
+                    throw ExitCode(1)
+                }
+                let stopped = before.bounceStoppedAt != nil ? ", and mail to them had stopped" : ""
+                print(
+                    "Reset the bounces of \(before.email): \(before.bounceCount) bounce\(before.bounceCount == 1 ? "" : "s")\(stopped). "
+                        + "\(configuration.bot.name) mails them again.")
+                return
+            }
             var members = try await store.read { db in try StoreLedger(db).allMembers() }
             if let state, let wanted = MemberState(rawValue: state.lowercased()) {
                 members = members.filter { $0.state == wanted }

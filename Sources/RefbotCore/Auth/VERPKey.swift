@@ -1,0 +1,71 @@
+import Crypto
+
+/// The key that makes refbot's envelope senders unguessable (spec §4 "Envelope sender (VERP)").
+///
+/// Each outbox row goes out from `bot+bounce-<id>-<mac>@domain`, where `mac` is the first 80 bits
+/// of HMAC-SHA256 over the row's id, in lowercase base32 (16 characters). Like SRS and BATV, only
+/// refbot can mint one, so a bounce counts only when it comes to an address refbot gave out. The
+/// key is derived from the first link key in `bot.secret_file` (`HMAC(linkKey, "verp")`), so it
+/// survives restarts and is shared by the daemon and the admin CLI, and is never the link key itself.
+///
+/// ```swift
+/// let key = VERPKey(linkKey: keys[0])
+/// key.mac(outboxId: 12)              // "k3q…" (16 characters)
+/// key.verifies(outboxId: 12, mac: m) // true only for refbot's own mac
+/// ```
+public struct VERPKey: Sendable {
+    let key: SymmetricKey
+
+    /// The VERP key derived from a link signing key.
+    public init(linkKey: LinkKey) {
+        let derived = HMAC<SHA256>.authenticationCode(for: Array("verp".utf8), using: linkKey.key)
+        key = SymmetricKey(data: Array(derived))
+    }
+
+    /// A key of these bytes (tests).
+    public init(bytes: [UInt8]) {
+        key = SymmetricKey(data: bytes)
+    }
+
+    /// A fresh random key: mail sent under it can never have a bounce counted.
+    public static func random() -> VERPKey {
+        VERPKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    /// Characters of the mac: 16 base32 characters, 80 bits.
+    public static let macLength = 16
+
+    /// The mac for an outbox row, lowercase base32.
+    public func mac(outboxId: Int64) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array("\(outboxId)".utf8), using: key)
+        return String(VERPKey.base32(Array(code)).prefix(VERPKey.macLength))
+    }
+
+    /// Whether `mac` is this key's mac for the row (case-insensitive, compared in constant time).
+    public func verifies(outboxId: Int64, mac: String) -> Bool {
+        let expected = Array(self.mac(outboxId: outboxId).utf8)
+        let given = Array(Member.asciiLowercased(mac).utf8)
+        guard given.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(given, expected) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    /// RFC 4648 base32, lowercase, without padding.
+    static func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var output = ""
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                output.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
+                bits -= 5
+            }
+        }
+        if bits > 0 { output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return output
+    }
+}

@@ -1,0 +1,34 @@
+import RefbotCore
+import Testing
+
+@Suite("VERP key")
+struct VERPKeyTests {
+    let key = VERPKey(linkKey: LinkKey(bytes: Array(repeating: 7, count: 32)))
+
+    @Test("a mac is 16 lowercase base32 characters, stable for a row, and differs between rows and keys")
+    func mac() {
+        let mac = key.mac(outboxId: 12)
+        #expect(mac.count == 16)
+        #expect(mac.allSatisfy { "abcdefghijklmnopqrstuvwxyz234567".contains($0) })
+        #expect(key.mac(outboxId: 12) == mac)
+        #expect(key.mac(outboxId: 13) != mac)
+        #expect(VERPKey(linkKey: LinkKey(bytes: Array(repeating: 8, count: 32))).mac(outboxId: 12) != mac)
+    }
+
+    @Test("only the row's own mac verifies, in any case; a shorter, longer or other row's mac does not")
+    func verifies() {
+        let mac = key.mac(outboxId: 12)
+        #expect(key.verifies(outboxId: 12, mac: mac))
+        #expect(key.verifies(outboxId: 12, mac: mac.uppercased()))
+        #expect(!key.verifies(outboxId: 13, mac: mac))
+        #expect(!key.verifies(outboxId: 12, mac: String(mac.dropLast())))
+        #expect(!key.verifies(outboxId: 12, mac: mac + "a"))
+        #expect(!key.verifies(outboxId: 12, mac: ""))
+    }
+
+    @Test("the VERP key is not the link key: a link key's own HMAC of the row id is no mac")
+    func derived() {
+        let raw = VERPKey(bytes: Array(repeating: 7, count: 32))
+        #expect(raw.mac(outboxId: 12) != key.mac(outboxId: 12))
+    }
+}
