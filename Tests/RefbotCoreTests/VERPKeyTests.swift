@@ -31,4 +31,14 @@ struct VERPKeyTests {
         let raw = VERPKey(bytes: Array(repeating: 7, count: 32))
         #expect(raw.mac(outboxId: 12) != key.mac(outboxId: 12))
     }
+
+    @Test("a row's mac covers its recipient: another recipient's mac for the same row does not verify")
+    func boundToRecipient() {
+        let alices = key.mac(outboxId: 12, recipient: "alice@example.org")
+        #expect(key.verifies(outboxId: 12, recipient: "Alice@Example.org", mac: alices))
+        #expect(!key.verifies(outboxId: 12, recipient: "bob@example.org", mac: alices))
+        #expect(!key.verifies(outboxId: 12, mac: alices))
+        #expect(VERPKey.macRecipient(["alice@example.org"]) == "alice@example.org")
+        #expect(VERPKey.macRecipient(["admin@example.org", "ops@example.org"]) == nil)
+    }
 }

@@ -3,7 +3,9 @@ import Crypto
 /// The key that makes refbot's envelope senders unguessable (spec §4 "Envelope sender (VERP)").
 ///
 /// Each outbox row goes out from `bot+bounce-<id>-<mac>@domain`, where `mac` is the first 80 bits
-/// of HMAC-SHA256 over the row's id, in lowercase base32 (16 characters). Like SRS and BATV, only
+/// of HMAC-SHA256 over the row's id and its recipient, in lowercase base32 (16 characters). Every
+/// row to a member has that member as its only recipient, so a member who reads the envelope
+/// sender of their own mail cannot make a bounce count against anyone else. Like SRS and BATV, only
 /// refbot can mint one, so a bounce counts only when it comes to an address refbot gave out. The
 /// key is derived from the first link key in `bot.secret_file` (`HMAC(linkKey, "verp")`), so it
 /// survives restarts and is shared by the daemon and the admin CLI, and is never the link key itself.
@@ -35,20 +37,29 @@ public struct VERPKey: Sendable {
     /// Characters of the mac: 16 base32 characters, 80 bits.
     public static let macLength = 16
 
-    /// The mac for an outbox row, lowercase base32.
-    public func mac(outboxId: Int64) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Array("\(outboxId)".utf8), using: key)
+    /// The mac for an outbox row and, when the row has a single recipient, that recipient
+    /// (ASCII-lowercased): HMAC over `"<id>\n<recipient>"`, or over `"<id>"` for a row to several
+    /// people (only the admins get those). Lowercase base32.
+    public func mac(outboxId: Int64, recipient: String? = nil) -> String {
+        let message = recipient.map { "\(outboxId)\n\(Member.asciiLowercased($0))" } ?? "\(outboxId)"
+        let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)
         return String(VERPKey.base32(Array(code)).prefix(VERPKey.macLength))
     }
 
-    /// Whether `mac` is this key's mac for the row (case-insensitive, compared in constant time).
-    public func verifies(outboxId: Int64, mac: String) -> Bool {
-        let expected = Array(self.mac(outboxId: outboxId).utf8)
+    /// Whether `mac` is this key's mac for the row and recipient (case-insensitive, compared in
+    /// constant time).
+    public func verifies(outboxId: Int64, recipient: String? = nil, mac: String) -> Bool {
+        let expected = Array(self.mac(outboxId: outboxId, recipient: recipient).utf8)
         let given = Array(Member.asciiLowercased(mac).utf8)
         guard given.count == expected.count else { return false }
         var difference: UInt8 = 0
         for (a, b) in zip(given, expected) { difference |= a ^ b }
         return difference == 0
+    }
+
+    /// The recipient a row's mac covers: its only one, or none for a row to several people.
+    public static func macRecipient(_ recipients: [String]) -> String? {
+        recipients.count == 1 ? recipients[0] : nil
     }
 
     /// RFC 4648 base32, lowercase, without padding.

@@ -56,7 +56,7 @@ public struct CommandExecutor: Sendable {
         for (index, notification) in notifications.enumerated() where !skip(notification) {
             let unique = "cli.\(handler.name).\(index).\(context.now).\(UUID().uuidString.prefix(8))"
             let row = try composer.compose(notification, unique: unique, now: context.now, inboundId: nil)
-            _ = try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+            _ = try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
         }
         return notifications
     }

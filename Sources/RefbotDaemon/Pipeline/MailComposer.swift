@@ -103,14 +103,16 @@ public struct MailComposer: Sendable {
             messageId: bareID, raw: Data(builder.build()), queuedAt: now, inboundId: inboundId)
     }
 
-    /// The VERP envelope sender for an outbox row: `bot+bounce-<id>-<mac>@domain`.
-    public func envelopeFrom(outboxId: Int64) -> String {
-        VERPAddress.make(base: botAddress, id: outboxId, mac: verpKey.mac(outboxId: outboxId))
+    /// The VERP envelope sender for an outbox row to `recipients`: `bot+bounce-<id>-<mac>@domain`
+    /// (``VERPKey``: the mac covers the row and its recipient).
+    public func envelopeFrom(outboxId: Int64, recipients: [String]) -> String {
+        VERPAddress.make(
+            base: botAddress, id: outboxId,
+            mac: verpKey.mac(outboxId: outboxId, recipient: VERPKey.macRecipient(recipients)))
     }
 
-    /// The outbox row a bounce was genuinely sent back for: the first of the addresses it came to
-    /// that is a VERP address with this composer's mac. `nil`: nobody refbot mailed could have made it.
-    public func verifiedOutboxId(_ candidates: [(id: Int64, mac: String)]) -> Int64? {
-        candidates.first { verpKey.verifies(outboxId: $0.id, mac: $0.mac) }?.id
+    /// Whether `mac` is refbot's for this row to `recipients`.
+    public func verifies(outboxId: Int64, recipients: [String], mac: String) -> Bool {
+        verpKey.verifies(outboxId: outboxId, recipient: VERPKey.macRecipient(recipients), mac: mac)
     }
 }

@@ -366,7 +366,7 @@ public final class Processor: Service, Sendable {
         }
         var row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
         if let sendAt, sendAt > now { row.nextAttemptAt = sendAt }
-        try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+        try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
         return true
     }
 
@@ -461,9 +461,15 @@ public final class Processor: Service, Sendable {
         _ report: DeliveryStatusReport, message: ParsedMessage, inboundId: Int64, now: Int64, in db: Database
     ) throws {
         let candidates = report.verpAddresses(base: bot, reportRecipients: message.to + deliveredTo(message))
-        guard let outboxId = composer.verifiedOutboxId(candidates),
-            let row = try OutboxMessage.fetchOne(db, key: outboxId)
-        else {
+        var verified: OutboxMessage?
+        for candidate in candidates {
+            guard let row = try OutboxMessage.fetchOne(db, key: candidate.id),
+                composer.verifies(outboxId: candidate.id, recipients: row.recipientList, mac: candidate.mac)
+            else { continue }
+            verified = row
+            break
+        }
+        guard let row = verified, let outboxId = row.id else {
             logger.notice(
                 "Bounce not counted",
                 metadata: [
@@ -548,7 +554,7 @@ public final class Processor: Service, Sendable {
             ])
         let row = try composer.compose(
             notification, unique: "probe.m\(memberId).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
-        let probeId = try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+        let probeId = try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
         try BounceProbe.recordSent(memberId: memberId, outboxId: probeId, now: now, in: db)
         logger.notice(
             "Bounce probe sent",

@@ -9,7 +9,7 @@ import GRDB
 /// ```swift
 /// try store.write { db in
 ///     … change state …
-///     try Outbox.enqueue(row, envelopeFrom: composer.envelopeFrom(outboxId:), in: db)
+///     try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
 /// }
 /// ```
 public enum Outbox {
