@@ -45,6 +45,12 @@ public final class Store: Sendable {
                 cause: error)
         }
         do {
+            // Two processes opening a database that needs migrating (the daemon starting while an
+            // admin command runs) would each see the same migrations pending and run them twice:
+            // GRDB checks what is applied outside the migrations' own transactions. One process
+            // migrates at a time.
+            let lock = MigrationLock(databasePath: path)
+            defer { lock.release() }
             try Migrations.migrator.migrate(pool)
         } catch {
             throw StoreError(code: .migrate, message: "cannot bring the database at \(path) up to date", cause: error)
@@ -109,5 +115,27 @@ public final class Store: Sendable {
     /// The names of the applied migrations, oldest first.
     public func appliedMigrations() throws -> [String] {
         try pool.read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+}
+
+/// An exclusive `flock` on `<database>.migrate-lock` while the schema is brought up to date, so
+/// that processes opening the same database migrate one after the other. Never on the database
+/// file itself: closing another descriptor of that file would drop SQLite's own locks. Without
+/// the lock file (a read-only folder), migration goes ahead unlocked.
+struct MigrationLock {
+    private let descriptor: Int32
+
+    init(databasePath: String) {
+        let fd = open(databasePath + ".migrate-lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            while flock(fd, LOCK_EX) != 0, errno == EINTR {}
+        }
+        descriptor = fd
+    }
+
+    func release() {
+        guard descriptor >= 0 else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }
