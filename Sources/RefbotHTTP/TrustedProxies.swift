@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -71,7 +72,7 @@ public struct TrustedProxies: Sendable, Equatable {
     public func client(peer: String, forwardedFor: [String]) -> String {
         guard !networks.isEmpty, trusts(peer) else { return peer }
         let entries = forwardedFor.flatMap { $0.split(separator: ",") }.map {
-            $0.trimmingCharacters(in: [" ", "\t"])
+            $0.trimmingCharacters(in: .whitespaces)
         }
         var client = peer
         for entry in entries.reversed() {
@@ -84,7 +85,7 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     static func parse(_ entry: String) -> Network? {
-        let trimmed = entry.trimmingCharacters(in: [" ", "\t"])
+        let trimmed = entry.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let bytes = addressBytes(String(parts[0])) else { return nil }
         let maximum = bytes.count * 8
@@ -113,20 +114,5 @@ public struct TrustedProxies: Sendable, Equatable {
             return String(entry[..<colon])
         }
         return entry
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        String(self).trimmingCharacters(in: set)
     }
 }

@@ -79,10 +79,15 @@ public enum SenderAuthentication {
         -> Proof?
     {
         if let tag, tagRefusal(command: command, sender: sender, tag: tag, now: now) == nil { return .ownedTag }
+        return proof(evidence: evidence)
+    }
+
+    /// What the MTA's verdict alone proves (path 2), whatever the command.
+    public static func proof(evidence: Evidence) -> Proof? {
         switch evidence {
-        case .dmarcPass: return .dmarcPass
-        case .dkimPassAligned: return .dkimPassAligned
-        case .none: return nil
+        case .dmarcPass: .dmarcPass
+        case .dkimPassAligned: .dkimPassAligned
+        case .none: nil
         }
     }
 

@@ -9,23 +9,15 @@ import RefbotStore
 extension Processor {
     /// What ``ReplyBudget`` says about answering this mail's sender.
     func replyVerdict(
-        _ budget: ReplyBudget, sender: EmailAddress, message: ParsedMessage, context: CommandContext, now: Int64,
+        _ budget: ReplyBudget, sender: EmailAddress, evidence: SenderAuthentication.Evidence, context: CommandContext, now: Int64,
         in db: Database
     ) throws -> ReplyBudget.Verdict {
         let ledger = StoreLedger(db)
         // A live tag of the sender's own proves the address for answering (whatever the tag's
         // scope: it reached only its owner); otherwise the MTA's verdict.
         let tag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
-        let proof: SenderAuthentication.Proof?
-        if let tag, Member.sameEmail(tag.memberEmail, sender.address), tag.isLive(at: now) {
-            proof = .ownedTag
-        } else {
-            switch evidence(of: message, from: sender) {
-            case .dmarcPass: proof = .dmarcPass
-            case .dkimPassAligned: proof = .dkimPassAligned
-            case .none: proof = nil
-            }
-        }
+        let ownsTag = tag.map { Member.sameEmail($0.memberEmail, sender.address) && $0.isLive(at: now) } ?? false
+        let proof = ownsTag ? .ownedTag : SenderAuthentication.proof(evidence: evidence)
         let proven = ReplyBudget.isProvenMember(
             member: try ledger.member(email: sender.address), isAdmin: context.isAdmin, proof: proof)
         return try budget.verdict(sender: sender.address, proven: proven, now: now, in: db)

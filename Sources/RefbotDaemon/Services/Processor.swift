@@ -201,8 +201,9 @@ public final class Processor: Service, Sendable {
             tag: answeredTag, messageID: message.messageID, now: now,
             settings: configuration.networkSettings,
             botName: configuration.bot.name, admins: configuration.bot.admins)
-        context.authVerdict = authVerdict(of: message, from: sender)
         let senderAssessment = assessment(of: message)
+        let evidence = Processor.evidence(senderAssessment)
+        context.authVerdict = authVerdict(senderAssessment, from: sender)
         if senderAssessment.forgerySign {
             logger.warning(
                 "Forged Authentication-Results",
@@ -210,7 +211,7 @@ public final class Processor: Service, Sendable {
         }
         // Every automatic answer to an address nobody has proven counts against a cap.
         let budget = ReplyBudget(configuration: configuration)
-        let answers = try replyVerdict(budget, sender: sender, message: message, context: context, now: now, in: db)
+        let answers = try replyVerdict(budget, sender: sender, evidence: evidence, context: context, now: now, in: db)
         if case .withheld(let rule) = answers {
             return try withholdAnswers(id: id, rule: rule, sender: sender.address, now: now, in: db)
         }
@@ -227,7 +228,7 @@ public final class Processor: Service, Sendable {
             } else {
                 let handler = try router.handler(for: command)
                 var decision = SenderAuthentication.decide(
-                    command: command, sender: sender.address, tag: replyTag, evidence: evidence(of: message, from: sender),
+                    command: command, sender: sender.address, tag: replyTag, evidence: evidence,
                     now: now)
                 // JOIN needs no proof from a new address (its confirmation is the proof), but for a
                 // pending or departed member it rewrites their details and state: only the owner may.
@@ -371,24 +372,23 @@ public final class Processor: Service, Sendable {
     }
 
     /// What the receiving MTA's own `Authentication-Results` fields say about the `From:` address.
-    func evidence(of message: ParsedMessage, from sender: EmailAddress) -> SenderAuthentication.Evidence {
-        switch assessment(of: message).verdict {
+    static func evidence(_ assessment: AuthenticationAssessment) -> SenderAuthentication.Evidence {
+        switch assessment.verdict {
         case .dmarcPass: .dmarcPass
         case .dkimPassAligned: .dkimPassAligned
         case .none: .none
         }
     }
 
-    /// The verdict and its reason (``AuthenticationResults/assess(_:trustedAuthservID:)``).
+    /// The verdict and its reason (``AuthenticationResults/assess(_:trustedAuthservID:)``), read once per mail.
     func assessment(of message: ParsedMessage) -> AuthenticationAssessment {
         AuthenticationResults.assess(message, trustedAuthservID: configuration.auth.trustedAuthservID)
     }
 
     /// The verdict kept as evidence with an agreement: what the trusted authserv-id said of the sender.
-    func authVerdict(of message: ParsedMessage, from sender: EmailAddress) -> String {
+    func authVerdict(_ assessment: AuthenticationAssessment, from sender: EmailAddress) -> String {
         let authserv = configuration.auth.trustedAuthservID
         guard !authserv.isEmpty else { return "no trusted Authentication-Results (auth.trusted_authserv_id is not set)" }
-        let assessment = assessment(of: message)
         switch assessment.verdict {
         case .dmarcPass: return "dmarc=pass for \(sender.domain) from \(authserv)"
         case .dkimPassAligned: return "dkim=pass aligned with \(sender.domain) from \(authserv)"
