@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RefbotDaemon
+import RefbotStore
 
 /// `--config FILE`, shared by the commands that need the configuration.
 struct ConfigOptions: ParsableArguments {
@@ -23,4 +24,11 @@ struct ConfigOptions: ParsableArguments {
 /// Writes a line to standard error.
 func printError(_ message: String, newline: Bool = true) {
     FileHandle.standardError.write(Data((message + (newline ? "\n" : "")).utf8))
+}
+
+extension ConfigOptions {
+    /// Opens the database an admin command works on: the one named in the configuration.
+    func openStore(_ configuration: Configuration) throws -> Store {
+        try Store(path: configuration.bot.database)
+    }
 }

@@ -55,7 +55,7 @@ extension Admin {
                 printError("error: bot.templates: \(error); check that the folder holds every mail template")
                 throw ExitCode(78)
             }
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             let now = Int64(Date().timeIntervalSince1970)
             let logger = Logger(label: "refbot.admin") { JournalLogHandler(label: $0, level: .notice) }
             let showProgress = isatty(STDERR_FILENO) == 1

@@ -50,7 +50,7 @@ extension Admin {
             printError("error: bot.templates: \(error); check that the folder holds every mail template")
             throw ExitCode(78)
         }
-        let store = try Store(path: configuration.bot.database)
+        let store = try options.openStore(configuration)
         let context = executor.adminContext(now: Int64(Date().timeIntervalSince1970))
         let line = "\(word.rawValue) \(arguments)".trimmingCharacters(in: .whitespaces)
         let command = ParsedCommand(

@@ -22,7 +22,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             let interactive = isatty(STDERR_FILENO) == 1
             try store.backup(to: file) { done, total in
                 guard interactive, total > 0 else { return }

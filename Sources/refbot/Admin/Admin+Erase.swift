@@ -30,7 +30,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             let address = Member.normalizedEmail(email)
             let now = Int64(Date().timeIntervalSince1970)
             let erasure = try await store.write { db in

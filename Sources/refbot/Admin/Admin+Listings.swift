@@ -28,7 +28,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             let state: ListingState? = pending ? .pending : nil
             let limit = limit
             let now = Int64(Date().timeIntervalSince1970)

@@ -37,7 +37,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             if let resetBounces {
                 let now = Int64(Date().timeIntervalSince1970)
                 let before = try await store.write { db in try BounceProbe.reset(email: resetBounces, now: now, in: db) }

@@ -32,7 +32,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             if retry {
                 let now = Int64(Date().timeIntervalSince1970)
                 let count = try await store.write { db in try RefbotStore.Outbox.retryFailed(now: now, in: db) }

@@ -12,7 +12,7 @@ extension Admin {
 
         func run() async throws {
             let configuration = try options.load()
-            let store = try Store(path: configuration.bot.database)
+            let store = try options.openStore(configuration)
             let (inbound, outbound) = try await store.read { db in
                 (try InboundQueue.counts(in: db), try RefbotStore.Outbox.counts(in: db))
             }
