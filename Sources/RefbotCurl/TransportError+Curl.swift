@@ -46,7 +46,7 @@ extension TransportError {
                 if reply == 535 || reply == 534 {
                     return .permanent(
                         .authentication,
-                        "SMTP server \(server) refused the login: \(text) (check smtp.username and smtp.password)",
+                        "SMTP server \(server) refused the login: \(text) (check smtp.username and smtp.password_file)",
                         serverCode: reply)
                 }
                 if SMTPReplyClass.isSizeRefusal(reply) {
@@ -58,7 +58,7 @@ extension TransportError {
                     return .permanent(
                         .rejected,
                         "SMTP server \(server) refused \(operation): \(text) (it wants a login or TLS first: "
-                            + "check smtp.username, smtp.url and smtp.require_tls)",
+                            + "check smtp.username, smtp.password_file, and smtp.url with smtp.starttls)",
                         serverCode: reply)
                 }
                 return .permanent(.rejected, "SMTP server \(server) refused \(operation): \(text)", serverCode: reply)
@@ -77,7 +77,7 @@ extension TransportError {
             return .temporary(
                 .timeout,
                 "\(name) server \(server) took too long during \(operation): \(detail) "
-                    + "(\(key).connect_timeout_seconds, \(key).timeout_seconds)")
+                    + "(check \(key).url and that the server answers there)")
         case .sendError, .receiveError, .gotNothing, .partialFile, .sslShutdownFailed:
             return .temporary(.connection, "the connection to the \(name) server \(server) broke during \(operation): \(detail)")
         case .peerFailedVerification, .sslIssuerError:
@@ -92,14 +92,14 @@ extension TransportError {
             return .temporary(
                 .tls,
                 "\(name) server \(server) does not offer STARTTLS (use an \(name.lowercased())s:// URL in \(key).url, "
-                    + "or turn off \(key).require_tls for a loopback server)")
+                    + "or set \(key).starttls = false for a loopback server)")
         case .loginDenied, .authError, .remoteAccessDenied:
             if service == .imap, detail.reportsFailedSelect {
                 return .permanent(.notFound, "\(name) server \(server) could not open the folder for \(operation)")
             }
             return .permanent(
                 .authentication,
-                "\(name) server \(server) refused the login: \(detail) (check \(key).username and \(key).password)",
+                "\(name) server \(server) refused the login: \(detail) (check \(key).username and \(key).password_file)",
                 serverCode: reply == 0 ? nil : reply)
         case .quoteError:
             // The refusal, not a later OK (libcurl may log out on the same handle after it).

@@ -41,12 +41,21 @@ struct CheckConfig: AsyncParsableCommand {
 
         var storeError: String?
         let databaseFolder = (configuration.bot.database as NSString).deletingLastPathComponent
-        if FileManager.default.fileExists(atPath: configuration.bot.database) {
-            do { _ = try Store(path: configuration.bot.database) } catch { storeError = "\(error)" }
-        } else if !FileManager.default.isWritableFile(atPath: databaseFolder.isEmpty ? "." : databaseFolder) {
-            storeError = "cannot create \(configuration.bot.database): the folder is missing or not writable"
+        if let state = configuration.paths.stateDirectory {
+            print("      relative state paths resolve against \(state) (\(configuration.paths.stateDirectoryReason))")
         }
-        report(storeError == nil, "database \(configuration.bot.database)", "bot.database: \(storeError ?? ""); fix the path or the folder's permissions")
+        if FileManager.default.fileExists(atPath: configuration.bot.database) {
+            do { _ = try Store(path: configuration.bot.database, create: false) } catch { storeError = "\(error)" }
+            report(storeError == nil, "database \(configuration.bot.database)", "bot.database: \(storeError ?? ""); fix the path or the folder's permissions")
+        } else if FileManager.default.fileExists(atPath: databaseFolder.isEmpty ? "." : databaseFolder),
+            !FileManager.default.isWritableFile(atPath: databaseFolder.isEmpty ? "." : databaseFolder)
+        {
+            storeError = "cannot create \(configuration.bot.database): the folder is not writable"
+            report(false, "database \(configuration.bot.database)", "bot.database: \(storeError ?? ""); fix the folder's permissions")
+        } else {
+            // Before the first start: systemd makes the state directory and refbot run the database.
+            print("ok    database \(configuration.bot.database) does not exist yet; refbot run creates it")
+        }
 
         for warning in configuration.securityWarnings() {
             print("WARN  \(warning.key)")

@@ -45,6 +45,19 @@ struct Run: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         #endif
 
+        // One daemon per database: a second would send the same outbox again.
+        let instanceLock: InstanceLock
+        do {
+            instanceLock = try InstanceLock(databasePath: configuration.bot.database)
+        } catch {
+            logger.error(
+                "Daemon refused", metadata: ["database": "\(configuration.bot.database)", "lock": "\(error.lockFile)",
+                    "holder": "\(error.holder.map(String.init) ?? "unknown")", "reason": "\(error.reason)"])
+            printError("error: bot.database: \(error)")
+            throw ExitCode(error.busy ? 75 : 78)
+        }
+        defer { instanceLock.release() }
+
         let daemon: Daemon
         do {
             daemon = try await buildDaemon(configuration, logger: logger)

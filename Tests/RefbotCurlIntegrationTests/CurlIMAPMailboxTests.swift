@@ -89,7 +89,7 @@ struct CurlIMAPMailboxTests {
             let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).checkLogin() }
             #expect(error?.code == .authentication)
             #expect(error?.isTemporary == false)
-            #expect(error?.message.contains("imap.password") == true)
+            #expect(error?.message.contains("imap.password_file") == true)
         }
     }
 

@@ -180,7 +180,7 @@ struct CurlSMTPSubmitterTests {
                 }
                 #expect(error.code == .authentication)
                 #expect(error.isTemporary == false)
-                #expect(error.message.contains("smtp.password"))
+                #expect(error.message.contains("smtp.password_file"))
             }
             let failed = await transportError { try await submitter.checkLogin() }
             #expect(failed?.code == .authentication)

@@ -71,8 +71,11 @@ public final class RefbotProcess: @unchecked Sendable {
     }
 
     /// Runs refbot to the end and returns its output.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) async throws -> Result {
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, currentDirectory: String? = nil
+    ) async throws -> Result {
         let process = Process()
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.executableURL = URL(fileURLWithPath: try binaryPath())
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment

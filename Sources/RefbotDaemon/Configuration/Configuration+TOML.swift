@@ -12,12 +12,12 @@ import RefbotCore
 /// | `bot.name` | string | `"Referral Network"` |
 /// | `bot.base_url` | http(s) URL | `"http://127.0.0.1:8080"` |
 /// | `bot.admins` | array of emails | `[]` |
-/// | `bot.database` | path | `/var/lib/refbot/refbot.sqlite` (relative: to `$STATE_DIRECTORY` when set) |
+/// | `bot.database` | path | `/var/lib/refbot/refbot.sqlite` (relative: see ``ServicePaths``) |
 /// | `bot.templates` | path | `/usr/share/refbot/mail-templates` |
-/// | `bot.secret_file` | path | `/var/lib/refbot/secret` |
+/// | `bot.secret_file` | path | `/var/lib/refbot/secret` (relative: as `bot.database`) |
 /// | `imap.url` | `imaps://host[:port]/FOLDER` or `imap://…`, required | |
 /// | `imap.username` | string, required | |
-/// | `imap.password_file` | path (relative: to `$CREDENTIALS_DIRECTORY`), or env `REFBOT_IMAP_PASSWORD` | |
+/// | `imap.password_file` | path (relative: to `$CREDENTIALS_DIRECTORY`, else the config file's folder), or env `REFBOT_IMAP_PASSWORD` | |
 /// | `imap.poll_seconds` | integer ≥ 1 | 30 |
 /// | `imap.processed_folder` / `imap.quarantine_folder` | string | `Processed` / `Quarantine` |
 /// | `imap.ca_file` | path | `""` |
@@ -44,7 +44,11 @@ import RefbotCore
 /// | `mail.admin_notices_per_hour` | integer ≥ 0: admin notices mailed one by one; the rest go in one summary | 10 |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Configuration {
+    /// Relative paths in it resolve as ``ServicePaths`` says. With `readPasswords` false (admin
+    /// commands, which never log in) the password files are named but not read.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, readPasswords: Bool = true
+    ) throws(ConfigError) -> Configuration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -53,19 +57,48 @@ extension Configuration {
                 .init(key: path, problem: "cannot read the configuration file", remedy: "check the path and its permissions")
             ])
         }
-        return try parse(text, file: path, environment: environment)
+        return try parse(
+            text, file: path, environment: environment, paths: ServicePaths(configFile: path, environment: environment),
+            readPasswords: readPasswords)
     }
 
-    /// Reads and checks configuration text.
-    public static func parse(_ text: String, file: String = "config", environment: [String: String] = [:]) throws(ConfigError) -> Configuration {
+    /// Reads and checks configuration text. Without `paths`, relative paths resolve only against
+    /// `$STATE_DIRECTORY` and `$CREDENTIALS_DIRECTORY`.
+    public static func parse(
+        _ text: String, file: String = "config", environment: [String: String] = [:], paths: ServicePaths? = nil,
+        readPasswords: Bool = true
+    ) throws(ConfigError) -> Configuration {
         let root: [String: TOMLValue]
         do {
             root = try TOMLParser.parse(text)
         } catch {
             throw ConfigError(problems: [.init(key: file, problem: "\(error)", remedy: "fix the TOML syntax")])
         }
-        var reader = Reader(root: root, environment: environment)
+        var reader = Reader(
+            root: root, environment: environment, paths: paths ?? ServicePaths(configFile: nil, environment: environment),
+            readPasswords: readPasswords)
+        let c = read(&reader)
+        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
+        return c
+    }
+
+    /// Every key the parser reads, as `table.key`, in the order it reads them: the one list of
+    /// settings that `systemd/refbot.toml.example` and the README are checked against.
+    public static var knownKeys: [String] {
+        var reader = Reader(root: [:], environment: [:], paths: ServicePaths(), readPasswords: false)
+        _ = read(&reader)
+        return reader.readKeys
+    }
+
+    /// Reads every table through `reader`, which collects the problems.
+    private static func read(_ reader: inout Reader) -> Configuration {
         var c = Configuration()
+        c.paths = reader.paths
+        // Without bot.database or bot.secret_file, the service's state directory holds them.
+        if reader.paths.stateDirectory != nil {
+            c.bot.database = reader.paths.state("refbot.sqlite")
+            c.bot.secretFile = reader.paths.state("secret")
+        }
 
         reader.table("bot") { r in
             c.bot.address = r.email("address", required: true) ?? ""
@@ -195,7 +228,6 @@ extension Configuration {
             reader.problems.append(
                 .init(key: "bot.admins", problem: "lists refbot's own address", remedy: "name the people who run the network"))
         }
-        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
         return c
     }
 }
@@ -204,11 +236,17 @@ extension Configuration {
 private struct Reader {
     let root: [String: TOMLValue]
     let environment: [String: String]
+    let paths: ServicePaths
+    let readPasswords: Bool
     var problems: [ConfigError.Problem] = []
+    /// Every `table.key` read, in order.
+    var readKeys: [String] = []
 
-    init(root: [String: TOMLValue], environment: [String: String]) {
+    init(root: [String: TOMLValue], environment: [String: String], paths: ServicePaths, readPasswords: Bool) {
         self.root = root
         self.environment = environment
+        self.paths = paths
+        self.readPasswords = readPasswords
     }
 
     mutating func table(_ name: String, _ body: (inout TableReader) -> Void) {
@@ -219,10 +257,11 @@ private struct Reader {
         case let other?:
             problems.append(.init(key: name, problem: "is \(other.typeName), not a table", remedy: "write it as [\(name)]"))
         }
-        var reader = TableReader(name: name, table: table, environment: environment)
+        var reader = TableReader(name: name, table: table, environment: environment, paths: paths, readPasswords: readPasswords)
         body(&reader)
         reader.reportUnknownKeys()
         problems += reader.problems
+        readKeys += reader.readOrder.map { "\(name).\($0)" }
     }
 
     mutating func unknownTables(known: Set<String>) {
@@ -239,13 +278,21 @@ private struct TableReader {
     let name: String
     let table: [String: TOMLValue]
     let environment: [String: String]
+    let paths: ServicePaths
+    let readPasswords: Bool
     var problems: [ConfigError.Problem] = []
-    var used: Set<String> = []
+    var used: Set<String> = [] {
+        didSet { for key in used.subtracting(oldValue) { readOrder.append(key) } }
+    }
+    /// The keys read, in the order they were first read.
+    var readOrder: [String] = []
 
-    init(name: String, table: [String: TOMLValue], environment: [String: String]) {
+    init(name: String, table: [String: TOMLValue], environment: [String: String], paths: ServicePaths, readPasswords: Bool) {
         self.name = name
         self.table = table
         self.environment = environment
+        self.paths = paths
+        self.readPasswords = readPasswords
     }
 
     mutating func problem(_ key: String, _ problem: String, _ remedy: String) {
@@ -350,16 +397,15 @@ private struct TableReader {
     mutating func secret(_ key: String, env: String, required: Bool) -> String {
         let path = string(key)
         if let value = environment[env], !value.isEmpty { return value }
+        // Admin commands never log in: the password file need not be readable by them.
+        guard readPasswords else { return "" }
         guard let path, !path.isEmpty else {
             if required {
                 problem(key, "is missing and \(env) is not set", "point \(key) at a file holding the password, or set \(env)")
             }
             return ""
         }
-        var resolved = path
-        if !path.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"] {
-            resolved = credentials + "/" + path
-        }
+        let resolved = paths.credential(path)
         guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {
             problem(key, "cannot read \(resolved)", "check that the file exists and refbot may read it")
             return ""
@@ -374,8 +420,7 @@ private struct TableReader {
     func secretPath(_ key: String, env: String) -> String {
         if let value = environment[env], !value.isEmpty { return "" }
         guard case .string(let path)? = table[key], !path.isEmpty else { return "" }
-        if !path.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"] { return credentials + "/" + path }
-        return path
+        return paths.credential(path)
     }
 
     mutating func existingFile(_ path: String, key: String) -> String {
@@ -385,17 +430,15 @@ private struct TableReader {
         return path
     }
 
-    /// A relative state path lives under systemd's `$STATE_DIRECTORY` when that is set.
-    func statePath(_ path: String) -> String {
-        if !path.hasPrefix("/"), let state = environment["STATE_DIRECTORY"], !state.isEmpty {
-            return state + "/" + path
-        }
-        return path
-    }
+    /// A relative state path lives in the service's state directory (``ServicePaths``).
+    func statePath(_ path: String) -> String { paths.state(path) }
 
     func reportUnknownKeysProblems() -> [ConfigError.Problem] {
-        table.keys.sorted().filter { !used.contains($0) }.map {
-            .init(key: "\(name).\($0)", problem: "is not a setting refbot knows", remedy: "remove it, or check its spelling")
+        table.keys.sorted().filter { !used.contains($0) }.map { key in
+            let remedy =
+                KeySpelling.nearest(to: key, among: used).map { "did you mean \(name).\($0)? Otherwise remove it" }
+                ?? "remove it, or check its spelling against systemd/refbot.toml.example"
+            return .init(key: "\(name).\(key)", problem: "is not a setting refbot knows", remedy: remedy)
         }
     }
 

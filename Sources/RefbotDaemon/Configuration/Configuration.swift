@@ -119,6 +119,8 @@ public struct Configuration: Sendable, Equatable {
     public var links = Links()
     public var health = Health()
     public var mail = Mail()
+    /// Where the relative paths above were resolved (``ServicePaths``).
+    public var paths = ServicePaths()
 
     public init() {}
 
