@@ -48,7 +48,9 @@ struct AdminMembersCLITests {
 
     /// Ann (active), Bob (active, bouncing) and Cy (pending), in the database the binary made.
     private func addMembers() async throws {
-        _ = try await run(["members"])  // creates and migrates the database
+        if !FileManager.default.fileExists(atPath: directory + "/refbot.sqlite") {
+            try await RefbotProcess.createDatabase(configPath: configPath, environment: environment)
+        }
         try sql("""
             INSERT INTO member (email, name, state, credits, points, bounceCount, joinedAt) VALUES
               ('ann@example.org', 'Ann Lee', 'active', 10, 2, 0, 1),
@@ -67,6 +69,7 @@ struct AdminMembersCLITests {
 
     @Test("admin members lists email, name, state, credits, points and bounces")
     func members() async throws {
+        try await RefbotProcess.createDatabase(configPath: configPath, environment: environment)
         let empty = try await run(["members"])
         #expect(empty.status == 0)
         #expect(empty.stdout.contains("No members yet."))

@@ -23,6 +23,7 @@ struct BackupPermissionTests {
             [smtp]
             url = "smtps://127.0.0.1:1"
             """.write(toFile: config, atomically: true, encoding: .utf8)
+        try await RefbotProcess.createDatabase(configPath: config, environment: ["REFBOT_IMAP_PASSWORD": "x"])
         let binary = try RefbotProcess.binaryPath()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -154,6 +154,7 @@ struct CLITests {
     func adminTools() async throws {
         let (dir, path) = try writeConfig(Self.validConfig)
         let env = ["REFBOT_IMAP_PASSWORD": "x"]
+        try await RefbotProcess.createDatabase(configPath: path, environment: env)
         let stats = try await RefbotProcess.run(["admin", "stats", "--config", path], environment: env)
         #expect(stats.status == 0, "\(stats.stderr)")
         #expect(stats.stdout.contains("quarantined"))

@@ -114,6 +114,16 @@ public final class RefbotProcess: @unchecked Sendable {
         }
     }
 
+    /// Makes the database the configuration at `configPath` names, as the service's first start
+    /// does: one `refbot run --once`, which may find the mail servers unreachable (exit 75). Admin
+    /// commands refuse a missing database, so tests of them call this first.
+    public static func createDatabase(configPath: String, environment: [String: String] = [:]) async throws {
+        let result = try await run(["run", "--once", "--config", configPath], environment: environment)
+        guard result.status == 0 || result.status == 75 else {
+            throw RefbotProcessError("refbot run --once could not make the database (exit \(result.status)): \(result.stderr)")
+        }
+    }
+
     /// The process id.
     public var pid: Int32 { process.processIdentifier }
 
