@@ -131,6 +131,17 @@ struct ReadmeCommandLineTests {
         #expect(commands.contains { $0.text.hasPrefix("refbot admin --config /etc/refbot/refbot.toml ") })
     }
 
+    @Test("A synopsis line with alternatives names each command with its own options")
+    func synopsisReading() {
+        let named = Readme.commandsNamed(
+            by: "refbot admin --config FILE outbox [--failed [--retry]] | stats | backup FILE\n| announce --title T [--link URL] --body-file F")
+        #expect(named.map(\.path) == [["admin", "outbox"], ["admin", "stats"], ["admin", "backup"], ["admin", "announce"]])
+        #expect(named[0].options == ["--config", "--failed", "--retry"])
+        #expect(named[3].options == ["--title", "--link", "--body-file"])
+        #expect(Readme.commandsNamed(by: "refbot parse FILE|- [--body-only]").map(\.path) == [["parse"]])
+        #expect(Readme.commandPath(of: "refbot admin -c /etc/refbot/refbot.toml outbox   # what waits") == ["admin", "outbox"])
+    }
+
     @Test("Each command a synopsis names exists and offers the options the synopsis shows", arguments: Readme.lines().synopses)
     func synopsis(line: Readme.Line) async throws {
         for (path, options) in Readme.commandsNamed(by: line.text) {
