@@ -15,6 +15,12 @@ struct CheckConfig: AsyncParsableCommand {
             "error: <key>: <problem>; <remedy>". Settings that work but weaken security (tls_verify or \
             starttls off towards another host, password or secret files others may read) are reported \
             as "warning: …" and do not fail the check. Exits 0 when all is well and 78 otherwise.
+
+            Relative paths resolve as the service resolves them: bot.database and bot.secret_file \
+            against $STATE_DIRECTORY, else /var/lib/refbot for /etc/refbot/refbot.toml and \
+            /var/lib/refbot/NAME for /etc/refbot/NAME.toml, else the config file's folder; \
+            password files against $CREDENTIALS_DIRECTORY, else the config file's folder. The \
+            output names the folder and the database found.
             """)
 
     @OptionGroup var options: ConfigOptions

@@ -20,6 +20,10 @@ struct Run: AsyncParsableCommand {
 
             With --once it makes one pass (fetch, process, send) and exits: 0 when the pass \
             reached the mail servers, 75 when IMAP could not be reached.
+
+            One refbot run per database: it holds a lock on <database>.run-lock while it runs, and \
+            a second one on the same database exits 75 naming the first one's process. Only run \
+            creates the database (and its folder must exist).
             """)
 
     @OptionGroup var options: ConfigOptions
