@@ -72,7 +72,9 @@ struct Run: AsyncParsableCommand {
             printError("error: bot.database: \(error)")
             throw ExitCode(78)
         }
-        logger.info("Daemon starting", metadata: ["config": "\(options.config)", "once": "\(once)"])
+        logger.info(
+            "Daemon starting",
+            metadata: ["config": "\(options.config)", "once": "\(once)", "database": "\(configuration.bot.database)"])
         for warning in configuration.securityWarnings() {
             logger.warning(
                 "Insecure setting", metadata: ["key": "\(warning.key)", "problem": "\(warning.problem)", "remedy": "\(warning.remedy)"])
