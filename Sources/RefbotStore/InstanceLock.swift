@@ -12,6 +12,7 @@ import Darwin
 /// descriptor of the database file would drop SQLite's own locks. The holder writes its process
 /// id into the file so that a refused second daemon can name it. The kernel releases the lock when
 /// the process ends, however it ends (kill -9 included), so a stale file never blocks a start.
+/// A lock file that is a symbolic link is refused rather than followed.
 /// Admin commands do not take it: they work beside a running daemon.
 public final class InstanceLock: Sendable {
     /// The lock file.
@@ -24,7 +25,8 @@ public final class InstanceLock: Sendable {
     /// Takes the lock for the database at `databasePath`, or throws ``InstanceLockError``.
     public init(databasePath: String) throws(InstanceLockError) {
         let path = Self.lockPath(forDatabase: databasePath)
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        // Never through a symbolic link: the holder truncates the file to write its pid.
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw InstanceLockError(
                 database: databasePath, lockFile: path, busy: false, holder: nil, reason: String(cString: strerror(errno)))

@@ -62,6 +62,15 @@ struct InstanceLockTests {
         }
     }
 
+    @Test("A lock file planted as a symbolic link is refused, and the file it points at is left as it was")
+    func symlinkRefused() throws {
+        let target = directory + "/precious"
+        try "keep me\n".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: InstanceLock.lockPath(forDatabase: database), withDestinationPath: target)
+        #expect(throws: InstanceLockError.self) { _ = try InstanceLock(databasePath: database) }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\n")
+    }
+
     @Test("Store(path:create: false) refuses a missing database and leaves no file behind")
     func openWithoutCreating() throws {
         #expect(throws: MissingDatabase.self) { _ = try Store(path: database, create: false) }
