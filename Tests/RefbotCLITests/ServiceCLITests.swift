@@ -178,8 +178,14 @@ struct SingleInstanceTests {
         defer { if first.isRunning { first.signal(SIGKILL) } }
         try await waitForLock(fixture, pid: first.pid, daemon: first)
 
-        let second = try await RefbotProcess.run(["run", "--config", fixture.configPath])
-        #expect(second.status == 75, "\(second.stderr)")
+        // Started like the first; were it not refused it would run on, so give it a minute to exit.
+        let second = try RefbotProcess.start(["run", "--config", fixture.configPath])
+        for _ in 0..<600 where second.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        if second.isRunning {
+            Issue.record("the second daemon was not refused: \(second.stderr)")
+            second.signal(SIGKILL)
+        }
+        #expect(await second.wait() == 75, "\(second.stderr)")
         #expect(second.stderr.contains("another refbot run (process \(first.pid)) is already using the database \(fixture.databasePath)"), "\(second.stderr)")
         #expect(second.stderr.contains("Daemon refused"))
         let once = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
