@@ -16,7 +16,9 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0. Under systemd \
             (Type=notify) it reports READY=1 after the first good poll and pings the watchdog while \
-            polls succeed. Logs go to standard error, one line per event: key=value text for             journald, or with --log-format json one JSON object per line for log shippers.             Prometheus metrics are served on http.metrics_listen (default 127.0.0.1:9464) at /metrics.
+            polls succeed. Logs go to standard error, one line per event: key=value text for \
+            journald, or with --log-format json one JSON object per line for log shippers. \
+            Prometheus metrics are served on http.metrics_listen (default 127.0.0.1:9464) at /metrics.
 
             With --once it makes one pass (fetch, process, send) and exits: 0 when the pass \
             reached the mail servers, 75 when IMAP could not be reached.
