@@ -95,6 +95,21 @@ struct DaemonMetricsTests {
         #expect(!page.labelValues.contains { $0.contains("@") || $0.contains(" ") }, "\(page.labelValues)")
     }
 
+    @Test("Words and event names outside the known sets are counted as unknown and other, never as themselves")
+    func recordingBoundsItsLabels() {
+        let metrics = DaemonMetrics()
+        metrics.commandHandled("victim@example.net", outcome: .refused)
+        metrics.commandHandled("Help", outcome: .executed)
+        metrics.mailSent(event: "x\"} 1\nrefbot_fake 2")
+        let page = PrometheusText(metrics.exposition(.init(), pollAge: nil))
+        #expect(page.unreadable.isEmpty, "\(page.unreadable)")
+        #expect(page.value("refbot_commands_total", ["command": "unknown", "outcome": "refused"]) == 1)
+        #expect(page.value("refbot_commands_total", ["command": "help", "outcome": "executed"]) == 1)
+        #expect(page.value("refbot_events_sent_total", ["event": "other"]) == 1)
+        #expect(!page.samples.contains { $0.name == "refbot_fake" })
+        #expect(!page.labelValues.contains { $0.contains("@") || $0.contains("\"") })
+    }
+
     @Test("IMAP and SMTP failures are counted by protocol and error class")
     func transportErrors() async throws {
         mailbox.fail(with: .temporary(.authentication, "login refused"))
