@@ -59,12 +59,12 @@ struct Run: AsyncParsableCommand {
             printError("error: bot.database: \(error)")
             throw ExitCode(78)
         }
-        daemon.metrics.bootstrapProcess()
         logger.info("Daemon starting", metadata: ["config": "\(options.config)", "once": "\(once)"])
         for warning in configuration.securityWarnings() {
             logger.warning(
                 "Insecure setting", metadata: ["key": "\(warning.key)", "problem": "\(warning.problem)", "remedy": "\(warning.remedy)"])
         }
+        daemon.metrics.bootstrapProcess()
 
         if once {
             let summary: Daemon.PassSummary
