@@ -6,7 +6,6 @@ import RefbotMail
 import RefbotStore
 import RefbotTemplates
 import ServiceLifecycle
-import Synchronization
 
 /// Acts on stored inbound mail, one write transaction per message: parse, apply the rules,
 /// read the command, run it, queue the answers, mark the row done (architecture §3).
@@ -37,6 +36,8 @@ public final class Processor: Service, Sendable {
     let databaseOutage: OutageLog
     /// Counts commands and processing time (`/metrics`).
     let metrics: DaemonMetrics
+    /// The command each transaction in hand read, counted once it commits.
+    let tallies = CommandTallies()
 
     /// What processing one row did.
     public enum ProcessOutcome: Sendable, Equatable {
@@ -97,10 +98,11 @@ public final class Processor: Service, Sendable {
         guard let id = row.id else { return .failed }
         let now = clock.now()
         let started = ContinuousClock.now
-        let tally = CommandTally()
+        // A transaction that rolls back leaves nothing counted.
+        defer { _ = tallies.take(id) }
         do {
             let outcome = try await store.write { db in
-                let outcome = try self.handle(row, id: id, now: now, in: db, tally: tally)
+                let outcome = try self.handle(row, id: id, now: now, in: db)
                 // Acted on: the copy kept shows no reply tag (the tag it answered is kept as its hash).
                 if let redacted = TagRedaction.redacted(row.raw, bot: self.bot) {
                     try db.execute(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
@@ -109,7 +111,7 @@ public final class Processor: Service, Sendable {
             }
             databaseOutage.succeeded(logger: logger)
             metrics.inboundProcessed(in: ContinuousClock.now - started)
-            if let (command, commandOutcome) = tally.read { metrics.commandHandled(command, outcome: commandOutcome) }
+            if let (command, commandOutcome) = tallies.take(id) { metrics.commandHandled(command, outcome: commandOutcome) }
             return outcome
         } catch where Store.isTemporary(error) {
             databaseOutage.failed(error, logger: logger)
@@ -134,11 +136,7 @@ public final class Processor: Service, Sendable {
     }
 
     /// Everything that happens to one row inside its transaction.
-    /// `tally` learns which command the mail held and what became of it, for `/metrics` once the
-    /// transaction commits.
-    func handle(
-        _ row: InboundMessage, id: Int64, now: Int64, in db: Database, tally: CommandTally = CommandTally()
-    ) throws -> ProcessOutcome {
+    func handle(_ row: InboundMessage, id: Int64, now: Int64, in db: Database) throws -> ProcessOutcome {
         if row.raw.count > configuration.mail.maxMessageBytes {
             return try quarantine(
                 row, id: id,
@@ -238,7 +236,7 @@ public final class Processor: Service, Sendable {
             let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
-                tally.record(disposition, .executed)
+                tallies.record(id, disposition, .executed)
                 try clearBounces(of: sender.address, reason: "confirmed a held command", inboundId: id, now: now, in: db)
             } else {
                 let handler = try router.handler(for: command)
@@ -260,7 +258,7 @@ public final class Processor: Service, Sendable {
                     }
                     notifications = try handler.handle(command, context: context, ledger: ledger)
                     disposition = handler.name
-                    tally.record(handler.name, .executed)
+                    tallies.record(id, handler.name, .executed)
                     logger.info(
                         "Command executed",
                         metadata: [
@@ -276,7 +274,7 @@ public final class Processor: Service, Sendable {
                     // A forged From: must not turn refbot into a way to flood someone with confirmations.
                     let recent = try ledger.heldCommandCount(sender: sender.address, since: now - 3600)
                     guard recent < configuration.mail.errorRepliesPerHour else {
-                        tally.record(handler.name, .withheld)
+                        tallies.record(id, handler.name, .withheld)
                         try InboundQueue.markIgnored(id, rule: "held-rate-limit", now: now, in: db)
                         logger.notice(
                             "Confirmation withheld",
@@ -285,7 +283,7 @@ public final class Processor: Service, Sendable {
                     }
                     notifications = [try ConfirmHandler.hold(command, inboundId: id, context: context, ledger: ledger)]
                     disposition = "held"
-                    tally.record(handler.name, .held)
+                    tallies.record(id, handler.name, .held)
                     logger.info(
                         "Command held for confirmation",
                         metadata: [
@@ -296,7 +294,7 @@ public final class Processor: Service, Sendable {
                 }
             }
         } catch let error as CommandError {
-            tally.record(commandWord, .refused)
+            tallies.record(id, commandWord, .refused)
             let sent = try ErrorReplyLog.countLastHour(sender: sender.address, now: now, in: db)
             guard sent < configuration.mail.errorRepliesPerHour else {
                 try InboundQueue.markIgnored(id, rule: "rate-limit", now: now, in: db)
@@ -692,18 +690,4 @@ struct HeaderPeek {
     }
 
     func value(_ name: String) -> String? { fields[name.lowercased()] }
-}
-
-/// The command one inbound mail held and what became of it, filled in inside the transaction and
-/// counted only once it commits.
-final class CommandTally: Sendable {
-    private let value = Mutex<(command: String?, outcome: DaemonMetrics.CommandOutcome)?>(nil)
-
-    func record(_ command: String?, _ outcome: DaemonMetrics.CommandOutcome) {
-        value.withLock { $0 = (command, outcome) }
-    }
-
-    var read: (String?, DaemonMetrics.CommandOutcome)? {
-        value.withLock { current in current.map { ($0.command, $0.outcome) } }
-    }
 }
