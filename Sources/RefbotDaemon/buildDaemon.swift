@@ -22,6 +22,8 @@ public struct Daemon: Sendable {
     public let links: LinkActionRunner
     public let http: HTTPServer
     let pool: CurlThreadPool?
+    /// This daemon's metrics, served on `/metrics`.
+    public let metrics: DaemonMetrics
 
     /// What one pass did.
     public struct PassSummary: Sendable, Equatable {
@@ -86,6 +88,7 @@ public func buildDaemon(
     let referralOptions = ReferralOptions(
         botAddress: configuration.bot.address, standardAgreement: StandardAgreement(source: agreementSource))
     let health = HealthState()
+    let metrics = DaemonMetrics()
 
     var pool: CurlThreadPool?
     func curlPool() -> CurlThreadPool {
@@ -103,27 +106,27 @@ public func buildDaemon(
     let databaseOutage = OutageLog.database()
     let sender = Sender(
         submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
-        logger: logger, waker: senderWaker, databaseOutage: databaseOutage)
+        logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics)
     let processor = try Processor(
         store: store, composer: composer, router: .standard(options: referralOptions), configuration: configuration, clock: clock, logger: logger,
         afterCommit: { outcome in
             senderWaker.nudge()
             if outcome == .quarantined { fetcherWaker.nudge() }
-        }, waker: processorWaker, databaseOutage: databaseOutage)
+        }, waker: processorWaker, databaseOutage: databaseOutage, metrics: metrics)
     let fetcher = Fetcher(
         mailbox: inbound, store: store, configuration: configuration, clock: clock, health: health, logger: logger,
-        afterStore: { processorWaker.nudge() }, waker: fetcherWaker, databaseOutage: databaseOutage)
+        afterStore: { processorWaker.nudge() }, waker: fetcherWaker, databaseOutage: databaseOutage, metrics: metrics)
     let scheduler = Scheduler(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
         afterPass: { _ in senderWaker.nudge() }, options: referralOptions)
     let links = try LinkActionRunner(
         store: store, configuration: configuration, keys: keys, clock: clock, health: health,
-        afterStore: { processorWaker.nudge() })
+        afterStore: { processorWaker.nudge() }, metrics: metrics)
     let http = try HTTPServer(configuration: configuration, actions: links, logger: logger)
     let notifier = SystemdNotifier(
         environment: environment, health: health, maxPollAge: Int64(configuration.health.maxPollAgeSeconds), clock: clock,
         logger: logger)
     return Daemon(
         configuration: configuration, store: store, fetcher: fetcher, processor: processor, sender: sender,
-        scheduler: scheduler, notifier: notifier, health: health, links: links, http: http, pool: pool)
+        scheduler: scheduler, notifier: notifier, health: health, links: links, http: http, pool: pool, metrics: metrics)
 }

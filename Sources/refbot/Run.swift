@@ -16,7 +16,9 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0. Under systemd \
             (Type=notify) it reports READY=1 after the first good poll and pings the watchdog while \
-            polls succeed. Logs go to standard error, one line per event.
+            polls succeed. Logs go to standard error, one line per event: key=value text for \
+            journald, or with --log-format json one JSON object per line for log shippers. \
+            Prometheus metrics are served on http.metrics_listen (default 127.0.0.1:9464) at /metrics.
 
             With --once it makes one pass (fetch, process, send) and exits: 0 when the pass \
             reached the mail servers, 75 when IMAP could not be reached.
@@ -34,6 +36,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The least important log level to show: debug, info, notice, warning or error.", valueName: "level"))
     var logLevel: String = "info"
 
+    @OptionGroup var logging: LogFormatOption
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
@@ -43,7 +47,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        logging.bootstrap(level: level)
         let logger = Logger(label: "refbot")
         #if canImport(Glibc)
         signal(SIGPIPE, SIG_IGN)
@@ -79,6 +83,7 @@ struct Run: AsyncParsableCommand {
             logger.warning(
                 "Insecure setting", metadata: ["key": "\(warning.key)", "problem": "\(warning.problem)", "remedy": "\(warning.remedy)"])
         }
+        daemon.metrics.bootstrapProcess()
 
         if once {
             let summary: Daemon.PassSummary

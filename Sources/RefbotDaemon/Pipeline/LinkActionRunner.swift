@@ -26,11 +26,15 @@ public struct LinkActionRunner: LinkActions {
     let wait: Duration
     /// Called after the synthetic mail is stored: nudges the Processor (tests run it directly).
     let afterStore: @Sendable () async -> Void
+    /// What `/metrics` shows.
+    let metrics: DaemonMetrics
 
     public init(
         store: Store, configuration: Configuration, keys: [LinkKey], clock: DaemonClock, health: HealthState,
-        wait: Duration = .seconds(5), afterStore: @escaping @Sendable () async -> Void
+        wait: Duration = .seconds(5), afterStore: @escaping @Sendable () async -> Void,
+        metrics: DaemonMetrics = DaemonMetrics()
     ) throws {
+        self.metrics = metrics
         guard let bot = EmailAddress(configuration.bot.address) else {
             throw ConfigError(problems: [.init(key: "bot.address", problem: "is not an email address", remedy: "fix it")])
         }
@@ -148,47 +152,13 @@ public struct LinkActionRunner: LinkActions {
         return HealthReport(healthy: healthy, lastGoodPoll: snapshot.lastGoodPoll, outboxDepth: depth, now: now)
     }
 
+    /// The database-backed figures (queues, sent and failed mail, links used) are read at each
+    /// scrape; the rest is what ``DaemonMetrics`` recorded since the daemon started.
     public func metrics() async -> String {
         let now = clock.now()
-        let snapshot = health.snapshot
-        struct Counts: Sendable {
-            var inbound: [String: Int] = [:]
-            var outbox: [String: Int] = [:]
-            var deferred = 0
-            var links = 0
-        }
-        let counts = (try? await store.read { db -> Counts in
-            var counts = Counts()
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM inboundMessage GROUP BY state") {
-                counts.inbound[row["state"]] = row["n"]
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outboxMessage GROUP BY state") {
-                counts.outbox[row["state"]] = row["n"]
-            }
-            counts.deferred =
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending' AND attempts > 0") ?? 0
-            counts.links = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkUse") ?? 0
-            return counts
-        }) ?? Counts()
-        var lines: [String] = []
-        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
-            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)", "\(name) \(value)"]
-        }
-        metric(
-            "refbot_inbound_processed_total", "counter", "Inbound messages acted on or ignored.",
-            "\((counts.inbound["done"] ?? 0) + (counts.inbound["ignored"] ?? 0))")
-        metric(
-            "refbot_inbound_quarantined_total", "counter", "Inbound messages quarantined.", "\(counts.inbound["quarantined"] ?? 0)")
-        metric("refbot_inbound_waiting", "gauge", "Inbound messages not yet processed.", "\(counts.inbound["received"] ?? 0)")
-        metric("refbot_outbox_depth", "gauge", "Mails waiting in the outbox.", "\(counts.outbox["pending"] ?? 0)")
-        metric("refbot_outbox_sent_total", "counter", "Mails accepted by the SMTP server.", "\(counts.outbox["sent"] ?? 0)")
-        metric("refbot_outbox_deferred", "gauge", "Pending mails that failed at least once and wait for a retry.", "\(counts.deferred)")
-        metric("refbot_outbox_failed_total", "counter", "Mails given up on.", "\(counts.outbox["failed"] ?? 0)")
-        metric("refbot_links_used_total", "counter", "One-click links acted on.", "\(counts.links)")
-        metric(
-            "refbot_poll_age_seconds", "gauge", "Seconds since the last good IMAP poll (NaN before the first).",
-            snapshot.lastGoodPoll.map { "\(max(0, now - $0))" } ?? "NaN")
-        return lines.joined(separator: "\n") + "\n"
+        let lastGoodPoll = health.snapshot.lastGoodPoll
+        let counts = (try? await store.read { db in try DaemonMetrics.QueueCounts.read(in: db) }) ?? DaemonMetrics.QueueCounts()
+        return metrics.exposition(counts, pollAge: lastGoodPoll.map { now - $0 })
     }
 
     // MARK: Helpers

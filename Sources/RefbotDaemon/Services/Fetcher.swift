@@ -32,12 +32,15 @@ public final class Fetcher: Service, Sendable {
     /// Wakes this service early.
     public let waker: Waker
     let afterStore: @Sendable () -> Void
+    /// Counts IMAP errors by class (`/metrics`).
+    let metrics: DaemonMetrics
 
     public init(
         mailbox: any InboundMailbox, store: Store, configuration: Configuration, clock: DaemonClock,
         health: HealthState, logger: Logger, afterStore: @escaping @Sendable () -> Void = {}, waker: Waker = Waker(),
-        databaseOutage: OutageLog = .database()
+        databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
         self.waker = waker
         self.databaseOutage = databaseOutage
         self.mailbox = mailbox
@@ -71,6 +74,7 @@ public final class Fetcher: Service, Sendable {
             } else {
                 outage.failed(error, logger: logger)
             }
+            if let error = error as? TransportError { metrics.transportFailed(error, protocol: .imap) }
             health.pollFailed(at: clock.now())
             return nil
         }

@@ -34,6 +34,10 @@ public final class Processor: Service, Sendable {
     public let waker: Waker
     let afterCommit: @Sendable (ProcessOutcome) -> Void
     let databaseOutage: OutageLog
+    /// Counts commands and processing time (`/metrics`).
+    let metrics: DaemonMetrics
+    /// The command each transaction in hand read, counted once it commits.
+    let tallies = CommandTallies()
 
     /// What processing one row did.
     public enum ProcessOutcome: Sendable, Equatable {
@@ -48,10 +52,11 @@ public final class Processor: Service, Sendable {
     public init(
         store: Store, composer: MailComposer, router: CommandRouter, configuration: Configuration,
         clock: DaemonClock, logger: Logger, afterCommit: @escaping @Sendable (ProcessOutcome) -> Void = { _ in }, waker: Waker = Waker(),
-        databaseOutage: OutageLog = .database()
+        databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics()
     ) throws {
         self.waker = waker
         self.databaseOutage = databaseOutage
+        self.metrics = metrics
         guard let bot = EmailAddress(configuration.bot.address) else {
             throw ConfigError(problems: [.init(key: "bot.address", problem: "is not an email address", remedy: "fix it")])
         }
@@ -92,6 +97,9 @@ public final class Processor: Service, Sendable {
     func process(_ row: InboundMessage) async -> ProcessOutcome {
         guard let id = row.id else { return .failed }
         let now = clock.now()
+        let started = ContinuousClock.now
+        // A transaction that rolls back leaves nothing counted.
+        defer { _ = tallies.take(id) }
         do {
             let outcome = try await store.write { db in
                 let outcome = try self.handle(row, id: id, now: now, in: db)
@@ -102,6 +110,8 @@ public final class Processor: Service, Sendable {
                 return outcome
             }
             databaseOutage.succeeded(logger: logger)
+            metrics.inboundProcessed(in: ContinuousClock.now - started)
+            if let (command, commandOutcome) = tallies.take(id) { metrics.commandHandled(command, outcome: commandOutcome) }
             return outcome
         } catch where Store.isTemporary(error) {
             databaseOutage.failed(error, logger: logger)
@@ -218,12 +228,15 @@ public final class Processor: Service, Sendable {
 
         var notifications: [Notification]
         var disposition: String
+        var commandWord: String?
         do {
             let ledger = StoreLedger(db)
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
+            commandWord = command.word.rawValue
             let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
+                tallies.record(id, disposition, .executed)
                 try clearBounces(of: sender.address, reason: "confirmed a held command", inboundId: id, now: now, in: db)
             } else {
                 let handler = try router.handler(for: command)
@@ -245,6 +258,7 @@ public final class Processor: Service, Sendable {
                     }
                     notifications = try handler.handle(command, context: context, ledger: ledger)
                     disposition = handler.name
+                    tallies.record(id, handler.name, .executed)
                     logger.info(
                         "Command executed",
                         metadata: [
@@ -260,6 +274,7 @@ public final class Processor: Service, Sendable {
                     // A forged From: must not turn refbot into a way to flood someone with confirmations.
                     let recent = try ledger.heldCommandCount(sender: sender.address, since: now - 3600)
                     guard recent < configuration.mail.errorRepliesPerHour else {
+                        tallies.record(id, handler.name, .withheld)
                         try InboundQueue.markIgnored(id, rule: "held-rate-limit", now: now, in: db)
                         logger.notice(
                             "Confirmation withheld",
@@ -268,6 +283,7 @@ public final class Processor: Service, Sendable {
                     }
                     notifications = [try ConfirmHandler.hold(command, inboundId: id, context: context, ledger: ledger)]
                     disposition = "held"
+                    tallies.record(id, handler.name, .held)
                     logger.info(
                         "Command held for confirmation",
                         metadata: [
@@ -278,6 +294,7 @@ public final class Processor: Service, Sendable {
                 }
             }
         } catch let error as CommandError {
+            tallies.record(id, commandWord, .refused)
             let sent = try ErrorReplyLog.countLastHour(sender: sender.address, now: now, in: db)
             guard sent < configuration.mail.errorRepliesPerHour else {
                 try InboundQueue.markIgnored(id, rule: "rate-limit", now: now, in: db)

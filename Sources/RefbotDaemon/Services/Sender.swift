@@ -41,12 +41,15 @@ public final class Sender: Service, Sendable {
     /// The shortest and longest wait before a retry, in seconds.
     let minimalBackoff: Int64
     let maximalBackoff: Int64
+    /// Counts mails sent by event, SMTP errors by class and answer latency (`/metrics`).
+    let metrics: DaemonMetrics
 
     public init(
         submitter: any MailSubmitter, store: Store, composer: MailComposer, configuration: Configuration,
         clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker(),
-        databaseOutage: OutageLog = .database()
+        databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
         self.waker = waker
         self.databaseOutage = databaseOutage
         self.submitter = submitter
@@ -92,6 +95,10 @@ public final class Sender: Service, Sendable {
             // Each result is recorded as soon as the server has answered, before the next mail goes out.
             await submitter.submit(mails) { index, result in
                 guard rows.indices.contains(index), let id = rows[index].id else { return }
+                switch result {
+                case .success: self.metrics.mailSent(event: rows[index].event)
+                case .failure(let error): self.metrics.transportFailed(error, protocol: .smtp)
+                }
                 do {
                     if try self.record(result, for: rows[index], id: id) { sent.add() }
                     self.databaseOutage.succeeded(logger: self.logger)
@@ -154,10 +161,14 @@ public final class Sender: Service, Sendable {
     private func record(_ result: Result<Void, TransportError>, for row: OutboxMessage, id: Int64) throws -> Bool {
         switch result {
         case .success:
-            try store.writeBlocking { db in
-                try Outbox.markSent(id, now: self.clock.now(), in: db)
+            let now = clock.now()
+            let answered = try store.writeBlocking { db -> Int64? in
+                let answered = try Self.arrivalIfFirstAnswer(row, id: id, in: db)
+                try Outbox.markSent(id, now: now, in: db)
                 try self.keepWithoutTags(id, raw: row.raw, in: db)
+                return answered
             }
+            if let answered { metrics.answerSent(afterSeconds: now - answered) }
             outage.succeeded(logger: logger)
             logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
             return true
@@ -165,6 +176,19 @@ public final class Sender: Service, Sendable {
             try record(error, for: row, id: id)
             return false
         }
+    }
+
+    /// When the inbound mail `row` answers was stored, if `row` is the first of its answers to go
+    /// out (answer latency counts the first answer only); nil for mail that answers none.
+    static func arrivalIfFirstAnswer(_ row: OutboxMessage, id: Int64, in db: Database) throws -> Int64? {
+        guard let inboundId = row.inboundId else { return nil }
+        return try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT receivedAt FROM inboundMessage WHERE id = ? AND NOT EXISTS
+                  (SELECT 1 FROM outboxMessage WHERE inboundId = ? AND state = 'sent' AND id <> ?)
+                """,
+            arguments: [inboundId, inboundId, id])
     }
 
     private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) throws {

@@ -19,6 +19,8 @@ extension Admin {
 
         @OptionGroup var options: ConfigOptions
 
+        @OptionGroup var logging: LogFormatOption
+
         @Option(help: ArgumentHelp("The announcement's title, used as the subject.", valueName: "title"))
         var title: String
 
@@ -57,7 +59,7 @@ extension Admin {
             }
             let store = try options.openStore(configuration)
             let now = Int64(Date().timeIntervalSince1970)
-            let logger = Logger(label: "refbot.admin") { JournalLogHandler(label: $0, level: .notice) }
+            let logger = Logger(label: "refbot.admin") { logging.logFormat.handler(label: $0, level: .notice) }
             let showProgress = isatty(STDERR_FILENO) == 1
             let (queued, total) = try await Processor.queueAnnouncement(
                 title: title.trimmingCharacters(in: .whitespacesAndNewlines), link: link.flatMap { $0.isEmpty ? nil : $0 },
