@@ -188,6 +188,7 @@ extension Configuration {
             r.integer("replies_per_address_per_hour", min: 1).map { c.mail.repliesPerAddressPerHour = $0 }
             r.integer("unproven_replies_per_hour", min: 1).map { c.mail.unprovenRepliesPerHour = $0 }
             r.integer("admin_notices_per_hour", min: 0).map { c.mail.adminNoticesPerHour = $0 }
+            r.integer("bounce_reset_days", min: 0).map { c.mail.bounceResetDays = $0 }
         }
         reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
 

@@ -40,7 +40,12 @@ extension Admin {
             let store = try options.openStore(configuration)
             if let resetBounces {
                 let now = Int64(Date().timeIntervalSince1970)
-                let before = try await store.write { db in try BounceProbe.reset(email: resetBounces, now: now, in: db) }
+                let actor = Admin.actor(configuration.bot.admins.first ?? configuration.bot.address)
+                let before = try await store.write { db in
+                    let before = try BounceProbe.reset(email: resetBounces, now: now, in: db)
+                    if let before { try MemberAdmin.recordBounceReset(before, actor: actor, now: now, in: db) }
+                    return before
+                }
                 guard let before else {
                     printError("No member has the address \(resetBounces). Run `refbot admin members` to see the members.")
                     throw ExitCode(1)
