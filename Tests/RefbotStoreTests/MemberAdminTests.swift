@@ -43,12 +43,13 @@ struct MemberAdminTests {
         #expect(try await visible() == (["ann@example.org", "bob@example.org"], 1))
     }
 
-    @Test("A bounce count resets after mail.bounce_reset_days without bounces; recent bounces, stopped members and 0 days stay")
+    @Test("A bounce count resets after mail.bounce_reset_days without bounces; recent bounces, stopped members, unrecorded counts and 0 days stay")
     func bounceDecay() async throws {
         let (store, _) = try makeStore()
         _ = try await member("old@example.org", in: store, bounces: 2)
         _ = try await member("recent@example.org", in: store, bounces: 2)
         _ = try await member("stopped@example.org", in: store, bounces: 4)
+        _ = try await member("unrecorded@example.org", in: store, bounces: 1)
         let now: Int64 = 100 * Self.day
         try await store.write { db in
             try BounceLog.record(outboxId: nil, recipient: "old@example.org", status: "5.1.1", inboundId: nil, now: now - 31 * Self.day, in: db)
@@ -62,7 +63,7 @@ struct MemberAdminTests {
         let counts = try await store.read { db in
             try Row.fetchAll(db, sql: "SELECT email, bounceCount FROM member ORDER BY email").map { "\($0["email"] as String)=\($0["bounceCount"] as Int)" }
         }
-        #expect(counts == ["old@example.org=0", "recent@example.org=2", "stopped@example.org=4"])
+        #expect(counts == ["old@example.org=0", "recent@example.org=2", "stopped@example.org=4", "unrecorded@example.org=1"])
     }
 
     @Test("Changing an address keeps the row, revokes the old address's tags, and refuses an address another member has")

@@ -95,7 +95,8 @@ public enum MemberAdmin {
     /// Resets the bounce count of members whose last bounce is older than `days` days
     /// (`mail.bounce_reset_days`; 0 never), as Discourse does. A member whose mail stopped (their
     /// probe bounced too) stays stopped: only proof that the address reads mail, or an admin,
-    /// lifts that. `email` limits it to one member. Returns the addresses reset.
+    /// lifts that; so does a count with no recorded bounce behind it. `email` limits it to one
+    /// member. Returns the addresses reset.
     @discardableResult
     public static func decayBounces(days: Int, email: String? = nil, now: Int64, in db: Database) throws -> [String] {
         guard days > 0 else { return [] }
@@ -103,7 +104,7 @@ public enum MemberAdmin {
         var sql = """
             SELECT email FROM member
             WHERE bounceCount > 0 AND bounceStoppedAt IS NULL
-              AND coalesce((SELECT max(receivedAt) FROM bounce WHERE bounce.recipient = member.email), 0) < ?
+              AND (SELECT max(receivedAt) FROM bounce WHERE bounce.recipient = member.email) < ?
             """
         var arguments: StatementArguments = [cutoff]
         if let email {
