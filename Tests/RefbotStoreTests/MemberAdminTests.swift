@@ -140,3 +140,34 @@ struct MemberAdminTests {
         #expect(try await store.write { db in try Quarantine.requeue(999, now: 10, in: db) } == .noSuchMail)
     }
 }
+
+extension MemberAdminTests {
+    @Test("Erasing a member whose address an admin changed leaves neither address in the history, the outbox or the tags")
+    func erasureAfterAddressChange() async throws {
+        let (store, _) = try makeStore()
+        _ = try await member("ann@example.org", in: store)
+        try await store.write { db in
+            _ = try StoreLedger(db).makeReplyTag(for: "ann@example.org", action: "unsubscribe", ref: nil, now: 1, expiresAt: 99)
+            _ = try MemberAdmin.suspend(email: "ann@example.org", reason: "Ann Lee spammed", actor: "admin@example.org (as root)", now: 2, in: db)
+            _ = try MemberAdmin.changeAddress(email: "ann@example.org", to: "ann@new.example", actor: "admin@example.org (as root)", now: 3, in: db)
+            var row = outbox("member.address.changed", at: 3)
+            row.recipients = "ann@example.org"
+            try Outbox.enqueue(row, envelopeFrom: { _ in "" }, in: db)
+            try LedgerHistory.record(ref: "R-9", action: "state", at: 4, actor: "ann@example.org", method: .mail, detail: nil, in: db)
+            _ = try StoreLedger(db).erase(email: "ann@new.example", now: 5, currentMessageID: nil)
+        }
+        let leftovers = try await store.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT coalesce(actor, '') || ' ' || coalesce(detail, '') FROM ledgerEvent
+                    UNION ALL SELECT recipients FROM outboxMessage
+                    UNION ALL SELECT memberEmail FROM replyToken
+                    UNION ALL SELECT coalesce(suspendReason, '') FROM member
+                    """)
+        }
+        #expect(!leftovers.contains { $0.contains("ann@") || $0.contains("Ann Lee") }, "\(leftovers)")
+        let pending = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") }
+        #expect(pending == 0, "mail to the old address is withdrawn")
+    }
+}
