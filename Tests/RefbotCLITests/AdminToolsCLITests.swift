@@ -112,6 +112,8 @@ struct AdminToolsCLITests {
         let again = try await run(["member", "ann@example.org", "--suspend"])
         #expect(again.status == 1)
         #expect(again.stderr.contains("suspended already"))
+        let listed = try await run(["members"])
+        #expect(listed.stdout.split(separator: "\n").contains { $0.hasPrefix("ann@example.org") && $0.hasSuffix("suspended") })
         let shown = try await run(["member", "ann@example.org"])
         #expect(shown.stdout.contains("Suspended:      since") && shown.stdout.contains("spam complaints"))
         #expect(shown.stdout.contains("suspended: spam complaints (by admin@example.org"))

@@ -74,6 +74,7 @@ extension Admin {
             print("\(cell("email", emailWidth))  \(cell("name", nameWidth))  state    credits  points  bounces")
             for member in members {
                 let bounces = "\(member.bounceCount)" + (limit > 0 && member.isBouncing(limit: limit) ? " (not mailed)" : "")
+                    + (member.isSuspended ? "  suspended" : "")
                 print(
                     "\(cell(member.email, emailWidth))  \(cell(member.name, nameWidth))  \(cell(member.state.rawValue, 7))  "
                         + "\(cell(String(member.credits), 7))  \(cell(String(member.points), 6))  \(bounces)")
