@@ -45,7 +45,7 @@ struct SchedulerAdminTests {
                 listingId: world.listingId, ownerId: 1, referrerId: 2, customerName: "Carol Diaz",
                 customerEmail: "carol@diaz.example", need: "A kitchen", state: .pending, createdAt: now, deliveredAt: now)
             try StoreLedger(db).save(&referral)
-            try LedgerHistory.stamp(actor: ReferralWorld.referrer, method: .mail, inboundId: nil, in: db)
+            try LedgerHistory.stamp(actor: ReferralWorld.referrer, method: .mail, inboundId: nil, after: 0, in: db)
         }
         world.clock.advance(by: 14 * Self.day + 1)
         _ = try await passMails(world)

@@ -108,13 +108,14 @@ struct MemberAdminTests {
                 listingId: listing.id ?? 0, ownerId: ann.id ?? 0, referrerId: bob.id ?? 0, customerName: "Cy", need: "a boiler",
                 consent: .byReferrer, state: .pending, createdAt: 10, updatedAt: 10)
             try ledger.save(&referral)
-            try LedgerHistory.stamp(actor: "bob@example.org", method: .mail, inboundId: nil, in: db)
+            try LedgerHistory.stamp(actor: "bob@example.org", method: .mail, inboundId: nil, after: 0, in: db)
+            let mark = try LedgerHistory.mark(in: db)
             referral.state = .accepted
             referral.updatedAt = 20
             try ledger.save(&referral)
             referral.updatedAt = 21
             try ledger.save(&referral)  // saved again, state unchanged: no new row
-            try LedgerHistory.stamp(actor: "ann@example.org", method: .link, inboundId: nil, in: db)
+            try LedgerHistory.stamp(actor: "ann@example.org", method: .link, inboundId: nil, after: mark, in: db)
         }
         let events = try await store.read { db in try LedgerHistory.events(ref: "R-1", in: db) }
         #expect(events.map(\.action) == ["created", "state"])
@@ -169,5 +170,35 @@ extension MemberAdminTests {
         #expect(!leftovers.contains { $0.contains("ann@") || $0.contains("Ann Lee") }, "\(leftovers)")
         let pending = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") }
         #expect(pending == 0, "mail to the old address is withdrawn")
+    }
+}
+
+extension MemberAdminTests {
+    @Test("A change left without an author is never stamped with the author of a later transaction")
+    func stampOnlyOwnTransaction() async throws {
+        let (store, _) = try makeStore()
+        let ann = try await member("ann@example.org", in: store)
+        let bob = try await member("bob@example.org", in: store)
+        try await store.write { db in
+            var listing = Listing(
+                ownerId: ann.id ?? 0, title: "Boiler repair", category: "Plumbing", customer: "Homeowners", reward: .none,
+                state: .live, createdAt: 1)
+            try StoreLedger(db).save(&listing)
+            // A path that records no author (a raw SQL fix, say).
+            var referral = Referral(
+                listingId: listing.id ?? 0, ownerId: ann.id ?? 0, referrerId: bob.id ?? 0, customerName: "Cy", need: "a boiler",
+                consent: .byReferrer, state: .pending, createdAt: 10, updatedAt: 10)
+            try StoreLedger(db).save(&referral)
+        }
+        try await store.write { db in
+            let mark = try LedgerHistory.mark(in: db)
+            guard var referral = try StoreLedger(db).referral(id: 1) else { return }
+            referral.state = .accepted
+            referral.updatedAt = 20
+            try StoreLedger(db).save(&referral)
+            try LedgerHistory.stamp(actor: "ann@example.org", method: .mail, inboundId: nil, after: mark, in: db)
+        }
+        let events = try await store.read { db in try LedgerHistory.events(ref: "R-1", in: db) }
+        #expect(events.map(\.actor) == [nil, "ann@example.org"])
     }
 }

@@ -127,6 +127,7 @@ public final class Processor: Service, Sendable {
 
     /// Everything that happens to one row inside its transaction.
     func handle(_ row: InboundMessage, id: Int64, now: Int64, in db: Database) throws -> ProcessOutcome {
+        let historyMark = try LedgerHistory.mark(in: db)
         if row.raw.count > configuration.mail.maxMessageBytes {
             return try quarantine(
                 row, id: id,
@@ -305,7 +306,8 @@ public final class Processor: Service, Sendable {
         // Who made the ledger changes of this transaction, and how (the history `admin referral` shows).
         try LedgerHistory.stamp(
             actor: Member.normalizedEmail(sender.address),
-            method: row.uidValidity == LinkActionRunner.linkUIDValidity ? .link : .mail, inboundId: id, in: db)
+            method: row.uidValidity == LinkActionRunner.linkUIDValidity ? .link : .mail, inboundId: id, after: historyMark,
+            in: db)
         try budget.spend(answers, on: notifications, now: now, in: db)
         var announcements = 0
         for (index, notification) in notifications.enumerated() {

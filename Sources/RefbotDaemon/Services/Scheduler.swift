@@ -64,8 +64,10 @@ public final class Scheduler: Service, Sendable {
         for id in due {
             do {
                 let queued = try await store.write { db in
+                    let mark = try LedgerHistory.mark(in: db)
                     let queued = try self.act(onReferral: id, now: now, in: db)
-                    try LedgerHistory.stamp(actor: self.configuration.bot.address, method: .schedule, inboundId: nil, in: db)
+                    try LedgerHistory.stamp(
+                        actor: self.configuration.bot.address, method: .schedule, inboundId: nil, after: mark, in: db)
                     return queued
                 }
                 if queued > 0 { acted += 1 }

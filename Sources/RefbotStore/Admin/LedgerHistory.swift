@@ -5,13 +5,15 @@ import RefbotCore
 ///
 /// Triggers write a row for each referral created, moved or disputed; the admin tools write the
 /// member changes they make. Whoever made a change stamps the rows of its transaction with who and
-/// how (``stamp(actor:method:inboundId:in:)``): the Processor with the sender and `mail` or `link`,
+/// how (``stamp(actor:method:inboundId:after:in:)``, after the ``mark(in:)`` taken when its
+/// transaction began): the Processor with the sender and `mail` or `link`,
 /// the admin CLI with `admin`, the Scheduler with `schedule`.
 ///
 /// ```swift
 /// try store.write { db in
+///     let mark = try LedgerHistory.mark(in: db)
 ///     … handler moves R-7 …
-///     try LedgerHistory.stamp(actor: "ann@example.org", method: .mail, inboundId: 12, in: db)
+///     try LedgerHistory.stamp(actor: "ann@example.org", method: .mail, inboundId: 12, after: mark, in: db)
 /// }
 /// let events = try store.read { db in try LedgerHistory.events(ref: "R-7", in: db) }
 /// ```
@@ -45,11 +47,17 @@ public enum LedgerHistory {
         public var detail: String?
     }
 
-    /// Stamps every change of the current transaction that has no author yet.
-    public static func stamp(actor: String, method: Method, inboundId: Int64?, in db: Database) throws {
+    /// The newest history row now: take it at the start of a transaction, and stamp after it.
+    public static func mark(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM ledgerEvent") ?? 0
+    }
+
+    /// Stamps the changes written since `mark` (in the caller's transaction) that have no author
+    /// yet. Rows an unstamping path left earlier keep no author rather than a wrong one.
+    public static func stamp(actor: String, method: Method, inboundId: Int64?, after mark: Int64, in db: Database) throws {
         try db.execute(
-            sql: "UPDATE ledgerEvent SET actor = ?, method = ?, inboundId = ? WHERE method IS NULL",
-            arguments: [actor, method.rawValue, inboundId])
+            sql: "UPDATE ledgerEvent SET actor = ?, method = ?, inboundId = ? WHERE method IS NULL AND id > ?",
+            arguments: [actor, method.rawValue, inboundId, mark])
     }
 
     /// Records a change the caller made itself (member changes by the admin tools).
