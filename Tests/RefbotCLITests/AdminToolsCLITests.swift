@@ -212,13 +212,15 @@ struct AdminToolsCLITests {
         #expect(notAnnouncement.stderr.contains("not an announcement's"))
     }
 
-    /// Quarantined mail 1 (a From: with an escape sequence) and mail 2 (done).
+    /// Quarantined mail 1 (a From: with an escape sequence), mail 2 (done) and mail 3 (quarantined
+    /// with no bytes: too large to fetch).
     private func seedQuarantine() async throws {
         _ = try await run(["members"])
         try sql("""
             INSERT INTO inboundMessage (id, uidValidity, uid, messageId, raw, state, attempts, lastError, receivedAt, processedAt) VALUES
               (1, 7, 1, 'q1@x', CAST('From: Eve ' || char(27) || '[2J <eve@example.org>' || char(13,10) || 'Subject: HELP' || char(13,10) || char(13,10) || 'HELP' || char(13,10) AS BLOB), 'quarantined', 3, 'boom', 10, 11),
-              (2, 7, 2, 'q2@x', CAST('Subject: x' AS BLOB), 'done', 0, NULL, 10, 11);
+              (2, 7, 2, 'q2@x', CAST('Subject: x' AS BLOB), 'done', 0, NULL, 10, 11),
+              (3, 7, 3, NULL, X'', 'quarantined', 0, 'too large to fetch', 10, 10);
             """)
     }
 
@@ -265,6 +267,10 @@ struct AdminToolsCLITests {
         #expect(second.stderr.contains("requeued once already"))
         #expect(try sql("SELECT state FROM inboundMessage WHERE id = 1") == ["quarantined"])
         #expect(try await run(["quarantine", "requeue", "2"]).status == 1)
+        let empty = try await run(["quarantine", "requeue", "3"])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("no stored bytes"))
+        #expect(try sql("SELECT state FROM inboundMessage WHERE id = 3") == ["quarantined"])
         #expect(try await run(["quarantine", "requeue", "99"]).status == 1)
     }
 

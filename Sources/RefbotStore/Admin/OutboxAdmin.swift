@@ -118,7 +118,7 @@ public enum Quarantine {
         case notQuarantined(state: String)
         /// It was requeued once already, at this time, and failed again.
         case requeuedBefore(at: Int64)
-        /// Its raw mail was purged: nothing to process.
+        /// No bytes are stored (too large to fetch, or purged): nothing to process.
         case purged
     }
 
@@ -129,7 +129,7 @@ public enum Quarantine {
         guard let row = try InboundQueue.find(id, in: db) else { return .noSuchMail }
         guard row.state == .quarantined else { return .notQuarantined(state: row.state.rawValue) }
         if let at = try requeuedAt(id, in: db) { return .requeuedBefore(at: at) }
-        if try isPurged(id, in: db) { return .purged }
+        if try row.raw.isEmpty || isPurged(id, in: db) { return .purged }
         try db.execute(
             sql: """
                 UPDATE inboundMessage SET state = 'received', attempts = 0, processedAt = NULL, disposition = NULL,

@@ -175,7 +175,10 @@ extension Admin {
                     try refuse(
                         "Inbound mail \(id) was requeued once already (\(AdminTime.text(at))) and failed again; it is not processed a third time. "
                             + "`refbot admin quarantine export \(id) --output FILE` saves it to look at.")
-                case .purged: try refuse("Inbound mail \(id) was purged (mail.retention_days or an erasure); there is nothing to process.")
+                case .purged:
+                    try refuse(
+                        "Inbound mail \(id) has no stored bytes (too large to fetch, or purged under mail.retention_days or an "
+                            + "erasure); there is nothing to process. Its original, if any, is in the IMAP quarantine folder.")
                 }
             }
         }
