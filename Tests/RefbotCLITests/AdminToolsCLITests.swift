@@ -82,6 +82,16 @@ struct AdminToolsCLITests {
         #expect(out.contains("R-1 from bob@example.org: pending, waiting on them as owner"))
         #expect(out.contains("C-1 connection request from bob@example.org, waiting on them"))
         #expect(out.contains("L-1 listing \"Leaky pipes\": live"))
+        // A long list is cut at 20 a kind, with the count of the rest and where to see them.
+        try sql("""
+            WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 22)
+            INSERT INTO referral (id, listingId, ownerId, referrerId, customerName, need, consent, state, createdAt, updatedAt)
+              SELECT i, 1, 1, 2, 'C' || i, 'n', 'byReferrer', 'pending', 100, 100 FROM n
+            """)
+        let long = try await run(["member", "ann@example.org"])
+        #expect(long.stdout.contains("R-20 from bob@example.org"))
+        #expect(!long.stdout.contains("R-21 from"))
+        #expect(long.stdout.contains("… and 2 more referrals waiting on them (refbot admin referrals --member ann@example.org)"))
         let unknown = try await run(["member", "nobody@example.org"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("No member has the address nobody@example.org"))

@@ -29,20 +29,38 @@ public struct MemberDetails: Sendable {
     public var connectionsSent: [(Connection, counterpart: String)]
     public var listings: [Listing]
     public var history: [LedgerHistory.Event]
+    /// How many of each kind of open item there are in all (only the first ``shownPerKind`` are loaded).
+    public var totals: [String: Int] = [:]
+
+    /// The most open items of one kind the report lists; the rest are counted.
+    public static let shownPerKind = 20
 
     /// Everything about the member with that address, or `nil` when there is none.
     public static func load(email: String, in db: Database) throws -> MemberDetails? {
         let ledger = StoreLedger(db)
         guard let member = try ledger.member(email: email), let id = member.id else { return nil }
-        let open = [ReferralState.pending, .accepted, .contacted, .won, .lost, .paid].map(\.rawValue)
+        // Waiting on the member as owner: pending to won. Sent by them and not finished: pending to paid.
+        func states(_ column: String) -> String {
+            let open: [ReferralState] = column == "ownerId" ? [.pending, .accepted, .contacted, .won] : [.pending, .accepted, .contacted, .won, .lost, .paid]
+            return open.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        }
+        var totals: [String: Int] = [:]
+        for column in ["ownerId", "referrerId"] {
+            totals[column] = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM referral WHERE \(column) = ? AND state IN (\(states(column)))", arguments: [id]) ?? 0
+        }
+        for column in ["addresseeId", "requesterId"] {
+            totals[column] = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM connection WHERE \(column) = ? AND state = 'pending'", arguments: [id]) ?? 0
+        }
         func referrals(_ column: String, counterpart: String) throws -> [(Referral, counterpart: String)] {
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT referral.*, member.email AS adminCounterpart FROM referral
                     JOIN member ON member.id = referral.\(counterpart)
-                    WHERE referral.\(column) = ? AND referral.state IN (\(open.map { "'\($0)'" }.joined(separator: ",")))
-                    ORDER BY referral.id
+                    WHERE referral.\(column) = ? AND referral.state IN (\(states(column)))
+                    ORDER BY referral.id LIMIT \(shownPerKind)
                     """, arguments: [id]
             ).map { (try Referral(row: $0), counterpart: $0["adminCounterpart"] as String) }
         }
@@ -52,7 +70,7 @@ public struct MemberDetails: Sendable {
                 sql: """
                     SELECT connection.*, member.email AS adminCounterpart FROM connection
                     JOIN member ON member.id = connection.\(counterpart)
-                    WHERE connection.\(column) = ? AND connection.state = 'pending' ORDER BY connection.id
+                    WHERE connection.\(column) = ? AND connection.state = 'pending' ORDER BY connection.id LIMIT \(shownPerKind)
                     """, arguments: [id]
             ).map { (try Connection(row: $0), counterpart: $0["adminCounterpart"] as String) }
         }
@@ -63,7 +81,7 @@ public struct MemberDetails: Sendable {
             connectionsWaiting: try connections("addresseeId", counterpart: "requesterId"),
             connectionsSent: try connections("requesterId", counterpart: "addresseeId"),
             listings: try ledger.listings(ownedBy: id),
-            history: try LedgerHistory.events(ref: LedgerHistory.memberRef(id), in: db))
+            history: try LedgerHistory.events(ref: LedgerHistory.memberRef(id), in: db), totals: totals)
     }
 
     /// The report, line by line (member text unfiltered: the caller makes it safe to print).
@@ -101,23 +119,32 @@ public struct MemberDetails: Sendable {
         lines.append("")
         lines.append("Open items")
         var open = 0
-        for (referral, counterpart) in referralsWaiting where [.pending, .accepted, .contacted, .won].contains(referral.state) {
+        func more(_ key: String, shown: Int, _ what: String) {
+            let total = totals[key] ?? shown
+            guard total > shown else { return }
+            lines.append("  … and \(total - shown) more \(what)")
+        }
+        for (referral, counterpart) in referralsWaiting {
             lines.append("  \(referral.referralID?.description ?? "R-?") from \(counterpart): \(referral.state), waiting on them as owner")
             open += 1
         }
+        more("ownerId", shown: referralsWaiting.count, "referrals waiting on them (refbot admin referrals --member \(member.email))")
         for (referral, counterpart) in referralsSent {
             lines.append("  \(referral.referralID?.description ?? "R-?") to \(counterpart): \(referral.state)"
                 + (referral.state == .paid ? ", waiting on them to confirm RECEIVED" : ""))
             open += 1
         }
+        more("referrerId", shown: referralsSent.count, "open referrals they sent (refbot admin referrals --member \(member.email))")
         for (connection, counterpart) in connectionsWaiting {
             lines.append("  \(connection.connectionID?.description ?? "C-?") connection request from \(counterpart), waiting on them")
             open += 1
         }
+        more("addresseeId", shown: connectionsWaiting.count, "connection requests waiting on them")
         for (connection, counterpart) in connectionsSent {
             lines.append("  \(connection.connectionID?.description ?? "C-?") connection request to \(counterpart), not answered yet")
             open += 1
         }
+        more("requesterId", shown: connectionsSent.count, "connection requests they sent")
         for listing in listings where [.pending, .live].contains(listing.state) {
             lines.append("  \(listing.listingID?.description ?? "L-?") listing \"\(listing.title)\": \(listing.state)")
             open += 1
