@@ -398,6 +398,49 @@ enum Migrations {
                     UPDATE member SET bounceCount = 0;
                     """)
         }
+        migrator.registerMigration("v13: member admin") { db in
+            // Admin tools: a member can be suspended (commands refused, no announcements or digests,
+            // listings out of search, links dead) and resumed; outbound mail can be cancelled; a
+            // quarantined mail can be processed again once. `ledgerEvent` is the history of the
+            // ledger's changes: triggers write a row for each referral change, and whoever made the
+            // change (a member by mail or link, an admin, the scheduler) stamps the rows of its
+            // transaction with who and how.
+            try db.execute(
+                sql: """
+                    ALTER TABLE member ADD COLUMN suspendedAt INTEGER;
+                    ALTER TABLE member ADD COLUMN suspendReason TEXT;
+                    ALTER TABLE outboxMessage ADD COLUMN cancelledAt INTEGER;
+                    ALTER TABLE inboundMessage ADD COLUMN requeuedAt INTEGER;
+
+                    CREATE TABLE ledgerEvent (
+                      id INTEGER PRIMARY KEY,
+                      ref TEXT NOT NULL,
+                      action TEXT NOT NULL,
+                      fromState TEXT,
+                      toState TEXT,
+                      at INTEGER NOT NULL,
+                      actor TEXT,
+                      method TEXT CHECK (method IN ('mail','link','admin','schedule')),
+                      inboundId INTEGER REFERENCES inboundMessage(id) ON DELETE SET NULL,
+                      detail TEXT);
+                    CREATE INDEX ledgerEvent_ref ON ledgerEvent(ref, id);
+                    CREATE INDEX ledgerEvent_unstamped ON ledgerEvent(id) WHERE method IS NULL;
+
+                    CREATE TRIGGER ledgerEvent_referralCreated AFTER INSERT ON referral BEGIN
+                      INSERT INTO ledgerEvent (ref, action, toState, at) VALUES ('R-' || new.id, 'created', new.state, new.createdAt);
+                    END;
+                    CREATE TRIGGER ledgerEvent_referralState AFTER UPDATE OF state ON referral
+                      WHEN old.state IS NOT new.state BEGIN
+                      INSERT INTO ledgerEvent (ref, action, fromState, toState, at)
+                        VALUES ('R-' || new.id, 'state', old.state, new.state, new.updatedAt);
+                    END;
+                    CREATE TRIGGER ledgerEvent_referralDisputed AFTER UPDATE OF disputedAt ON referral
+                      WHEN new.disputedAt IS NOT NULL AND old.disputedAt IS NOT new.disputedAt BEGIN
+                      INSERT INTO ledgerEvent (ref, action, fromState, toState, at, detail)
+                        VALUES ('R-' || new.id, 'disputed', old.state, new.state, new.disputedAt, new.disputeReason);
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -27,6 +27,7 @@ extension StoreLedger {
             member.state = .left
             member.leftAt = member.leftAt ?? now
             member.announcementsOff = true
+            member.suspendReason = nil
             try save(&member)
             try db.execute(sql: "UPDATE member SET erasedAt = ? WHERE id = ?", arguments: [now, id])
             try db.execute(sql: "DELETE FROM follow WHERE followerId = ? OR followedId = ?", arguments: [id, id])
@@ -64,6 +65,7 @@ extension StoreLedger {
         try db.execute(sql: "DELETE FROM commandSeen WHERE sender = ?", arguments: [email])
         try db.execute(
             sql: "UPDATE bounce SET recipient = ? WHERE recipient = ?", arguments: [Erasure.anonymousRecipient, email])
+        try eraseFromHistory(email: email, memberId: erasure.memberId, now: now)
 
         // The stored mail that carried the person's data: any that names them, and all mail about
         // their referrals with the mail that caused it.
@@ -103,5 +105,37 @@ extension StoreLedger {
                 """, arguments: StatementArguments([now, email, Erasure.anonymousRecipient] + outboxArguments))
         erasure.outboundPurged = db.changesCount
         return erasure
+    }
+}
+
+extension StoreLedger {
+    /// Takes the person out of the ledger's history ("v13: member admin"): their address as the
+    /// actor of changes, and, for a member, the admins' notes about them and every address they
+    /// had before an admin changed it (as actor, and as the recipient of the mail sent there).
+    func eraseFromHistory(email: String, memberId: Int64?, now: Int64) throws {
+        var addresses = [email]
+        if let memberId {
+            let ref = LedgerHistory.memberRef(memberId)
+            let moves = try String.fetchAll(
+                db, sql: "SELECT detail FROM ledgerEvent WHERE ref = ? AND action = 'address changed' AND detail IS NOT NULL",
+                arguments: [ref])
+            addresses += moves.flatMap { $0.components(separatedBy: " → ") }.map { Member.normalizedEmail($0) }
+            try db.execute(sql: "UPDATE ledgerEvent SET detail = NULL WHERE ref = ?", arguments: [ref])
+        }
+        for address in Set(addresses) where !address.isEmpty {
+            try db.execute(
+                sql: "UPDATE ledgerEvent SET actor = ? WHERE actor = ?", arguments: [Erasure.anonymousRecipient, address])
+            guard address != email else { continue }
+            try db.execute(
+                sql: """
+                    UPDATE outboxMessage SET recipients = ?, raw = X'', purgedAt = coalesce(purgedAt, ?),
+                      lastError = CASE WHEN state = 'pending' THEN 'withdrawn: the person it named was erased' ELSE lastError END,
+                      state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END
+                    WHERE recipients = ?
+                    """, arguments: [Erasure.anonymousRecipient, now, address])
+            try db.execute(
+                sql: "UPDATE bounce SET recipient = ? WHERE recipient = ?", arguments: [Erasure.anonymousRecipient, address])
+            try db.execute(sql: "DELETE FROM replyToken WHERE memberEmail = ?", arguments: [address])
+        }
     }
 }

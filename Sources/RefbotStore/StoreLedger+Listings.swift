@@ -15,6 +15,7 @@ extension StoreLedger {
                 sql: """
                     SELECT * FROM listing
                     WHERE state = 'live' AND (expiresAt IS NULL OR expiresAt > :now)
+                      AND ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
                     ORDER BY coalesce(featuredUntil, 0) > :now DESC, createdAt DESC, id DESC
                     LIMIT :limit
                     """, arguments: ["now": now, "limit": limit])
@@ -28,6 +29,7 @@ extension StoreLedger {
                     FROM listingSearch JOIN listing ON listing.id = listingSearch.rowid
                     WHERE listingSearch MATCH :match
                       AND listing.state = 'live' AND (listing.expiresAt IS NULL OR listing.expiresAt > :now)
+                      AND listing.ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
                     ORDER BY coalesce(listing.featuredUntil, 0) > :now DESC, matchScore,
                       listing.createdAt DESC, listing.id DESC
                     LIMIT :limit

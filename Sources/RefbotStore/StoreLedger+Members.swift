@@ -34,7 +34,7 @@ extension StoreLedger {
     }
 
     public func membersReceivingAnnouncements() throws -> [Member] {
-        try Member.filter(Column("state") == MemberState.active.rawValue && Column("announcementsOff") == false)
+        try Member.filter(Column("state") == MemberState.active.rawValue && Column("announcementsOff") == false && Column("suspendedAt") == nil)
             .order(Column("email")).fetchAll(db)
     }
 

@@ -442,3 +442,21 @@ private func dsn(for recipient: String, to address: String, original: String? = 
 
         """
 }
+
+extension MemberCommandsTests {
+    @Test("A bounce after mail.bounce_reset_days without bounces starts the count again: no probe for two old bounces and a new one")
+    func bounceCountDecays() async throws {
+        let bot = try await MemberHarness()
+        try await bot.addMember("alice@example.com", name: "Alice", bounceCount: 2)
+        let now = bot.clock.now
+        try await bot.daemon.store.write { db in
+            try BounceLog.record(outboxId: nil, recipient: "alice@example.com", status: "5.1.1", inboundId: nil, now: now - 31 * 86_400, in: db)
+        }
+        _ = try await bot.send(mail(subject: "HELP", body: ""))
+        let verp = try #require(bot.submitter.accepted.last?.envelopeFrom)
+        let bounced = try await bot.send(dsn(for: "alice@example.com", to: verp))
+        #expect(bounced.isEmpty, "no probe: the two old bounces no longer count")
+        #expect(try await bot.member("alice@example.com")?.bounceCount == 1)
+        #expect(bot.logs.all.contains { $0.contains("Bounces reset") && $0.contains("alice@example.com") })
+    }
+}

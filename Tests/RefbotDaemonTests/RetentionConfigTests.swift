@@ -36,3 +36,27 @@ struct RetentionConfigTests {
         }
     }
 }
+
+/// `mail.bounce_reset_days`: its default, 0 for never, and a clear error for a bad value.
+@Suite("mail.bounce_reset_days")
+struct BounceResetConfigTests {
+    @Test("Bounce counts reset after 30 days without bounces unless told otherwise; 0 never")
+    func values() throws {
+        let minimal = RetentionConfigTests.minimal
+        let environment = RetentionConfigTests.environment
+        #expect(try Configuration.parse(minimal, environment: environment).mail.bounceResetDays == 30)
+        #expect(try Configuration.parse(minimal + "\n[mail]\nbounce_reset_days = 0\n", environment: environment).mail.bounceResetDays == 0)
+        #expect(try Configuration.parse(minimal + "\n[mail]\nbounce_reset_days = 90\n", environment: environment).mail.bounceResetDays == 90)
+    }
+
+    @Test("A negative or quoted value is refused with the key named", arguments: ["-1", "\"30\""])
+    func refused(_ value: String) {
+        do {
+            _ = try Configuration.parse(
+                RetentionConfigTests.minimal + "\n[mail]\nbounce_reset_days = \(value)\n", environment: RetentionConfigTests.environment)
+            Issue.record("bounce_reset_days = \(value) was accepted")
+        } catch {
+            #expect("\(error)".contains("mail.bounce_reset_days"), "\(error)")
+        }
+    }
+}

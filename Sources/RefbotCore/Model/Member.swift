@@ -37,6 +37,12 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     /// When refbot stopped mailing the member: their bounce probe bounced too (spec §2). `nil` while
     /// they are mailed; cleared when they answer the probe or send proven mail, or by an admin.
     public var bounceStoppedAt: Int64? = nil
+    /// When an admin suspended the member (`refbot admin member EMAIL --suspend`); `nil` while they
+    /// are not. A suspended member's commands are refused, they get no announcements or digests,
+    /// their listings are left out of searches and the links in their mail do not work.
+    public var suspendedAt: Int64? = nil
+    /// Why, in the admin's words (shown to admins only).
+    public var suspendReason: String? = nil
 
     /// A new member from a JOIN form, pending until they confirm, with the network's starting credits.
     public init(
@@ -108,7 +114,10 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     public func isBouncing(limit: Int) -> Bool { bounceStoppedAt != nil }
 
     /// Whether the member gets announcements and digests.
-    public var receivesAnnouncements: Bool { state == .active && !announcementsOff }
+    public var receivesAnnouncements: Bool { state == .active && !announcementsOff && suspendedAt == nil }
+
+    /// Whether an admin has suspended the member.
+    public var isSuspended: Bool { suspendedAt != nil }
 
     /// "Ann Lee (Lee Plumbing)", or just the name.
     public var displayName: String {

@@ -78,6 +78,14 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case listingExpired = "listing.expired"
     /// To each follower of the owner: a new listing is live.
     case listingNew = "listing.new"
+    /// To a member an admin suspended: what that means and whom to ask.
+    case memberSuspended = "member.suspended"
+    /// To a member whose suspension an admin lifted.
+    case memberResumed = "member.resumed"
+    /// To a member's old address after an admin changed it: where their mail goes now.
+    case memberAddressChanged = "member.address.changed"
+    /// To a member's new address after an admin changed it: welcome at the new address.
+    case memberAddressWelcome = "member.address.welcome"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -94,6 +102,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined, .adminSummary: false
+        case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }
 }

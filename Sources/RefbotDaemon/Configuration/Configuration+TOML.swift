@@ -42,6 +42,7 @@ import RefbotCore
 /// | `mail.replies_per_address_per_hour` | integer ≥ 1: answers to one unproven address (case and `+` variants count as one) | 5 |
 /// | `mail.unproven_replies_per_hour` | integer ≥ 1: answers to all unproven addresses together | 200 |
 /// | `mail.admin_notices_per_hour` | integer ≥ 0: admin notices mailed one by one; the rest go in one summary | 10 |
+/// | `mail.bounce_reset_days` | integer ≥ 0: days without a bounce after which a member's count is 0 again; 0 = never | 30 |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     /// Relative paths in it resolve as ``ServicePaths`` says. With `readPasswords` false (admin
@@ -221,6 +222,7 @@ extension Configuration {
             r.integer("replies_per_address_per_hour", min: 1).map { c.mail.repliesPerAddressPerHour = $0 }
             r.integer("unproven_replies_per_hour", min: 1).map { c.mail.unprovenRepliesPerHour = $0 }
             r.integer("admin_notices_per_hour", min: 0).map { c.mail.adminNoticesPerHour = $0 }
+            r.integer("bounce_reset_days", min: 0).map { c.mail.bounceResetDays = $0 }
         }
         reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
 

@@ -108,6 +108,9 @@ public struct Configuration: Sendable, Equatable {
         public var unprovenRepliesPerHour = 200
         /// Notices mailed to the admins on their own, an hour; past it they wait for one summary.
         public var adminNoticesPerHour = 10
+        /// A member's bounce count starts again at 0 after this many days without a bounce (as
+        /// Discourse does); 0 never. A member whose mail stopped stays stopped.
+        public var bounceResetDays = 30
     }
 
     public var bot = Bot()

@@ -63,6 +63,10 @@ public struct LinkActionRunner: LinkActions {
                 if let used = try Row.fetchOne(db, sql: "SELECT * FROM linkUse WHERE nonce = ?", arguments: [token.nonceHex]) {
                     throw LinkPageError.used(word: used["word"], ref: used["ref"], at: used["usedAt"])
                 }
+                // A suspended member's links do not work until an admin resumes them.
+                if let suspendedAt = try ledger.member(email: tag.memberEmail)?.suspendedAt {
+                    throw LinkPageError.expired(at: suspendedAt)
+                }
                 return (tag, try? LinkActionRunner.about(tag, ledger: ledger))
             }
         }
@@ -90,6 +94,9 @@ public struct LinkActionRunner: LinkActions {
                 }
                 if let revokedAt = tag.revokedAt { throw LinkPageError.expired(at: revokedAt) }
                 guard now < tag.expiresAt else { throw LinkPageError.expired(at: tag.expiresAt) }
+                if let suspendedAt = try ledger.member(email: tag.memberEmail)?.suspendedAt {
+                    throw LinkPageError.expired(at: suspendedAt)
+                }
                 try db.execute(
                     sql: "INSERT INTO linkUse (nonce, usedAt, word, tagHash, ref) VALUES (?, ?, ?, ?, ?)",
                     arguments: [token.nonceHex, now, token.word, tag.hash, tag.ref])

@@ -137,6 +137,7 @@ public final class Processor: Service, Sendable {
 
     /// Everything that happens to one row inside its transaction.
     func handle(_ row: InboundMessage, id: Int64, now: Int64, in db: Database) throws -> ProcessOutcome {
+        let historyMark = try LedgerHistory.mark(in: db)
         if row.raw.count > configuration.mail.maxMessageBytes {
             return try quarantine(
                 row, id: id,
@@ -234,6 +235,7 @@ public final class Processor: Service, Sendable {
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
             commandWord = command.word.rawValue
             let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
+            try refuseIfSuspended(command, sender: sender.address, context: context, ledger: ledger, inboundId: id)
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
                 tallies.record(id, disposition, .executed)
@@ -318,6 +320,11 @@ public final class Processor: Service, Sendable {
                 metadata: ["inbound.id": "\(id)", "member.email": "\(sender.address)", "error": "\(error.problem)"])
         }
 
+        // Who made the ledger changes of this transaction, and how (the history `admin referral` shows).
+        try LedgerHistory.stamp(
+            actor: Member.normalizedEmail(sender.address),
+            method: row.uidValidity == LinkActionRunner.linkUIDValidity ? .link : .mail, inboundId: id, after: historyMark,
+            in: db)
         try budget.spend(answers, on: notifications, now: now, in: db)
         var announcements = 0
         for (index, notification) in notifications.enumerated() {
@@ -510,6 +517,15 @@ public final class Processor: Service, Sendable {
                     ])
                 continue
             }
+            // A count whose last bounce is older than mail.bounce_reset_days starts again at 0 first.
+            if try !MemberAdmin.decayBounces(days: configuration.mail.bounceResetDays, email: sentTo, now: now, in: db).isEmpty {
+                logger.notice(
+                    "Bounces reset",
+                    metadata: [
+                        "inbound.id": "\(inboundId)", "member.email": "\(sentTo)",
+                        "reason": "no bounce for mail.bounce_reset_days (\(configuration.mail.bounceResetDays))",
+                    ])
+            }
             let count = try BounceLog.record(
                 outboxId: outboxId, recipient: sentTo, status: recipient.status, inboundId: inboundId, now: now, in: db)
             try countBounce(of: sentTo, outboxId: outboxId, status: recipient.status, inboundId: inboundId, now: now, in: db)
@@ -690,4 +706,31 @@ struct HeaderPeek {
     }
 
     func value(_ name: String) -> String? { fields[name.lowercased()] }
+}
+
+extension Processor {
+    /// Words a suspended member may still send: HELP, and EXPORT and LEAVE (their data and their
+    /// way out stay theirs).
+    static let wordsWhileSuspended: Set<CommandWord> = [.help, .export, .leave]
+
+    /// Refuses any other command from a member an admin suspended, with an answer that says so
+    /// (sent through the error-reply limit like every refusal).
+    func refuseIfSuspended(
+        _ command: ParsedCommand, sender: String, context: CommandContext, ledger: StoreLedger, inboundId: Int64
+    ) throws {
+        guard !context.isAdmin, !Processor.wordsWhileSuspended.contains(command.word),
+            let member = try ledger.member(email: sender), member.isSuspended
+        else { return }
+        logger.notice(
+            "Command refused",
+            metadata: [
+                "inbound.id": "\(inboundId)", "member.email": "\(member.email)", "command": "\(command.word.rawValue)",
+                "rule": "suspended",
+            ])
+        let admins = configuration.bot.admins.isEmpty ? configuration.bot.address : configuration.bot.admins.joined(separator: ", ")
+        throw CommandError(
+            line: command.line,
+            problem: "Your membership of \(configuration.bot.name) is suspended, so \(command.word.rawValue) was not carried out.",
+            remedy: "Contact the admins at \(admins) to ask why, or what would lift it.")
+    }
 }

@@ -63,7 +63,13 @@ public final class Scheduler: Service, Sendable {
         var acted = 0
         for id in due {
             do {
-                let queued = try await store.write { db in try self.act(onReferral: id, now: now, in: db) }
+                let queued = try await store.write { db in
+                    let mark = try LedgerHistory.mark(in: db)
+                    let queued = try self.act(onReferral: id, now: now, in: db)
+                    try LedgerHistory.stamp(
+                        actor: self.configuration.bot.address, method: .schedule, inboundId: nil, after: mark, in: db)
+                    return queued
+                }
                 if queued > 0 { acted += 1 }
             } catch {
                 logger.error("Scheduled referral change failed", metadata: ["referral.id": "\(id)", "error": "\(error)"])
@@ -72,6 +78,7 @@ public final class Scheduler: Service, Sendable {
         acted += try await expireListings(now: now)
         acted += try await sendDigests(now: now)
         await purgeRawMail(now: now)
+        await decayBounces(now: now)
         acted += await sendAdminSummary(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
@@ -135,7 +142,7 @@ public final class Scheduler: Service, Sendable {
                 db,
                 sql: """
                     SELECT m.id FROM member m LEFT JOIN digest d ON d.memberId = m.id
-                    WHERE m.state = 'active' AND m.announcementsOff = 0
+                    WHERE m.state = 'active' AND m.announcementsOff = 0 AND m.suspendedAt IS NULL
                       AND COALESCE(d.sentAt, m.confirmedAt, m.joinedAt) <= ?
                     ORDER BY m.id
                     """, arguments: [now - period])
@@ -232,5 +239,23 @@ public final class Scheduler: Service, Sendable {
                 metadata: ["referral.id": "\(id)", "decision": "\(decision.rawValue)", "state": "\(referral.state)"])
         }
         return notifications.count
+    }
+}
+
+extension Scheduler {
+    /// Starts the bounce count again at 0 for members with no bounce in `mail.bounce_reset_days`
+    /// (off at 0). A failure is logged and tried next pass.
+    func decayBounces(now: Int64) async {
+        let days = configuration.mail.bounceResetDays
+        guard days > 0 else { return }
+        do {
+            let reset = try await store.write { db in try MemberAdmin.decayBounces(days: days, now: now, in: db) }
+            for email in reset {
+                logger.notice(
+                    "Bounces reset", metadata: ["member.email": "\(email)", "reason": "no bounce for mail.bounce_reset_days (\(days))"])
+            }
+        } catch {
+            logger.error("Bounce reset failed", metadata: ["error": "\(error)"])
+        }
     }
 }

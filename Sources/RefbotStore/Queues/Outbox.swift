@@ -75,7 +75,8 @@ public enum Outbox {
     }
 
     /// Puts failed rows (all, or the given ids) back in the queue to be sent now. Returns how many.
-    /// A row whose body was purged (``Retention``, erasure) has nothing left to send and stays failed.
+    /// A row whose body was purged (``Retention``, erasure) has nothing left to send and stays failed;
+    /// without ids, a row an admin cancelled stays cancelled.
     @discardableResult
     public static func retryFailed(ids: [Int64]? = nil, now: Int64, in db: Database) throws -> Int {
         if let ids {
@@ -88,7 +89,7 @@ public enum Outbox {
             }
         } else {
             try db.execute(
-                sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed' AND purgedAt IS NULL",
+                sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed' AND purgedAt IS NULL AND cancelledAt IS NULL",
                 arguments: [now, now])
         }
         return db.changesCount

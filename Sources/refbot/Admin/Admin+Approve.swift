@@ -57,7 +57,12 @@ extension Admin {
             word: word, arguments: arguments, line: line, followingLines: followingLines, source: .body)
         do {
             let notifications = try await store.write { db in
-                try executor.run(handler, command: command, context: context, in: db) { $0.event == .commandDone }
+                let mark = try LedgerHistory.mark(in: db)
+                let notifications = try executor.run(handler, command: command, context: context, in: db) {
+                    $0.event == .commandDone
+                }
+                try LedgerHistory.stamp(actor: Admin.actor(context.sender), method: .admin, inboundId: nil, after: mark, in: db)
+                return notifications
             }
             for notification in notifications where notification.event == .commandDone {
                 if case .text(let summary)? = notification.values["summary"] { print(summary) }

@@ -33,8 +33,12 @@ extension Admin {
             let store = try options.openStore(configuration)
             let address = Member.normalizedEmail(email)
             let now = Int64(Date().timeIntervalSince1970)
+            let actor = Admin.actor(configuration.bot.admins.first ?? configuration.bot.address)
             let erasure = try await store.write { db in
-                try StoreLedger(db).erase(email: address, now: now, currentMessageID: nil)
+                let mark = try LedgerHistory.mark(in: db)
+                let erasure = try StoreLedger(db).erase(email: address, now: now, currentMessageID: nil)
+                try LedgerHistory.stamp(actor: actor, method: .admin, inboundId: nil, after: mark, in: db)
+                return erasure
             }
             guard !erasure.isEmpty else {
                 printError("error: nothing is held for \(address): no member, no referral and no stored mail has that address.")

@@ -40,7 +40,12 @@ extension Admin {
             let store = try options.openStore(configuration)
             if let resetBounces {
                 let now = Int64(Date().timeIntervalSince1970)
-                let before = try await store.write { db in try BounceProbe.reset(email: resetBounces, now: now, in: db) }
+                let actor = Admin.actor(configuration.bot.admins.first ?? configuration.bot.address)
+                let before = try await store.write { db in
+                    let before = try BounceProbe.reset(email: resetBounces, now: now, in: db)
+                    if let before { try MemberAdmin.recordBounceReset(before, actor: actor, now: now, in: db) }
+                    return before
+                }
                 guard let before else {
                     printError("No member has the address \(resetBounces). Run `refbot admin members` to see the members.")
                     throw ExitCode(1)
@@ -69,6 +74,7 @@ extension Admin {
             print("\(cell("email", emailWidth))  \(cell("name", nameWidth))  state    credits  points  bounces")
             for member in members {
                 let bounces = "\(member.bounceCount)" + (limit > 0 && member.isBouncing(limit: limit) ? " (not mailed)" : "")
+                    + (member.isSuspended ? "  suspended" : "")
                 print(
                     "\(cell(member.email, emailWidth))  \(cell(member.name, nameWidth))  \(cell(member.state.rawValue, 7))  "
                         + "\(cell(String(member.credits), 7))  \(cell(String(member.points), 6))  \(bounces)")

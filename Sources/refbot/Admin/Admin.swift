@@ -12,7 +12,8 @@ struct Admin: AsyncParsableCommand {
             naming the path looked for.
             """,
         subcommands: [Outbox.self, Stats.self, Backup.self, Listings.self, Approve.self, Decline.self, Feature.self,
-                      Members.self, Grant.self, Announce.self, Erase.self]
+                      Members.self, Grant.self, Announce.self, Erase.self,
+                      OneMember.self, Referrals.self, OneReferral.self, Quarantine.self]
     )
 
     /// `--config` before the command's name; the commands read it through ``ConfigOptions/config``.
