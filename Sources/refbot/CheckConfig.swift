@@ -4,6 +4,7 @@ import RefbotCurl
 import RefbotDaemon
 import RefbotStore
 import RefbotTemplates
+import RefbotTransport
 
 /// `refbot check-config`: validate everything, then try the logins.
 struct CheckConfig: AsyncParsableCommand {
@@ -59,14 +60,14 @@ struct CheckConfig: AsyncParsableCommand {
             do {
                 try await CurlIMAPMailbox(settings: configuration.imapServer, pool: pool).checkLogin()
             } catch {
-                imapError = "\(error)"
+                imapError = Self.explained(error)
             }
             report(imapError == nil, "IMAP login to \(configuration.imap.url) as \(configuration.imap.username)", "imap: \(imapError ?? "")")
             var smtpError: String?
             do {
                 try await CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool).checkLogin()
             } catch {
-                smtpError = "\(error)"
+                smtpError = Self.explained(error)
             }
             report(smtpError == nil, "SMTP login to \(configuration.smtp.url)", "smtp: \(smtpError ?? "")")
             await pool.shutdown()
@@ -77,5 +78,14 @@ struct CheckConfig: AsyncParsableCommand {
             throw ExitCode(78)
         }
         print("All checks passed.")
+    }
+
+    /// A login failure with what the provider means by it and what would work, where
+    /// ``ProviderReply`` knows the reply (Exchange `535 5.7.139`, Google `534-5.7.9`, …).
+    static func explained(_ error: any Error) -> String {
+        guard let error = error as? TransportError,
+            let explanation = ProviderReply.explain(code: error.serverCode ?? 0, text: error.message)
+        else { return "\(error)" }
+        return "\(error)\n       \(explanation.provider) means: \(explanation.meaning)\n       what would work: \(explanation.remedy)"
     }
 }

@@ -20,6 +20,11 @@ public struct SendingLimits: Sendable, Equatable {
 
     public var isUnlimited: Bool { perMinute <= 0 && perDay <= 0 }
 
+    /// The most recipients that may ever go out at once: the smaller limit that is set.
+    public var capacity: Int? {
+        [perMinute, perDay].filter { $0 > 0 }.min()
+    }
+
     /// The published limits of a provider preset, for the preset table to fill in
     /// `smtp.max_per_minute` / `smtp.max_per_day` where the file does not set them:
     /// - `microsoft365` (Exchange Online): 30 messages a minute, 10 000 recipients a day;

@@ -93,14 +93,15 @@ extension Sender {
     }
 
     /// The leading rows whose recipients fit in `allowance`. A first row with more recipients than
-    /// the allowance goes alone once the window is empty enough for it to start.
-    static func fitting(_ rows: [OutboxMessage], allowance: Int) -> [OutboxMessage] {
+    /// the limit itself (`capacity`, the smaller limit) could never fit: it goes alone once the
+    /// window is empty.
+    static func fitting(_ rows: [OutboxMessage], allowance: Int, capacity: Int) -> [OutboxMessage] {
         var taken: [OutboxMessage] = []
         var used = 0
         for row in rows {
             let count = max(row.recipientList.count, 1)
             if used + count > allowance {
-                if taken.isEmpty && used == 0 && allowance > 0 && count > allowance { taken.append(row) }
+                if taken.isEmpty && count > capacity && allowance >= capacity { taken.append(row) }
                 break
             }
             taken.append(row)

@@ -101,7 +101,9 @@ public final class Sender: Service, Sendable {
                 if try await reportFailures(now: now) { continue }
                 break
             }
-            if let allowance { rows = Self.fitting(rows, allowance: allowance) }
+            if let allowance {
+                rows = Self.fitting(rows, allowance: allowance, capacity: configuration.sendingLimits.capacity ?? allowance)
+            }
             for row in rows { if let id = row.id { tried.insert(id) } }
             let mails = rows.map {
                 OutgoingMail(envelopeFrom: $0.envelopeFrom, recipients: $0.recipientList, data: [UInt8]($0.raw))
