@@ -78,6 +78,9 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case listingExpired = "listing.expired"
     /// To each follower of the owner: a new listing is live.
     case listingNew = "listing.new"
+    /// To admins: a member's provider forwarded their complaint (an ARF feedback report):
+    /// announcements and digests to them stopped.
+    case memberComplaint = "member.complaint"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -93,7 +96,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             false
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
-        case .deliveryFailed, .messageQuarantined, .adminSummary: false
+        case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint: false
         }
     }
 }
