@@ -115,6 +115,7 @@ extension Configuration {
                 }
                 c.imap.alsoPoll = folders.filter { !$0.isEmpty }
             }
+            c.imap.processedFolderIsSet = r.string("processed_folder") != nil
         }
         reader.table("smtp") { r in
             if let url = r.string("url", required: true) {

@@ -32,6 +32,9 @@ public struct Configuration: Sendable, Equatable {
         /// More folders read with the same rules as the inbox (the provider's junk folder); what
         /// refbot acts on there is moved out to the processed folder.
         public var alsoPoll: [String] = []
+        /// Whether the file names `imap.processed_folder`; when it does not, refbot files into the
+        /// server's `\Archive` folder where it lists one (``FolderResolution``).
+        public var processedFolderIsSet = false
     }
 
     /// `[smtp]`
