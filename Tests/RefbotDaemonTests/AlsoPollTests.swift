@@ -117,7 +117,7 @@ struct AlsoPollTests {
             (false, "Processed", ["Archive"], "Archive", []),
         ])
     func resolution(processedSet: Bool, processed: String, alsoPoll: [String], expectedProcessed: String, expectedPoll: [String]) {
-        var imap = Configuration.IMAP()
+        var imap = RefbotDaemon.Configuration().imap
         imap.processedFolderIsSet = processedSet
         imap.processedFolder = processed
         imap.alsoPoll = alsoPoll

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RefbotCore
 import RefbotDaemon
 import RefbotMail
 import RefbotStore

@@ -100,7 +100,7 @@ struct SendingLimitsTests {
         directory = try TemporaryDirectory()
     }
 
-    private func daemon(_ configure: (inout Configuration) -> Void = { _ in }) async throws -> Daemon {
+    private func daemon(_ configure: (inout RefbotDaemon.Configuration) -> Void = { _ in }) async throws -> Daemon {
         var configuration = testConfiguration(in: directory)
         configure(&configuration)
         return try await buildDaemon(
@@ -130,7 +130,7 @@ struct SendingLimitsTests {
         #expect(SendingLimits.forProvider("microsoft365") == SendingLimits(perMinute: 30, perDay: 10_000))
         #expect(SendingLimits.forProvider("google") == SendingLimits(perMinute: 0, perDay: 2_000))
         #expect(SendingLimits.forProvider("own").isUnlimited)
-        #expect(Configuration().sendingLimits.isUnlimited)
+        #expect(RefbotDaemon.Configuration().sendingLimits.isUnlimited)
         #expect(SendingLimits(perMinute: 30, perDay: 100).allowance(sentLastMinute: 10, sentLastDay: 95) == 5)
         #expect(SendingLimits(perMinute: 30, perDay: 0).allowance(sentLastMinute: 31, sentLastDay: 0) == 0)
         #expect(SendingLimits.unlimited.allowance(sentLastMinute: 1000, sentLastDay: 1000) == nil)
@@ -190,7 +190,7 @@ struct SendingLimitsTests {
         submitter.refuse(with: .temporary(.quota, "550 5.7.1 Sending rate limit exceeded", serverCode: 550))
         try await queue(daemon, event: "help")
         #expect(try await daemon.sender.runOnce() == 0)
-        var rows = try await daemon.store.read { db in try Outbox.list(state: .pending, in: db) }
+        var rows: [OutboxMessage] = try await daemon.store.read { db in try Outbox.list(state: .pending, in: db) }
         #expect(rows.map(\.event) == ["help"], "deferred, not failed, and no delivery.failed")
         #expect(rows.first?.nextAttemptAt == clock.now + 60)
 

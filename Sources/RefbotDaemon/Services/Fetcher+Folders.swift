@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RefbotStore
 import RefbotTransport
+import Synchronization
 
 extension Fetcher {
     /// The folders in use: as resolved at the first poll, or as configured before it.

@@ -4,6 +4,7 @@ import Logging
 import RefbotCore
 import RefbotStore
 import RefbotTransport
+import Synchronization
 
 /// The Sender's hold after a provider's quota reply: no mail goes out before `until`; each quota
 /// reply after a hold has run out doubles the next (a minute, two, four, … an hour at most).

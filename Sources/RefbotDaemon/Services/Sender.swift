@@ -95,15 +95,15 @@ public final class Sender: Service, Sendable {
             if isPaused(now: now) { break }
             let allowance = try await sendingAllowance(now: now)
             if allowance == 0 { break }
-            var rows = try await store.read { db in try SendingWindow.due(now: now, limit: Sender.batchSize, in: db) }
+            let due = try await store.read { db in try SendingWindow.due(now: now, limit: Sender.batchSize, in: db) }
                 .filter { $0.id.map { !tried.contains($0) } ?? false }
-            if rows.isEmpty {
+            if due.isEmpty {
                 if try await reportFailures(now: now) { continue }
                 break
             }
-            if let allowance {
-                rows = Self.fitting(rows, allowance: allowance, capacity: configuration.sendingLimits.capacity ?? allowance)
-            }
+            let rows = allowance.map {
+                Self.fitting(due, allowance: $0, capacity: configuration.sendingLimits.capacity ?? $0)
+            } ?? due
             for row in rows { if let id = row.id { tried.insert(id) } }
             let mails = rows.map {
                 OutgoingMail(envelopeFrom: $0.envelopeFrom, recipients: $0.recipientList, data: [UInt8]($0.raw))
