@@ -15,13 +15,25 @@ struct CheckConfig: AsyncParsableCommand {
             Reports every problem it finds, not only the first, each as \
             "error: <key>: <problem>; <remedy>". Settings that work but weaken security (tls_verify or \
             starttls off towards another host, password or secret files others may read) are reported \
-            as "warning: …" and do not fail the check. Exits 0 when all is well and 78 otherwise.
+            as "warning: …" and do not fail the check. Unless --no-plus-address-check is given, it sends \
+            one probe mail to the bot's +check address and waits for it over IMAP (reply tags and bounce \
+            addresses need plus addressing). Exits 0 when all is well and 78 otherwise.
             """)
 
     @OptionGroup var options: ConfigOptions
 
     @Flag(help: "Check the file, templates and database only; do not connect to the mail servers.")
     var offline = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Send one probe mail to the bot's +check address and wait for it over IMAP.",
+            discussion: "Reply tags and bounce addresses need the server to deliver bot+tag@ to the bot's mailbox."))
+    var plusAddressCheck = true
+
+    @Option(help: "Seconds to wait for the plus-address probe to arrive.")
+    var plusAddressTimeout = 30
 
     func run() async throws {
         let configuration = try options.load()
@@ -70,6 +82,29 @@ struct CheckConfig: AsyncParsableCommand {
                 smtpError = Self.explained(error)
             }
             report(smtpError == nil, "SMTP login to \(configuration.smtp.url)", "smtp: \(smtpError ?? "")")
+            if plusAddressCheck, imapError == nil, smtpError == nil {
+                let probe = PlusAddressCheck.probeAddress(bot: configuration.bot.address) ?? configuration.bot.address
+                let outcome = await PlusAddressCheck.run(
+                    bot: configuration.bot.address, processedFolder: configuration.imap.processedFolder,
+                    mailbox: CurlIMAPMailbox(settings: configuration.imapServer, pool: pool),
+                    submitter: CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool),
+                    timeout: max(plusAddressTimeout, 1))
+                switch outcome {
+                case .arrived(let folder, let seconds):
+                    report(true, "plus addressing: mail to \(probe) arrived in \(folder) after \(seconds) s", "")
+                case .refused(let message):
+                    report(
+                        false, "plus addressing: the server refused \(probe)",
+                        "bot.address: the SMTP server refused mail to \(probe) (\(message)); \(PlusAddressCheck.remedy)")
+                case .missing(let seconds):
+                    report(
+                        false, "plus addressing: mail to \(probe) did not arrive",
+                        "bot.address: mail to \(probe) was accepted but did not reach the bot's inbox within \(seconds) s "
+                            + "(raise --plus-address-timeout for a slow server); \(PlusAddressCheck.remedy)")
+                case .unchecked(let message):
+                    print("WARN  plus addressing not checked: \(message)")
+                }
+            }
             await pool.shutdown()
         }
 

@@ -104,6 +104,8 @@ public final class Sender: Service, Sendable {
             let rows = allowance.map {
                 Self.fitting(due, allowance: $0, capacity: configuration.sendingLimits.capacity ?? $0)
             } ?? due
+            // The first due mail does not fit in what the limits leave: it waits, and so does the rest.
+            if rows.isEmpty { break }
             for row in rows { if let id = row.id { tried.insert(id) } }
             let mails = rows.map {
                 OutgoingMail(envelopeFrom: $0.envelopeFrom, recipients: $0.recipientList, data: [UInt8]($0.raw))
