@@ -113,10 +113,26 @@ extension Sender {
 
     /// Queues one `delivery.failed` to the admins listing the mail given up on since the last
     /// one, when some waits and the last is an hour old; returns whether it queued one.
+    /// A database that cannot be written just then leaves the summary for a later pass.
     @discardableResult
     func reportFailures(now: Int64) async throws -> Bool {
         guard !configuration.bot.admins.isEmpty else { return false }
-        return try await store.write { db in
+        do {
+            let due = try await store.read { db -> Bool in
+                guard try !FailureReport.unreported(in: db).isEmpty else { return false }
+                guard let last = try FailureReport.lastReportAt(in: db) else { return true }
+                return now - last >= Sender.failureSummaryInterval
+            }
+            guard due else { return false }
+            return try await queueFailureSummary(now: now)
+        } catch where Store.isTemporary(error) {
+            databaseOutage.failed(error, logger: logger)
+            return false
+        }
+    }
+
+    private func queueFailureSummary(now: Int64) async throws -> Bool {
+        try await store.write { db in
             let failures = try FailureReport.unreported(in: db)
             guard !failures.isEmpty else { return false }
             if let last = try FailureReport.lastReportAt(in: db), now - last < Sender.failureSummaryInterval {
