@@ -132,3 +132,37 @@ struct ProviderEndToEndTests {
         return Array(text.utf8)
     }
 }
+
+/// A provider's "too many" answer from the loopback Postfix (`ratelimited@` gets `452 4.5.3 …
+/// rate limited`, `overquota@` gets Gmail's `550 5.4.5 Daily user sending quota exceeded`).
+@Suite("Provider quota answers against Postfix", .serialized, .enabled(if: TestEnvironment.serversAvailable || TestEnvironment.isCI))
+struct QuotaEndToEndTests {
+    static func rows(_ store: Store) async throws -> [OutboxMessage] {
+        try await store.read { db in try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outboxMessage ORDER BY id") }
+    }
+
+    @Test(
+        "A quota answer defers the mail instead of failing it, tells no admin, and holds back the mail behind it",
+        arguments: ["ratelimited@example.test", "overquota@example.test"])
+    func quotaDefers(_ limited: String) async throws {
+        try await BotFixture.with(extraSMTP: ProviderEndToEndTests.caps) { bot in
+            _ = try await bot.runOnce()
+            let store = try Store(path: bot.databasePath)
+            try await bot.send(from: limited, subject: "HELP", body: "HELP")
+            _ = try await bot.mailbox("bot@example.test", atLeast: 1)
+            try await bot.send(from: "alice@example.test", subject: "HELP", body: "HELP")
+            _ = try await bot.mailbox("bot@example.test", atLeast: 2)
+            let run = try await bot.runOnce()
+            #expect(run.status == 0, "\(run.stderr)")
+
+            let rows = try await Self.rows(store)
+            #expect(rows.map(\.event) == ["help", "help"], "no delivery.failed: \(rows.map(\.event))")
+            #expect(rows.allSatisfy { $0.state == .pending }, "deferred, not failed")
+            #expect(rows.first?.lastError?.contains("sending quota or rate limit") == true, "\(rows.first?.lastError ?? "")")
+            #expect(rows.last?.recipientList == ["alice@example.test"])
+            #expect(rows.last?.lastError?.contains("sending quota or rate limit") == true, "held back without being tried")
+            #expect(try await bot.count("alice@example.test") == 0)
+            #expect(run.stderr.contains("SMTP quota reached"), "\(run.stderr.suffix(2000))")
+        }
+    }
+}
