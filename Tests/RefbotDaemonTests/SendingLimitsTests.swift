@@ -264,3 +264,55 @@ struct SendingLimitsTests {
         #expect(logs.all.filter { $0.contains("SMTP gave up") }.count == 5)
     }
 }
+
+/// `smtp.max_per_minute`, `smtp.max_per_day` and `imap.also_poll` as the TOML file gives them.
+@Suite("Provider configuration keys")
+struct ProviderConfigurationTests {
+
+    static func parse(imap: String = "", smtp: String = "") throws -> RefbotDaemon.Configuration {
+        let text = ConfigurationTests.minimal
+            .replacingOccurrences(of: "[smtp]", with: imap + "\n[smtp]") + "\n" + smtp + "\n"
+        return try RefbotDaemon.Configuration.parse(text, environment: ["REFBOT_IMAP_PASSWORD": "x"])
+    }
+
+    static func problems(imap: String = "", smtp: String = "") -> [String: String] {
+        do {
+            _ = try parse(imap: imap, smtp: smtp)
+            return [:]
+        } catch let error as ConfigError {
+            return Dictionary(error.problems.map { ($0.key, "\($0.problem); \($0.remedy)") }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            return ["?": "\(error)"]
+        }
+    }
+
+    @Test("Defaults: no sending limit, no extra folder, processed_folder not set")
+    func defaults() throws {
+        let c = try Self.parse()
+        #expect(c.smtp.maxPerMinute == 0 && c.smtp.maxPerDay == 0)
+        #expect(c.sendingLimits.isUnlimited)
+        #expect(c.imap.alsoPoll.isEmpty)
+        #expect(!c.imap.processedFolderIsSet)
+        #expect(try Self.parse(imap: "processed_folder = \"Processed\"").imap.processedFolderIsSet)
+    }
+
+    @Test("The keys read as written")
+    func set() throws {
+        let c = try Self.parse(imap: "also_poll = [\"Junk\", \"\\\\Junk\"]", smtp: "max_per_minute = 30\nmax_per_day = 10000")
+        #expect(c.sendingLimits == SendingLimits(perMinute: 30, perDay: 10_000))
+        #expect(c.imap.alsoPoll == ["Junk", "\\Junk"])
+    }
+
+    @Test("Bad values name the key and what would work")
+    func problems() {
+        var found = Self.problems(smtp: "max_per_minute = -1\nmax_per_day = \"lots\"")
+        #expect(found["smtp.max_per_minute"]?.contains("at least 0") == true, "\(found)")
+        #expect(found["smtp.max_per_day"]?.contains("not a whole number") == true, "\(found)")
+        found = Self.problems(smtp: "max_per_minute = 50\nmax_per_day = 20")
+        #expect(found["smtp.max_per_minute"]?.contains("no larger than max_per_day") == true, "\(found)")
+        found = Self.problems(imap: "also_poll = [\"Processed\"]")
+        #expect(found["imap.also_poll"]?.contains("files mail into") == true, "\(found)")
+        found = Self.problems(imap: "also_poll = \"Junk\"")
+        #expect(found["imap.also_poll"]?.contains("not a list") == true, "\(found)")
+    }
+}
