@@ -63,7 +63,14 @@ public final class CurlIMAPMailbox: InboundMailbox {
     public var inboxFolder: String { (try? endpoint.get().path) ?? "INBOX" }
 
     public func listInbox() async throws -> FolderListing {
-        try await withSession(doing: "listing the inbox") { session, folder in
+        try await list(nil)
+    }
+
+    /// Lists `name` (nil: the inbox folder).
+    func list(_ name: String?) async throws -> FolderListing {
+        if let name { try Self.checkFolderName(name) }
+        return try await withSession(doing: "listing \(name ?? "the inbox")") { session, inbox in
+            let folder = name ?? inbox
             let validity = try session.uidValidity(of: folder)
             // The folder stays selected between polls, and a server answers SEARCH from the view it
             // had when the command began (Dovecot only takes in new mail at a command's end). NOOP
@@ -75,9 +82,16 @@ public final class CurlIMAPMailbox: InboundMailbox {
     }
 
     public func fetch(uids: [UInt32]) async throws -> [FetchedMessage] {
+        try await fetch(uids, from: nil)
+    }
+
+    /// Fetches from `name` (nil: the inbox folder).
+    func fetch(_ uids: [UInt32], from name: String?) async throws -> [FetchedMessage] {
         guard !uids.isEmpty else { return [] }
+        if let name { try Self.checkFolderName(name) }
         let limit = maxMessageBytes
-        return try await withSession(doing: "fetching messages") { session, folder in
+        return try await withSession(doing: "fetching messages") { session, inbox in
+            let folder = name ?? inbox
             let validity = try session.uidValidity(of: folder)
             // libcurl fetches with BODY[], which sets \Seen: note which were unseen and clear it again
             let set = IMAPSyntax.sequenceSet(uids)
@@ -183,14 +197,14 @@ public final class CurlIMAPMailbox: InboundMailbox {
         return out
     }
 
-    private static func checkFolderName(_ name: String) throws(TransportError) {
+    static func checkFolderName(_ name: String) throws(TransportError) {
         if name.isEmpty || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
             throw .permanent(.rejected, "IMAP folder name \"\(name)\" is empty or holds control characters")
         }
     }
 
     /// Runs `body` on the pool with the connection (made if needed) and the inbox folder name.
-    private func withSession<T: Sendable>(
+    func withSession<T: Sendable>(
         doing operation: String,
         _ body: @escaping @Sendable (IMAPSession, String) throws -> T
     ) async throws -> T {

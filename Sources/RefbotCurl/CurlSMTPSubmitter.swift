@@ -17,6 +17,8 @@ import Synchronization
 ///
 /// Failure modes (all ``TransportError``, one per message, in input order):
 /// - a 4xx reply: temporary `rejected`; a 5xx reply: permanent `rejected` (552: `tooLarge`);
+/// - a provider's quota or rate-limit reply (``ProviderReply/isQuota(code:text:)``, 4xx or 5xx):
+///   temporary `quota`, and the rest of the batch gets the same error without further attempts;
 /// - connection refused or broken, DNS, timeouts, TLS trouble: temporary; a refused login: permanent
 ///   `authentication`. When the server cannot be reached or logged in to, the rest of the batch
 ///   gets the same error without further attempts.
@@ -170,7 +172,8 @@ public final class CurlSMTPSubmitter: MailSubmitter {
             let error = TransportError.classify(
                 transfer, service: .smtp, server: options.url.authority, doing: "the message to \(recipients)")
             report(index, .failure(error))
-            if endsBatch(transfer) { stopAll = error }
+            // A quota reply ends the batch too: the next mail would only spend more of the quota.
+            if endsBatch(transfer) || error.code == .quota { stopAll = error }
         }
     }
 

@@ -39,6 +39,11 @@ extension TransportError {
 
         if service == .smtp, reply >= 400, code != .operationTimedOut {
             let text = replyText(reply, in: transfer.headers) ?? detail
+            if ProviderReply.isQuota(code: reply, text: text) {
+                return .temporary(
+                    .quota, "SMTP server \(server) refused \(operation) for volume (a sending quota or rate limit): \(text)",
+                    serverCode: reply)
+            }
             switch SMTPReplyClass(code: reply) {
             case .transient:
                 return .temporary(.rejected, "SMTP server \(server) deferred \(operation): \(text)", serverCode: reply)

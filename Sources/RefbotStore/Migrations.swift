@@ -441,6 +441,23 @@ enum Migrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v14: sending limits and complaints") { db in
+            // smtp.max_per_minute / smtp.max_per_day count the recipients of mail really sent (a
+            // rolling window over sentAt). Mail given up on is reported to the admins in one
+            // delivery.failed summary an hour: failedAt says when, failureReportedAt when it was
+            // reported (mail failed before this release was reported the old way). A member whose
+            // provider forwarded their complaint (an ARF report) gets no announcements or digests.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outboxMessage ADD COLUMN failedAt INTEGER;
+                    ALTER TABLE outboxMessage ADD COLUMN failureReportedAt INTEGER;
+                    UPDATE outboxMessage SET failedAt = firstQueuedAt, failureReportedAt = firstQueuedAt WHERE state = 'failed';
+                    CREATE INDEX outboxMessage_sentAt ON outboxMessage(sentAt) WHERE state = 'sent';
+                    CREATE INDEX outboxMessage_unreported ON outboxMessage(failedAt) WHERE failureReportedAt IS NULL;
+                    CREATE INDEX outboxMessage_failureReportedAt ON outboxMessage(failureReportedAt);
+                    ALTER TABLE member ADD COLUMN complainedAt INTEGER;
+                    """)
+        }
         return migrator
     }
 }

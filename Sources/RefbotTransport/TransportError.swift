@@ -7,7 +7,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible, Equatabl
     /// What kind of failure this is; cases may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: String, Sendable {
-            case connection, tls, authentication, rejected, notFound, protocolError, timeout, tooLarge, other
+            case connection, tls, authentication, rejected, notFound, protocolError, timeout, tooLarge, other, quota
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -29,6 +29,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible, Equatabl
         public static let tooLarge = Code(.tooLarge)
         /// Anything else.
         public static let other = Code(.other)
+        /// The provider refused for volume (a sending quota or rate limit, ``ProviderReply/isQuota(code:text:)``):
+        /// always temporary; the sender slows down rather than failing the mail.
+        public static let quota = Code(.quota)
         public var description: String { kind.rawValue }
     }
 

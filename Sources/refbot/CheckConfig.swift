@@ -4,6 +4,7 @@ import RefbotCurl
 import RefbotDaemon
 import RefbotStore
 import RefbotTemplates
+import RefbotTransport
 
 /// `refbot check-config`: validate everything, then try the logins.
 struct CheckConfig: AsyncParsableCommand {
@@ -14,7 +15,9 @@ struct CheckConfig: AsyncParsableCommand {
             Reports every problem it finds, not only the first, each as \
             "error: <key>: <problem>; <remedy>". Settings that work but weaken security (tls_verify or \
             starttls off towards another host, password or secret files others may read) are reported \
-            as "warning: …" and do not fail the check. Exits 0 when all is well and 78 otherwise.
+            as "warning: …" and do not fail the check. Unless --no-plus-address-check is given, it sends \
+            one probe mail to the bot's +check address and waits for it over IMAP (reply tags and bounce \
+            addresses need plus addressing). Exits 0 when all is well and 78 otherwise.
 
             Relative paths resolve as the service resolves them: bot.database and bot.secret_file \
             against $STATE_DIRECTORY, else /var/lib/refbot for /etc/refbot/refbot.toml and \
@@ -27,6 +30,16 @@ struct CheckConfig: AsyncParsableCommand {
 
     @Flag(help: "Check the file, templates and database only; do not connect to the mail servers.")
     var offline = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Send one probe mail to the bot's +check address and wait for it over IMAP.",
+            discussion: "Reply tags and bounce addresses need the server to deliver bot+tag@ to the bot's mailbox."))
+    var plusAddressCheck = true
+
+    @Option(help: "Seconds to wait for the plus-address probe to arrive.")
+    var plusAddressTimeout = 30
 
     func run() async throws {
         let configuration = try options.load()
@@ -74,16 +87,39 @@ struct CheckConfig: AsyncParsableCommand {
             do {
                 try await CurlIMAPMailbox(settings: configuration.imapServer, pool: pool).checkLogin()
             } catch {
-                imapError = "\(error)"
+                imapError = Self.explained(error)
             }
             report(imapError == nil, "IMAP login to \(configuration.imap.url) as \(configuration.imap.username)", "imap: \(imapError ?? "")")
             var smtpError: String?
             do {
                 try await CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool).checkLogin()
             } catch {
-                smtpError = "\(error)"
+                smtpError = Self.explained(error)
             }
             report(smtpError == nil, "SMTP login to \(configuration.smtp.url)", "smtp: \(smtpError ?? "")")
+            if plusAddressCheck, imapError == nil, smtpError == nil {
+                let probe = PlusAddressCheck.probeAddress(bot: configuration.bot.address) ?? configuration.bot.address
+                let outcome = await PlusAddressCheck.run(
+                    bot: configuration.bot.address, processedFolder: configuration.imap.processedFolder,
+                    mailbox: CurlIMAPMailbox(settings: configuration.imapServer, pool: pool),
+                    submitter: CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool),
+                    timeout: max(plusAddressTimeout, 1))
+                switch outcome {
+                case .arrived(let folder, let seconds):
+                    report(true, "plus addressing: mail to \(probe) arrived in \(folder) after \(seconds) s", "")
+                case .refused(let message):
+                    report(
+                        false, "plus addressing: the server refused \(probe)",
+                        "bot.address: the SMTP server refused mail to \(probe) (\(message)); \(PlusAddressCheck.remedy)")
+                case .missing(let seconds):
+                    report(
+                        false, "plus addressing: mail to \(probe) did not arrive",
+                        "bot.address: mail to \(probe) was accepted but did not reach the bot's inbox within \(seconds) s "
+                            + "(raise --plus-address-timeout for a slow server); \(PlusAddressCheck.remedy)")
+                case .unchecked(let message):
+                    print("WARN  plus addressing not checked: \(message)")
+                }
+            }
             await pool.shutdown()
         }
 
@@ -92,5 +128,14 @@ struct CheckConfig: AsyncParsableCommand {
             throw ExitCode(78)
         }
         print("All checks passed.")
+    }
+
+    /// A login failure with what the provider means by it and what would work, where
+    /// ``ProviderReply`` knows the reply (Exchange `535 5.7.139`, Google `534-5.7.9`, …).
+    static func explained(_ error: any Error) -> String {
+        guard let error = error as? TransportError,
+            let explanation = ProviderReply.explain(code: error.serverCode ?? 0, text: error.message)
+        else { return "\(error)" }
+        return "\(error)\n       \(explanation.provider) means: \(explanation.meaning)\n       what would work: \(explanation.remedy)"
     }
 }

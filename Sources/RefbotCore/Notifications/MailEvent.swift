@@ -86,6 +86,9 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case memberAddressChanged = "member.address.changed"
     /// To a member's new address after an admin changed it: welcome at the new address.
     case memberAddressWelcome = "member.address.welcome"
+    /// To admins: a member's provider forwarded their complaint (an ARF feedback report):
+    /// announcements and digests to them stopped.
+    case memberComplaint = "member.complaint"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -101,7 +104,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             false
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
-        case .deliveryFailed, .messageQuarantined, .adminSummary: false
+        case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

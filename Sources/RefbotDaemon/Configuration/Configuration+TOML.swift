@@ -28,6 +28,8 @@ import RefbotCore
 /// | `smtp.give_up_hours` | integer ≥ 1 | 48 |
 /// | `smtp.ca_file`, `smtp.tls_verify`, `smtp.starttls`, `smtp.helo_name` | | `""`, true, true, domain of bot.address |
 /// | `smtp.min_backoff_seconds`, `smtp.max_backoff_seconds` | integers ≥ 1 | 300, 3600 |
+/// | `smtp.max_per_minute`, `smtp.max_per_day` | integers ≥ 0 (0: no limit) | 0, 0 |
+/// | `imap.also_poll` | list of folder names read like the inbox (e.g. `["Junk"]`) | `[]` |
 /// | `http.listen` | `host:port` | `127.0.0.1:8080` |
 /// | `http.trusted_proxies` | array of CIDRs or addresses whose `X-Forwarded-For` counts | `[]` |
 /// | `http.metrics_listen` | `host:port` of the `/metrics` listener, `""` = off | `127.0.0.1:9464` |
@@ -136,6 +138,18 @@ extension Configuration {
             if c.imap.processedFolder == c.imap.quarantineFolder {
                 r.problem("quarantine_folder", "is the same folder as processed_folder", "give the two folders different names")
             }
+            if let folders = r.strings("also_poll") {
+                for folder in folders where folder.isEmpty || folder.contains(where: { $0.isNewline || $0 == "\"" }) {
+                    r.problem("also_poll", "has the folder name \"\(folder)\"", "write folder names as the server lists them, such as \"Junk\"")
+                }
+                for folder in folders where folder == c.imap.processedFolder || folder == c.imap.quarantineFolder {
+                    r.problem(
+                        "also_poll", "lists \"\(folder)\", the folder refbot files mail into",
+                        "list only folders mail arrives in, such as the provider's junk folder")
+                }
+                c.imap.alsoPoll = folders.filter { !$0.isEmpty }
+            }
+            c.imap.processedFolderIsSet = r.string("processed_folder") != nil
         }
         reader.table("smtp") { r in
             if let url = r.string("url", required: true) {
@@ -155,6 +169,13 @@ extension Configuration {
             r.string("helo_name").map { c.smtp.heloName = $0 }
             r.integer("min_backoff_seconds", min: 1).map { c.smtp.minBackoffSeconds = $0 }
             r.integer("max_backoff_seconds", min: 1).map { c.smtp.maxBackoffSeconds = $0 }
+            r.integer("max_per_minute", min: 0).map { c.smtp.maxPerMinute = $0 }
+            r.integer("max_per_day", min: 0).map { c.smtp.maxPerDay = $0 }
+            if c.smtp.maxPerDay > 0, c.smtp.maxPerMinute > c.smtp.maxPerDay {
+                r.problem(
+                    "max_per_minute", "is \(c.smtp.maxPerMinute), more than max_per_day (\(c.smtp.maxPerDay))",
+                    "use a number no larger than max_per_day, or 0 for no limit a minute")
+            }
         }
         reader.table("http") { r in
             if let listen = r.string("listen") {

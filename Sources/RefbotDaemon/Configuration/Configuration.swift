@@ -29,6 +29,12 @@ public struct Configuration: Sendable, Equatable {
         public var tlsVerify = true
         /// Require STARTTLS on `imap://` URLs.
         public var starttls = true
+        /// More folders read with the same rules as the inbox (the provider's junk folder); what
+        /// refbot acts on there is moved out to the processed folder.
+        public var alsoPoll: [String] = []
+        /// Whether the file names `imap.processed_folder`; when it does not, refbot files into the
+        /// server's `\Archive` folder where it lists one (``FolderResolution``).
+        public var processedFolderIsSet = false
     }
 
     /// `[smtp]`
@@ -49,6 +55,10 @@ public struct Configuration: Sendable, Equatable {
         /// minimal_backoff_time and maximal_backoff_time).
         public var minBackoffSeconds = 300
         public var maxBackoffSeconds = 3600
+        /// The most recipients refbot hands the server in any 60 seconds; 0 is no limit (``SendingLimits``).
+        public var maxPerMinute = 0
+        /// The most recipients refbot hands the server in any 24 hours; 0 is no limit.
+        public var maxPerDay = 0
     }
 
     /// `[http]`

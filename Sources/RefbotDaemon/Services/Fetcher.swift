@@ -29,6 +29,10 @@ public final class Fetcher: Service, Sendable {
     let outage = OutageLog("IMAP")
     let databaseOutage: OutageLog
     let foldersReady = FlagBox()
+    /// The folders as resolved at the first poll (special-use names looked up).
+    let folders = Mutex<ResolvedFolders?>(nil)
+    /// `imap.also_poll` folders a poll could not read, logged once each until they work again.
+    let unreadable = Mutex<Set<String>>([])
     /// Wakes this service early.
     public let waker: Waker
     let afterStore: @Sendable () -> Void
@@ -81,13 +85,16 @@ public final class Fetcher: Service, Sendable {
     }
 
     private func poll() async throws -> Int {
-        let processed = configuration.imap.processedFolder
-        let quarantine = configuration.imap.quarantineFolder
         if !foldersReady.value {
-            try await mailbox.createFolderIfMissing(processed)
-            try await mailbox.createFolderIfMissing(quarantine)
+            let resolved = try await resolveFolders()
+            try await mailbox.createFolderIfMissing(resolved.processed)
+            try await mailbox.createFolderIfMissing(resolved.quarantine)
+            folders.withLock { $0 = resolved }
             foldersReady.value = true
         }
+        let resolved = currentFolders
+        let processed = resolved.processed
+        let quarantine = resolved.quarantine
         let listing = try await mailbox.listInbox()
         let uidValidity = Int64(listing.uidValidity)
 
@@ -127,6 +134,9 @@ public final class Fetcher: Service, Sendable {
             }
             if !outcomes.isEmpty { afterStore() }
             try await file(uids: messages.map(\.uid), uidValidity: Int64(listing.uidValidity), to: processed)
+        }
+        for folder in resolved.alsoPoll {
+            stored += try await pollAlso(folder, processed: processed)
         }
         try await fileQuarantined()
         return stored
@@ -171,9 +181,9 @@ public final class Fetcher: Service, Sendable {
     }
 
     /// Moves inbox mail that is safely stored into `folder` and records where it went.
-    private func file(uids: [UInt32], uidValidity: Int64, to folder: String) async throws {
+    func file(uids: [UInt32], uidValidity: Int64, to folder: String, from source: String? = nil) async throws {
         guard !uids.isEmpty else { return }
-        let mapping = try await moveCreatingFolder(uids: uids, from: nil, to: folder)
+        let mapping = try await moveCreatingFolder(uids: uids, from: source, to: folder)
         try await store.write { db in
             for uid in uids {
                 if let id = try Int64.fetchOne(
@@ -188,7 +198,7 @@ public final class Fetcher: Service, Sendable {
     /// Moves mail into `destination`; when the server refuses, the folder may have been deleted
     /// under the daemon (by an admin or another mail client): creates it if it is missing and tries
     /// once more. The move is idempotent for refbot: what did not move stays where it was.
-    private func moveCreatingFolder(uids: [UInt32], from source: String?, to destination: String) async throws
+    func moveCreatingFolder(uids: [UInt32], from source: String?, to destination: String) async throws
         -> [UInt32: UInt32]
     {
         do {
@@ -206,7 +216,7 @@ public final class Fetcher: Service, Sendable {
     /// Moves the originals of quarantined rows from the processed folder to the quarantine folder.
     private func fileQuarantined() async throws {
         let rows = try await store.read { db in try InboundQueue.awaitingQuarantineFiling(in: db) }
-        let quarantine = configuration.imap.quarantineFolder
+        let quarantine = currentFolders.quarantine
         for row in rows {
             guard let id = row.id else { continue }
             if row.uidValidity == LinkActionRunner.linkUIDValidity {
@@ -214,7 +224,7 @@ public final class Fetcher: Service, Sendable {
                 try await store.write { db in try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: nil, in: db) }
                 continue
             }
-            let from = row.filedFolder ?? configuration.imap.processedFolder
+            let from = row.filedFolder ?? currentFolders.processed
             var uids: [UInt32] = row.filedUid.flatMap { UInt32(exactly: $0) }.map { [$0] } ?? []
             if uids.isEmpty, let messageId = row.messageId {
                 uids = try await mailbox.search(messageID: messageId, in: from)

@@ -153,6 +153,12 @@ public final class Processor: Service, Sendable {
             return try quarantine(row, id: id, reason: "the message cannot be read: \(error)", now: now, in: db)
         }
 
+        // A feedback loop's complaint (ARF) is read before any bounce or command rule: it is neither.
+        if let report = FeedbackReport.parse(message) {
+            try recordComplaint(report, inboundId: id, now: now, in: db)
+            try InboundQueue.markIgnored(id, rule: "complaint", now: now, in: db)
+            return .ignored
+        }
         switch InboundRules.disposition(of: message, bot: bot) {
         case .ignore(let rule):
             try InboundQueue.markIgnored(id, rule: rule, now: now, in: db)

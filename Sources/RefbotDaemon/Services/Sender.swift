@@ -10,7 +10,10 @@ import Synchronization
 
 /// Sends due outbox rows over SMTP and records each result: sent, deferred with capped doubling
 /// backoff and jitter (Postfix), or failed (a permanent refusal, or `smtp.give_up_hours` passed).
-/// Admins are told of every mail given up on (capped at `mail.admin_notices_per_hour`; past it, in one summary).
+/// Admins are told of mail given up on in one `delivery.failed` summary at most once an hour.
+/// It paces below `smtp.max_per_minute` / `smtp.max_per_day`, answers before bulk mail, and a
+/// provider's quota reply (``ProviderReply/isQuota(code:text:)``) defers the mail and holds the
+/// whole Sender back for a while instead of failing it.
 ///
 /// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
 /// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
@@ -36,6 +39,10 @@ public final class Sender: Service, Sendable {
     let databaseOutage: OutageLog
     /// Rows the server accepted whose `markSent` failed; marked before anything else is sent.
     let sentUnrecorded = Mutex<[Int64: Int64]>([:])
+    /// Set by a provider's quota reply: no mail goes out before `until` (``slowDown(after:now:)``).
+    let quotaPause = Mutex(QuotaPause())
+    /// Whether "sending limit reached" was logged for the current wait.
+    let limitLogged = Mutex(false)
     /// Wakes this service (the Processor nudges it after queuing mail).
     public let waker: Waker
     /// The shortest and longest wait before a retry, in seconds.
@@ -77,7 +84,10 @@ public final class Sender: Service, Sendable {
         return now + max(Int64(delay.rounded()), 1)
     }
 
-    /// Sends every due row; returns how many the server accepted.
+    /// Sends every due row (answers and notifications before bulk mail, within `smtp.max_per_minute`
+    /// and `smtp.max_per_day`, none while a provider's quota reply holds the Sender back), then
+    /// queues the hourly `delivery.failed` summary when mail was given up on; returns how many the
+    /// server accepted.
     @discardableResult
     public func runOnce() async throws -> Int {
         let sent = Counter()
@@ -85,8 +95,19 @@ public final class Sender: Service, Sendable {
         var tried: Set<Int64> = Set(sentUnrecorded.withLock { Array($0.keys) })
         while true {
             let now = clock.now()
-            let rows = try await store.read { db in try Outbox.due(now: now, limit: Sender.batchSize, in: db) }
+            if isPaused(now: now) { break }
+            let allowance = try await sendingAllowance(now: now)
+            if allowance == 0 { break }
+            let due = try await store.read { db in try SendingWindow.due(now: now, limit: Sender.batchSize, in: db) }
                 .filter { $0.id.map { !tried.contains($0) } ?? false }
+            if due.isEmpty {
+                if try await reportFailures(now: now) { continue }
+                break
+            }
+            let rows = allowance.map {
+                Self.fitting(due, allowance: $0, capacity: configuration.sendingLimits.capacity ?? $0)
+            } ?? due
+            // The first due mail does not fit in what the limits leave: it waits, and so does the rest.
             if rows.isEmpty { break }
             for row in rows { if let id = row.id { tried.insert(id) } }
             let mails = rows.map {
@@ -119,6 +140,7 @@ public final class Sender: Service, Sendable {
             }
             if outage.isDown || !sentUnrecorded.withLock({ $0.isEmpty }) { break }
         }
+        _ = try await reportFailures(now: clock.now())
         let depth = try await store.read { db in try Outbox.depth(in: db) }
         health.outbox(depth: depth, smtpFailing: outage.isDown)
         return sent.value
@@ -170,6 +192,7 @@ public final class Sender: Service, Sendable {
             }
             if let answered { metrics.answerSent(afterSeconds: now - answered) }
             outage.succeeded(logger: logger)
+            quotaEased()
             logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
             return true
         case .failure(let error):
@@ -194,6 +217,12 @@ public final class Sender: Service, Sendable {
     private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) throws {
         let now = clock.now()
         let giveUpAt = row.firstQueuedAt + Int64(configuration.smtp.giveUpHours) * 3600
+        if error.code == .quota && now < giveUpAt {
+            let until = slowDown(after: error, now: now)
+            try store.writeBlocking { db in try Outbox.deferDelivery(id, until: until, error: error.message, in: db) }
+            logger.debug("SMTP quota: mail deferred", metadata: ["outbox.id": "\(id)", "until": "\(until)"])
+            return
+        }
         if error.isTemporary && now < giveUpAt {
             if error.code == .connection || error.code == .timeout || error.code == .tls {
                 outage.failed(error, logger: logger)
@@ -210,22 +239,8 @@ public final class Sender: Service, Sendable {
             : error.message
         try store.writeBlocking { db in
             try Outbox.fail(id, error: reason, in: db)
-            // Never report a failed report: that could loop while the admins' own address bounces.
-            guard row.event != MailEvent.deliveryFailed.rawValue, row.event != MailEvent.adminSummary.rawValue,
-                !self.configuration.bot.admins.isEmpty
-            else { return }
-            let notification = Notification(
-                event: .deliveryFailed, to: self.configuration.bot.admins,
-                values: [
-                    "event": .text(row.event), "recipients": .text(row.recipientList.joined(separator: ", ")),
-                    "attempts": .text("\(row.attempts + 1)"), "lastError": .text(reason), "outboxId": .text("\(id)"),
-                    "queuedAt": .text(Date(timeIntervalSince1970: TimeInterval(row.firstQueuedAt)).formatted(.iso8601)),
-                    "temporary": .flag(error.isTemporary),
-                ])
-            try AdminNotices(configuration: self.configuration, composer: self.composer, logger: self.logger).notify(
-                notification,
-                summary: "Gave up on \(row.event) to \(row.recipientList.joined(separator: ", ").prefix(120)) (outbox \(id)): \(reason.prefix(100))",
-                unique: "failed\(id).\(now)", inboundId: nil, now: now, in: db)
+            // Reported with the others in the next hourly delivery.failed summary (``reportFailures(now:)``).
+            try FailureReport.noteFailed(id, at: now, in: db)
         }
         logger.error("SMTP gave up", metadata: ["outbox.id": "\(id)", "event": "\(row.event)", "error": "\(reason)"])
     }
