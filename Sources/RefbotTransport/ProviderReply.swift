@@ -86,20 +86,20 @@ public enum ProviderReply {
             meaning: "basic authentication (a password) is disabled for SMTP AUTH on this tenant or mailbox",
             remedy: "turn on authenticated SMTP for the bot's mailbox (Exchange admin center > the mailbox > Mail apps > "
                 + "Authenticated SMTP, or Set-CASMailbox -SmtpClientAuthenticationDisabled $false) and make sure "
-                + "Security defaults do not block it, or log in with OAuth2 instead of smtp.password")),
+                + "Security defaults do not block it, or log in with OAuth2 instead of smtp.password_file")),
         Row(code: 550, marker: "5.7.30", explanation: Explanation(
             provider: "Exchange Online",
             meaning: "basic authentication is not supported for client submission",
-            remedy: "log in with OAuth2 instead of smtp.password; a password no longer works for this tenant")),
+            remedy: "log in with OAuth2 instead of smtp.password_file; a password no longer works for this tenant")),
         Row(code: 535, marker: "5.7.3", explanation: Explanation(
             provider: "Exchange Online",
             meaning: "authentication unsuccessful: the user name or password is wrong, or the account may not use SMTP AUTH",
-            remedy: "check smtp.username (the mailbox's full address) and smtp.password; if they are right, "
+            remedy: "check smtp.username (the mailbox's full address) and the password in smtp.password_file; if they are right, "
                 + "authenticated SMTP or the sign-in may be blocked by a Conditional Access policy or Security defaults")),
         Row(code: 530, marker: "5.7.57", explanation: Explanation(
             provider: "Exchange Online",
             meaning: "the client was not authenticated to send mail",
-            remedy: "set smtp.username and smtp.password (or OAuth2): smtp.office365.com takes no anonymous mail")),
+            remedy: "set smtp.username and smtp.password_file (or OAuth2): smtp.office365.com takes no anonymous mail")),
         Row(code: 550, marker: "5.7.60", explanation: Explanation(
             provider: "Exchange Online",
             meaning: "the logged-in account may not send as bot.address",
@@ -133,7 +133,7 @@ public enum ProviderReply {
         Row(code: 0, marker: "authenticationfailed", explanation: Explanation(
             provider: "the IMAP server",
             meaning: "the login was refused",
-            remedy: "check imap.username and imap.password; Exchange Online accepts no passwords for IMAP "
+            remedy: "check imap.username and the password in imap.password_file; Exchange Online accepts no passwords for IMAP "
                 + "(basic authentication was turned off in 2022): log in with OAuth2; Gmail wants an app password or OAuth2")),
         Row(code: 0, marker: "application-specific password required", explanation: Explanation(
             provider: "Google",
@@ -146,7 +146,7 @@ public enum ProviderReply {
         Row(code: 0, marker: "authenticate failed", explanation: Explanation(
             provider: "Exchange Online",
             meaning: "the IMAP login was refused; Exchange Online turned off passwords (basic authentication) for IMAP in 2022",
-            remedy: "log in with OAuth2; for another server, check imap.username and imap.password")),
+            remedy: "log in with OAuth2; for another server, check imap.username and imap.password_file")),
     ]
 
     /// The explanation for a refusal, when the table knows it: `code` is the SMTP reply code

@@ -53,7 +53,7 @@ struct AdminToolsCLITests {
     /// Ann (active, owner of L-1) and Bob (active, referrer), a pending R-1 from Bob to Ann, a
     /// connection request from Bob to Ann, and a live reply tag of Ann's.
     private func seed() async throws {
-        _ = try await run(["members"])  // creates and migrates the database
+        try await RefbotProcess.createDatabase(configPath: configPath, environment: environment)
         try sql("""
             INSERT INTO member (id, email, name, business, city, state, credits, points, bounceCount, joinedAt, confirmedAt) VALUES
               (1, 'ann@example.org', 'Ann Lee', 'Lee Plumbing', 'Springfield', 'active', 10, 2, 1, 1, 1),
@@ -169,7 +169,7 @@ struct AdminToolsCLITests {
 
     /// Three pending mails: one credits.granted and an announcement to two members, and one failed mail.
     private func seedOutbox() async throws {
-        _ = try await run(["members"])
+        try await RefbotProcess.createDatabase(configPath: configPath, environment: environment)
         try sql("""
             INSERT INTO outboxMessage (id, event, recipients, messageId, raw, state, attempts, firstQueuedAt, nextAttemptAt, lastError) VALUES
               (1, 'credits.granted', 'ann@example.org', 'm1@x', CAST('Subject: You received 5 credits' || char(13,10) || char(13,10) || 'Hi' AS BLOB), 'pending', 0, 50, 50, NULL),
@@ -225,7 +225,7 @@ struct AdminToolsCLITests {
     /// Quarantined mail 1 (a From: with an escape sequence), mail 2 (done) and mail 3 (quarantined
     /// with no bytes: too large to fetch).
     private func seedQuarantine() async throws {
-        _ = try await run(["members"])
+        try await RefbotProcess.createDatabase(configPath: configPath, environment: environment)
         try sql("""
             INSERT INTO inboundMessage (id, uidValidity, uid, messageId, raw, state, attempts, lastError, receivedAt, processedAt) VALUES
               (1, 7, 1, 'q1@x', CAST('From: Eve ' || char(27) || '[2J <eve@example.org>' || char(13,10) || 'Subject: HELP' || char(13,10) || char(13,10) || 'HELP' || char(13,10) AS BLOB), 'quarantined', 3, 'boom', 10, 11),

@@ -114,7 +114,7 @@ extension Admin {
                 if toStdout && isatty(STDOUT_FILENO) == 1 {
                     printError(
                         "error: standard output is a terminal, and raw mail can carry escape sequences. "
-                            + "Use --output FILE, or redirect: refbot admin quarantine export \(id) > mail.eml")
+                            + "Use --output FILE, or redirect: refbot admin quarantine export \(id) > message-\(id).eml")
                     throw ExitCode(64)
                 }
                 let configuration = try options.load()
