@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport", "RefbotCurl",
                 "RefbotHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -157,6 +158,7 @@ let package = Package(
             dependencies: [
                 "RefbotDaemon", "RefbotStore", "RefbotCore", "RefbotMail", "RefbotTransport", "RefbotCurl",
                 "RefbotTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

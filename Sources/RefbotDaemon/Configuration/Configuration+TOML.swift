@@ -1,6 +1,7 @@
 import Foundation
 import RefbotHTTP
 import RefbotCore
+import RefbotTransport
 
 /// Reading the configuration file.
 ///
@@ -42,6 +43,15 @@ import RefbotCore
 /// | `mail.replies_per_address_per_hour` | integer ≥ 1: answers to one unproven address (case and `+` variants count as one) | 5 |
 /// | `mail.unproven_replies_per_hour` | integer ≥ 1: answers to all unproven addresses together | 200 |
 /// | `mail.admin_notices_per_hour` | integer ≥ 0: admin notices mailed one by one; the rest go in one summary | 10 |
+/// | `bot.provider` | `microsoft365`, `google`, `fastmail` or `""`: a ``ProviderPreset`` fills the keys left out | `""` |
+/// | `imap.auth`, `smtp.auth` | `password`, `xoauth2`, `oauthbearer` | `password` (the preset's) |
+/// | `oauth.grant` | `refresh_token` or `client_credentials` | `refresh_token` |
+/// | `oauth.token_url`, `oauth.device_code_url`, `oauth.authorize_url`, `oauth.scope` | https URLs, scopes | the preset's |
+/// | `oauth.client_id`, `oauth.tenant` | strings | `""` |
+/// | `oauth.client_secret_file` | path, or env `REFBOT_OAUTH_CLIENT_SECRET`; empty for public clients | `""` |
+/// | `oauth.refresh_token_file` | path (relative: to `$STATE_DIRECTORY`) | `/var/lib/refbot/oauth-refresh-token` |
+/// | `oauth.token_command` | `["/abs/program", "arg", …]`, run without a shell, prints an access token | `[]` |
+/// | `oauth.token_command_timeout_seconds` | integer ≥ 1 | 20 |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Configuration {
@@ -66,6 +76,7 @@ extension Configuration {
         }
         var reader = Reader(root: root, environment: environment)
         var c = Configuration()
+        var preset: ProviderPreset?
 
         reader.table("bot") { r in
             c.bot.address = r.email("address", required: true) ?? ""
@@ -81,9 +92,13 @@ extension Configuration {
             r.string("database").map { c.bot.database = r.statePath($0) }
             r.string("templates").map { c.bot.templates = $0 }
             r.string("secret_file").map { c.bot.secretFile = r.statePath($0) }
+            preset = Configuration.readProvider(&r)
+            c.bot.provider = preset?.name ?? ""
         }
         reader.table("imap") { r in
-            if let url = r.string("url", required: true) {
+            c.imap.auth = Configuration.readAuth(&r, default: preset?.auth ?? .password)
+            if preset != nil, r.string("url") == nil { c.imap.url = preset?.imapURL ?? "" }
+            if c.imap.url.isEmpty, let url = r.string("url", required: true) {
                 if url.hasPrefix("imaps://") || url.hasPrefix("imap://") {
                     c.imap.url = url
                 } else {
@@ -91,7 +106,7 @@ extension Configuration {
                 }
             }
             c.imap.username = r.string("username", required: true) ?? ""
-            c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: true)
+            c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: !c.imap.auth.usesToken)
             c.imap.passwordFile = r.secretPath("password_file", env: "REFBOT_IMAP_PASSWORD")
             r.integer("poll_seconds", min: 1).map { c.imap.pollSeconds = $0 }
             r.string("processed_folder").map { c.imap.processedFolder = $0 }
@@ -104,15 +119,18 @@ extension Configuration {
             }
         }
         reader.table("smtp") { r in
-            if let url = r.string("url", required: true) {
+            c.smtp.auth = Configuration.readAuth(&r, default: preset?.auth ?? .password)
+            if preset != nil, r.string("url") == nil { c.smtp.url = preset?.smtpURL ?? "" }
+            if c.smtp.url.isEmpty, let url = r.string("url", required: true) {
                 if url.hasPrefix("smtps://") || url.hasPrefix("smtp://") {
                     c.smtp.url = url
                 } else {
                     r.problem("url", "\"\(url)\" is not an SMTP URL", "write smtps://mail.example.org or smtp://mail.example.org:587")
                 }
             }
-            c.smtp.username = r.string("username") ?? ""
-            c.smtp.password = r.secret("password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty)
+            c.smtp.username = r.string("username") ?? (preset != nil ? c.imap.username : "")
+            c.smtp.password = r.secret(
+                "password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty && !c.smtp.auth.usesToken)
             c.smtp.passwordFile = r.secretPath("password_file", env: "REFBOT_SMTP_PASSWORD")
             r.integer("give_up_hours", min: 1).map { c.smtp.giveUpHours = $0 }
             r.string("ca_file").map { c.smtp.caFile = r.existingFile($0, key: "ca_file") }
@@ -189,7 +207,8 @@ extension Configuration {
             r.integer("unproven_replies_per_hour", min: 1).map { c.mail.unprovenRepliesPerHour = $0 }
             r.integer("admin_notices_per_hour", min: 0).map { c.mail.adminNoticesPerHour = $0 }
         }
-        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
+        reader.table("oauth") { r in Configuration.readOAuth(&r, into: &c, preset: preset) }
+        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth"])
 
         if c.bot.admins.contains(where: { Member.sameEmail($0, c.bot.address) }) {
             reader.problems.append(
@@ -201,7 +220,7 @@ extension Configuration {
 }
 
 /// Walks the TOML tables, collecting every problem instead of stopping at the first.
-private struct Reader {
+struct Reader {
     let root: [String: TOMLValue]
     let environment: [String: String]
     var problems: [ConfigError.Problem] = []
@@ -235,7 +254,7 @@ private struct Reader {
     }
 }
 
-private struct TableReader {
+struct TableReader {
     let name: String
     let table: [String: TOMLValue]
     let environment: [String: String]

@@ -13,6 +13,9 @@ public struct Configuration: Sendable, Equatable {
         public var database = "/var/lib/refbot/refbot.sqlite"
         public var templates = "/usr/share/refbot/mail-templates"
         public var secretFile = "/var/lib/refbot/secret"
+        /// `microsoft365`, `google`, `fastmail` or empty: the ``ProviderPreset`` whose values fill
+        /// the keys the file leaves out.
+        public var provider = ""
     }
 
     /// `[imap]`
@@ -29,6 +32,8 @@ public struct Configuration: Sendable, Equatable {
         public var tlsVerify = true
         /// Require STARTTLS on `imap://` URLs.
         public var starttls = true
+        /// `password`, or an OAuth2 access token from `[oauth]` (`xoauth2`, `oauthbearer`).
+        public var auth: MailAuthMechanism = .password
     }
 
     /// `[smtp]`
@@ -49,6 +54,8 @@ public struct Configuration: Sendable, Equatable {
         /// minimal_backoff_time and maximal_backoff_time).
         public var minBackoffSeconds = 300
         public var maxBackoffSeconds = 3600
+        /// `password`, or an OAuth2 access token from `[oauth]` (`xoauth2`, `oauthbearer`).
+        public var auth: MailAuthMechanism = .password
     }
 
     /// `[http]`
@@ -119,6 +126,7 @@ public struct Configuration: Sendable, Equatable {
     public var links = Links()
     public var health = Health()
     public var mail = Mail()
+    public var oauth = OAuth()
 
     public init() {}
 
@@ -137,7 +145,7 @@ public struct Configuration: Sendable, Equatable {
     public var imapServer: IMAPServerSettings {
         IMAPServerSettings(
             url: imap.url, username: imap.username, password: imap.password, requireTLS: imap.starttls,
-            caFile: imap.caFile, tlsVerify: imap.tlsVerify)
+            caFile: imap.caFile, tlsVerify: imap.tlsVerify, auth: imap.auth)
     }
 
     /// The SMTP settings for the transport.
@@ -145,7 +153,7 @@ public struct Configuration: Sendable, Equatable {
         SMTPServerSettings(
             url: smtp.url, username: smtp.username, password: smtp.password, requireTLS: smtp.starttls,
             caFile: smtp.caFile, tlsVerify: smtp.tlsVerify,
-            heloName: smtp.heloName.isEmpty ? domain(of: bot.address) : smtp.heloName)
+            heloName: smtp.heloName.isEmpty ? domain(of: bot.address) : smtp.heloName, auth: smtp.auth)
     }
 
     private func domain(of address: String) -> String {
