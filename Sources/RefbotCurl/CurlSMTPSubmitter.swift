@@ -61,9 +61,20 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         let results = await submitOnce(mails, bearer: token)
         // A login refused with an OAuth2 token: one new token, one more try. The login failed before
         // any message was sent, so every mail of the batch failed the same way.
-        guard !token.isEmpty, let first = results.first, Self.refusedLogin(first) else { return results }
+        guard !token.isEmpty, let first = results.first, Self.refusedLogin(first) else {
+            await acceptedIfSent(results, token: token)
+            return results
+        }
         guard let fresh = try? await bearer(replacing: token), fresh != token else { return results }
-        return await submitOnce(mails, bearer: fresh)
+        let retried = await submitOnce(mails, bearer: fresh)
+        await acceptedIfSent(retried, token: fresh)
+        return retried
+    }
+
+    /// Tells the token source its token worked when some mail went through with it.
+    private func acceptedIfSent(_ results: [Result<Void, TransportError>], token: String) async {
+        guard !token.isEmpty, let tokens else { return }
+        if results.contains(where: { if case .success = $0 { true } else { false } }) { await tokens.accepted(token) }
     }
 
     private func submitOnce(_ mails: [OutgoingMail], bearer: String) async -> [Result<Void, TransportError>] {
@@ -102,6 +113,7 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         // With a token, hold back the results of a refused login (they come first, and all alike)
         // until a new token has been tried once.
         let refused = Mutex<[Result<Void, TransportError>]>([])
+        let sent = Mutex(false)
         await submitOnce(mails, bearer: token) { index, result in
             let holding = refused.withLock { held -> Bool in
                 if index == 0 && Self.refusedLogin(result) || !held.isEmpty {
@@ -110,12 +122,21 @@ public final class CurlSMTPSubmitter: MailSubmitter {
                 }
                 return false
             }
+            if case .success = result { sent.withLock { $0 = true } }
             if !holding { onResult(index, result) }
         }
         let held = refused.withLock { $0 }
-        guard !held.isEmpty else { return }
+        guard !held.isEmpty else {
+            if sent.withLock({ $0 }) { await tokens?.accepted(token) }
+            return
+        }
         if let fresh = try? await bearer(replacing: token), fresh != token {
-            await submitOnce(mails, bearer: fresh, onResult: onResult)
+            let sentFresh = Mutex(false)
+            await submitOnce(mails, bearer: fresh) { index, result in
+                if case .success = result { sentFresh.withLock { $0 = true } }
+                onResult(index, result)
+            }
+            if sentFresh.withLock({ $0 }) { await tokens?.accepted(fresh) }
         } else {
             for (index, result) in held.enumerated() { onResult(index, result) }
         }
@@ -151,10 +172,12 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         let token = try await bearer(replacing: nil)
         do {
             try await checkLogin(bearer: token)
+            if !token.isEmpty { await tokens?.accepted(token) }
         } catch let error as TransportError where !token.isEmpty && error.code == .authentication && !error.isTemporary {
             let fresh = try await bearer(replacing: token)
             guard fresh != token else { throw error }
             try await checkLogin(bearer: fresh)
+            await tokens?.accepted(fresh)
         }
     }
 

@@ -20,6 +20,8 @@ public protocol AccessTokenSource: Sendable {
     /// A token that is not known to be expired or refused; `replacing` names one the server refused.
     /// Throws a temporary ``TransportError`` (code `authentication`) when no token can be had now.
     func accessToken(replacing refused: String?) async throws(TransportError) -> String
+    /// A server took `token`: a later refusal of it is a new expiry, worth a refresh again.
+    func accepted(_ token: String) async
 }
 
 extension AccessTokenSource {
@@ -30,11 +32,15 @@ extension AccessTokenSource {
     ) async throws -> T {
         let token = try await accessToken(replacing: nil)
         do {
-            return try await operation(token)
-        } catch let error as TransportError where error.code == .authentication {
+            let result = try await operation(token)
+            await accepted(token)
+            return result
+        } catch let error as TransportError where error.code == .authentication && !error.isTemporary {
             let fresh = try await accessToken(replacing: token)
             guard fresh != token else { throw error }
-            return try await operation(fresh)
+            let result = try await operation(fresh)
+            await accepted(fresh)
+            return result
         }
     }
 }

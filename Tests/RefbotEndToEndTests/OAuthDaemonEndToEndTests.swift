@@ -75,7 +75,11 @@ struct OAuthDaemonEndToEndTests {
             #expect(sent == 0)
 
             // the admin signs in again: the next run reads the HELP, answers it, and the notice goes out
+            // (its retry time, pushed back while SMTP could not log in, has come by then)
             try server.update { $0["refuse"] = false }
+            try await store.write { db in
+                try db.execute(sql: "UPDATE outboxMessage SET nextAttemptAt = 0 WHERE event = 'oauth.refused'")
+            }
             _ = try await run()
             let alice = try await stack.messages(user: "alice@example.test", password: "alicepass")
             #expect(alice.contains { String(decoding: $0.raw, as: UTF8.self).contains("X-Refbot-Event: help") })

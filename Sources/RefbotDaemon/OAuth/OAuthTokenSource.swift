@@ -12,8 +12,9 @@ import RefbotTransport
 ///   atomically and 0600) or the `client_credentials` grant.
 ///
 /// A token is renewed a minute before it expires, and when a server refuses it: once. When the
-/// token got that way is refused too, no further request is made until it would expire anyway, so
-/// a server that refuses every token never makes refbot hammer the token endpoint.
+/// token got that way is refused too before any server took it, no further request is made until
+/// it would expire anyway, so a server that refuses every token never makes refbot hammer the
+/// token endpoint.
 ///
 /// A refused refresh (an OAuth2 error answer such as `invalid_grant`) is logged once, reported
 /// once through `onRefusal` (the daemon mails the admins), and thrown as a temporary
@@ -86,6 +87,11 @@ public actor OAuthTokenSource: AccessTokenSource {
         case .failure(let error):
             throw error
         }
+    }
+
+    public func accepted(_ token: String) {
+        // it worked: a later refusal of it is an expiry like any other, worth one refresh
+        if token == fetchedAfterRefusal { fetchedAfterRefusal = nil }
     }
 
     /// Forgets the cached token (tests; `refbot check-config`).
