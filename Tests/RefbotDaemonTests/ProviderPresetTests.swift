@@ -41,8 +41,8 @@ struct ProviderPresetTests {
         #expect(c.oauth.tokenURL == "https://login.microsoftonline.com/organizations/oauth2/v2.0/token")
         #expect(c.oauth.deviceCodeURL == "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")
         #expect(c.oauth.scope.contains("offline_access"))
-        #expect(c.oauth.scope.contains("https://outlook.office365.com/IMAP.AccessAsUser.All"))
-        #expect(c.oauth.scope.contains("https://outlook.office365.com/SMTP.Send"))
+        #expect(c.oauth.scope.contains("https://outlook.office.com/IMAP.AccessAsUser.All"))
+        #expect(c.oauth.scope.contains("https://outlook.office.com/SMTP.Send"))
         #expect(c.imapServer.auth == .xoauth2 && c.smtpServer.auth == .xoauth2)
         #expect(c.providerPreset?.maxPerMinute == 30)
     }

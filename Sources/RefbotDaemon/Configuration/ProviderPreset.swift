@@ -53,7 +53,7 @@ public struct ProviderPreset: Sendable, Equatable {
         deviceCodeURL: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
         authorizeURL: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         delegatedScope:
-            "offline_access https://outlook.office365.com/IMAP.AccessAsUser.All https://outlook.office365.com/SMTP.Send",
+            "offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
         appScope: "https://outlook.office365.com/.default", defaultTenant: "organizations",
         maxPerMinute: 30, maxPerDay: 10_000, junkFolder: "Junk Email", archiveFolder: "Archive")
 
