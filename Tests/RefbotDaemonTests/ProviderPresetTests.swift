@@ -195,6 +195,24 @@ struct ProviderPresetTests {
         #expect(byKey["oauth.token_command"]?.contains("absolute") == true || byKey["oauth.token_command"]?.contains("/usr/local/bin") == true)
     }
 
+    @Test("a refresh token or client secret file others may read is warned about, like a password file")
+    func looseTokenFilesWarned() throws {
+        let c = try Self.parse(
+            """
+            [bot]
+            address = "referrals@contoso.example"
+            provider = "microsoft365"
+            [imap]
+            username = "referrals@contoso.example"
+            [oauth]
+            client_id = "app"
+            refresh_token_file = "/state/oauth-refresh-token"
+            """)
+        let warnings = c.securityWarnings { path in path == "/state/oauth-refresh-token" ? 0o644 : 0o600 }
+        #expect(warnings.map(\.key) == ["oauth.refresh_token_file"])
+        #expect(warnings.first?.remedy.contains("chmod 600 /state/oauth-refresh-token") == true)
+    }
+
     @Test("only RFC 6750 bearer tokens go into a SASL exchange: no spaces, control characters or ^A field breaks")
     func usableTokens() {
         #expect(isUsableAccessToken("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIxIn0.c2ln"))

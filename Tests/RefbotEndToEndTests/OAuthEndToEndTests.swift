@@ -351,6 +351,53 @@ struct OAuthEndToEndTests {
         }
     }
 
+    @Test("check-config gets a token and logs in with it; a missing or refused refresh token is answered with refbot auth login")
+    func checkConfigWithOAuth() async throws {
+        try await Self.withStack { stack, server, folder in
+            let refresh = try server.setUp()
+            let configPath = folder + "/refbot.toml"
+            try """
+                [bot]
+                address = "bot@example.test"
+                database = "\(folder)/refbot.sqlite"
+                templates = "\(RefbotProcess.packageRoot)/mail-templates"
+                secret_file = "\(folder)/secret"
+                [imap]
+                url = "imaps://127.0.0.1:\(stack.imapsPort)/INBOX"
+                username = "bot@example.test"
+                auth = "xoauth2"
+                ca_file = "\(stack.caFile)"
+                [smtp]
+                url = "smtps://127.0.0.1:\(stack.smtpsPort)"
+                username = "bot@example.test"
+                auth = "xoauth2"
+                ca_file = "\(stack.caFile)"
+                [oauth]
+                token_url = "\(server.tokenURL)"
+                client_id = "refbot-test"
+                refresh_token_file = "\(folder)/refresh-token"
+                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            let check = { try await RefbotProcess.run(["check-config", "--config", configPath]) }
+
+            let missing = try await check()
+            #expect(missing.status == 78)
+            #expect(missing.stderr.contains("does not exist yet; run refbot auth login"), "\(missing.stderr)")
+
+            try RefreshTokenFile.write(refresh, to: folder + "/refresh-token")
+            let good = try await check()
+            #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")
+            #expect(good.stdout.contains("ok    OAuth2 access token from \(server.tokenURL)"))
+            #expect(good.stdout.contains("ok    IMAP login"))
+            #expect(good.stdout.contains("ok    SMTP login"))
+
+            try server.update { $0["refuse"] = true }
+            let refused = try await check()
+            #expect(refused.status == 78)
+            #expect(refused.stderr.contains("invalid_grant"))
+            #expect(refused.stderr.contains("run refbot auth login"))
+        }
+    }
+
     @Test("auth login's PKCE flow sends an S256 challenge, takes the pasted redirect address and writes the refresh token")
     func pkceLogin() async throws {
         try await Self.withStack { _, server, folder in
