@@ -164,6 +164,35 @@ struct OAuthEndToEndTests {
         }
     }
 
+    @Test("after a refused refresh the token endpoint is left alone, and reported once, until the refresh token file is replaced")
+    func refusedRefreshQuietsUntilNewToken() async throws {
+        try await Self.withStack { _, server, folder in
+            let refresh = try server.setUp()
+            let settings = try Self.oauthSettings(server, folder: folder, refreshToken: "rt-revoked")
+            let pool = CurlThreadPool(threads: 1)
+            let reports = Mutex(0)
+            let tokens = OAuthTokenSource(
+                settings: settings, pool: pool, logger: .quiet, onRefusal: { _ in reports.withLock { $0 += 1 } })
+            for _ in 0..<3 {
+                do {
+                    _ = try await tokens.accessToken(replacing: nil)
+                    Issue.record("a revoked refresh token gave an access token")
+                } catch {
+                    #expect(error.isTemporary, "mail waits; nothing fails for good")
+                    #expect(error.message.contains("invalid_grant"))
+                }
+            }
+            #expect(try server.count("refresh_token") == 1, "one request, then quiet")
+            #expect(reports.withLock { $0 } == 1)
+
+            // the admin signs in again (refbot auth login replaces the file)
+            try RefreshTokenFile.write(refresh, to: settings.refreshTokenFile)
+            _ = try await tokens.accessToken(replacing: nil)
+            #expect(try server.count("refresh_token") == 2)
+            await pool.shutdown()
+        }
+    }
+
     @Test("a rotated refresh token is written back atomically with mode 0600, and the old one is not used again")
     func rotatedRefreshTokenIsSaved() async throws {
         try await Self.withStack { stack, server, folder in

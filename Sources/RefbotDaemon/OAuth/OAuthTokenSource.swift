@@ -19,7 +19,8 @@ import RefbotTransport
 /// A refused refresh (an OAuth2 error answer such as `invalid_grant`) is logged once, reported
 /// once through `onRefusal` (the daemon mails the admins), and thrown as a temporary
 /// `authentication` error: the Fetcher leaves mail in the mailbox and the Sender keeps the outbox
-/// pending until a token is had again.
+/// pending until a token is had again. The endpoint is not asked again for five minutes, unless
+/// the refresh token file is replaced (`refbot auth login`) before that.
 public actor OAuthTokenSource: AccessTokenSource {
     public typealias Clock = @Sendable () -> Date
 
@@ -36,11 +37,20 @@ public actor OAuthTokenSource: AccessTokenSource {
     private var inFlight: Task<Result<String, TransportError>, Never>?
     /// A refusal was reported and no token has been had since.
     private var refusalReported = false
+    /// After a refusal: no new request before this time unless the refresh token file changes.
+    private var quietUntil: Date?
+    private var refusedFileStamp: Date?
+    private var refusalError: TransportError?
+    /// The last failure logged (each different one is logged once).
+    private var lastFailureLogged = ""
 
     /// How long a `token_command` token is used before the program is run again.
     public static let commandTokenLifetime: TimeInterval = 300
     /// How long before its expiry a token is renewed.
     public static let renewBefore: TimeInterval = 60
+    /// How long after a refusal the token endpoint is left alone (unless the refresh token file
+    /// is replaced, as `refbot auth login` does).
+    public static let quietAfterRefusal: TimeInterval = 300
 
     public init(
         settings: Configuration.OAuth, pool: CurlThreadPool, logger: Logger, caFile: String = "",
@@ -70,6 +80,9 @@ public actor OAuthTokenSource: AccessTokenSource {
                     metadata: ["rule": "oauth-refresh-once"])
                 return current.token
             }
+        }
+        if let quietUntil, let refusalError, now() < quietUntil, refreshTokenFileStamp() == refusedFileStamp {
+            throw refusalError
         }
         let task: Task<Result<String, TransportError>, Never>
         if let inFlight {
@@ -105,6 +118,9 @@ public actor OAuthTokenSource: AccessTokenSource {
                 logger.notice("OAuth2 token endpoint gives tokens again", metadata: ["token_url": "\(settings.tokenURL)"])
             }
             refusalReported = false
+            quietUntil = nil
+            refusalError = nil
+            lastFailureLogged = ""
             return .success(token)
         } catch let error as OAuthRefusal {
             if !refusalReported {
@@ -117,14 +133,28 @@ public actor OAuthTokenSource: AccessTokenSource {
                     ])
                 if let onRefusal { await onRefusal(error) }
             }
-            return .failure(.temporary(.authentication, "the OAuth2 token endpoint refused: \(error)"))
+            let failure = TransportError.temporary(.authentication, "the OAuth2 token endpoint refused: \(error)")
+            quietUntil = now().addingTimeInterval(Self.quietAfterRefusal)
+            refusedFileStamp = refreshTokenFileStamp()
+            refusalError = failure
+            return .failure(failure)
         } catch let error as TransportError {
-            logger.warning(
-                "OAuth2 access token could not be had", metadata: ["token_url": "\(settings.tokenURL)", "error": "\(error.message)"])
+            if error.message != lastFailureLogged {
+                lastFailureLogged = error.message
+                logger.warning(
+                    "OAuth2 access token could not be had",
+                    metadata: ["token_url": "\(settings.tokenURL)", "error": "\(error.message)"])
+            }
             return .failure(.temporary(.authentication, "no OAuth2 access token: \(error.message)"))
         } catch {
             return .failure(.temporary(.authentication, "no OAuth2 access token: \(error)"))
         }
+    }
+
+    /// When the refresh token file was last replaced (nil when there is none).
+    private func refreshTokenFileStamp() -> Date? {
+        guard settings.grant == "refresh_token", settings.tokenCommand.isEmpty else { return nil }
+        return (try? FileManager.default.attributesOfItem(atPath: settings.refreshTokenFile))?[.modificationDate] as? Date
     }
 
     /// A new token and how many seconds it lasts.
