@@ -177,7 +177,7 @@ struct OAuthEndToEndTests {
                 do {
                     _ = try await tokens.accessToken(replacing: nil)
                     Issue.record("a revoked refresh token gave an access token")
-                } catch {
+                } catch let error as TransportError {
                     #expect(error.isTemporary, "mail waits; nothing fails for good")
                     #expect(error.message.contains("invalid_grant"))
                 }
