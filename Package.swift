@@ -78,6 +78,7 @@ let package = Package(
                 "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport", "RefbotCurl",
                 "RefbotHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -134,6 +134,27 @@ struct ProviderPresetTests {
         #expect(c.oauth.scope == "https://outlook.office365.com/.default")
     }
 
+    @Test("a certificate credential needs both its certificate and its key file")
+    func certificateNeedsBothFiles() throws {
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-key-\(UUID().uuidString).pem").path
+        try "key".write(toFile: key, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: key) }
+        let problems = Self.problems(
+            """
+            [bot]
+            address = "referrals@contoso.example"
+            provider = "microsoft365"
+            [imap]
+            username = "referrals@contoso.example"
+            [oauth]
+            grant = "client_credentials"
+            tenant = "contoso.onmicrosoft.com"
+            client_id = "app"
+            client_key_file = "\(key)"
+            """)
+        #expect(problems.contains { $0.key == "oauth.client_certificate_file" && $0.problem.contains("needs both files") })
+    }
+
     @Test("XOAUTH2 without [oauth] says which keys are missing and where to find them")
     func oauthWithoutSettings() {
         let problems = Self.problems(

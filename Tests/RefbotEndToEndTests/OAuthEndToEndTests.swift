@@ -243,6 +243,57 @@ struct OAuthEndToEndTests {
         }
     }
 
+    /// Makes a self-signed certificate and its RSA key with the openssl program; returns their paths.
+    static func makeCertificate(in folder: String, name: String) throws -> (certificate: String, key: String) {
+        let certificate = folder + "/\(name).pem"
+        let key = folder + "/\(name)-key.pem"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=refbot-\(name)",
+            "-keyout", key, "-out", certificate,
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw MailStackError("openssl could not make a certificate") }
+        return (certificate, key)
+    }
+
+    @Test("the client-credentials grant with a certificate signs a client assertion the token endpoint verifies; another key is refused")
+    func clientCertificateLogsIn() async throws {
+        try await Self.withStack(mechanisms: "xoauth2") { stack, server, folder in
+            try server.setUp(clientID: "refbot-app", secret: "unused")
+            let registered = try Self.makeCertificate(in: folder, name: "registered")
+            let other = try Self.makeCertificate(in: folder, name: "other")
+            try server.update { $0["client_certs"] = ["refbot-app": registered.certificate] }
+            var settings = Configuration.OAuth()
+            settings.grant = "client_credentials"
+            settings.tokenURL = server.tokenURL
+            settings.clientID = "refbot-app"
+            settings.clientCertificateFile = registered.certificate
+            settings.clientKeyFile = registered.key
+            let pool = CurlThreadPool(threads: 1)
+            let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
+            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            #expect(try server.count("assertion_verified") == 1)
+
+            // the registered certificate with someone else's key: the signature does not verify
+            settings.clientKeyFile = other.key
+            let forged = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
+            do {
+                _ = try await forged.accessToken(replacing: nil)
+                Issue.record("an assertion signed with another key was taken")
+            } catch let error as TransportError {
+                #expect(error.message.contains("invalid_client"))
+            }
+            #expect(try server.count("assertion_verified") == 1)
+            await pool.shutdown()
+        }
+    }
+
     // MARK: - token_command
 
     @Test("a token_command's token logs in; its standard error is logged")

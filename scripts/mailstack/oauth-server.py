@@ -17,7 +17,8 @@ every request, so tests can set it up, change it and inspect it while the server
                      redirected to (redirect_uri?code=…&state=…)
 
 State keys (all optional): access_tokens {token: {user, expires}}, refresh_tokens {token: user},
-clients {client_id: secret ("" for public clients)}, user (whom new tokens are for), lifetime
+clients {client_id: secret ("" for public clients)}, client_certs {client_id: certificate PEM
+path, for RFC 7523 client assertions, checked with the openssl program}, user (whom new tokens are for), lifetime
 (seconds, default 3600), rotate (a refresh answers a new refresh token and revokes the old one),
 refuse (every refresh_token/client_credentials grant is answered invalid_grant), counts {what: n}.
 
@@ -30,7 +31,9 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -72,9 +75,55 @@ def issue(state, user, with_refresh=False):
     return answer
 
 
-def client_ok(state, form):
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def assertion_ok(state, form, client_id, audience):
+    """An RFC 7523 client assertion: RS256 over header.claims with the key of the certificate
+    registered in state["client_certs"][client_id] (a PEM path), naming that certificate by its
+    SHA-256 thumbprint; iss = sub = the client, aud = this token endpoint, not expired."""
+    cert_path = state.get("client_certs", {}).get(client_id)
+    if not cert_path or form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        return False
+    parts = form.get("client_assertion", "").split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        header, claims, signature = json.loads(b64url_decode(parts[0])), json.loads(b64url_decode(parts[1])), b64url_decode(parts[2])
+        with open(cert_path) as handle:
+            pem = handle.read()
+        der = base64.b64decode("".join(pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0].split()))
+    except (ValueError, IndexError, OSError):
+        return False
+    thumbprint = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).decode().rstrip("=")
+    now = time.time()
+    if header.get("alg") != "RS256" or header.get("x5t#S256") != thumbprint:
+        return False
+    if claims.get("iss") != client_id or claims.get("sub") != client_id or claims.get("aud") != audience:
+        return False
+    if not (claims.get("nbf", 0) - 60 <= now < claims.get("exp", 0)):
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        key = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", cert_path], capture_output=True)
+        if key.returncode != 0:
+            return False
+        for name, data in (("key.pem", key.stdout), ("signed", (parts[0] + "." + parts[1]).encode()), ("sig", signature)):
+            with open(os.path.join(folder, name), "wb") as handle:
+                handle.write(data)
+        verified = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-verify", os.path.join(folder, "key.pem"), "-signature",
+             os.path.join(folder, "sig"), os.path.join(folder, "signed")], capture_output=True)
+    if verified.returncode == 0:
+        count(state, "assertion_verified")
+    return verified.returncode == 0
+
+
+def client_ok(state, form, audience=""):
     clients = state.get("clients", {})
     client_id = form.get("client_id", "")
+    if "client_assertion" in form:
+        return assertion_ok(state, form, client_id, audience)
     if client_id not in clients:
         return False
     return clients[client_id] == "" or clients[client_id] == form.get("client_secret", "")
@@ -157,7 +206,8 @@ class Handler(BaseHTTPRequestHandler):
         grant = form.get("grant_type", "")
         count(state, grant)
         user = state.get("user", "bot@example.test")
-        if not client_ok(state, form):
+        audience = "http://127.0.0.1:%d/token" % self.server.server_address[1]
+        if not client_ok(state, form, audience):
             return self.answer(401, {"error": "invalid_client", "error_description": "unknown client or wrong secret"})
         if grant == "refresh_token":
             refresh = form.get("refresh_token", "")

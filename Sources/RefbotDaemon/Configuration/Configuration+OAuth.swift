@@ -25,6 +25,10 @@ extension Configuration {
         public var deviceCodeURL = ""
         /// The authorization endpoint for `refbot auth login`'s PKCE flow.
         public var authorizeURL = ""
+        /// For `client_credentials` with a certificate instead of a secret: the certificate (PEM)
+        /// registered with the app, and its RSA private key (PEM).
+        public var clientCertificateFile = ""
+        public var clientKeyFile = ""
 
         public init() {}
     }
@@ -85,6 +89,13 @@ extension Configuration {
             }
         }
         r.integer("token_command_timeout_seconds", min: 1).map { c.oauth.tokenCommandTimeoutSeconds = $0 }
+        r.string("client_certificate_file").map { c.oauth.clientCertificateFile = r.credentialPath($0, key: "client_certificate_file") }
+        r.string("client_key_file").map { c.oauth.clientKeyFile = r.credentialPath($0, key: "client_key_file") }
+        if c.oauth.clientCertificateFile.isEmpty != c.oauth.clientKeyFile.isEmpty {
+            r.problem(
+                c.oauth.clientKeyFile.isEmpty ? "client_key_file" : "client_certificate_file", "is missing: a certificate credential needs both files",
+                "set client_certificate_file to the certificate uploaded under Certificates & secrets and client_key_file to its private key (PEM)")
+        }
 
         let appOnly = c.oauth.grant == "client_credentials"
         let tenant = c.oauth.tenant.isEmpty ? (appOnly ? "" : preset?.defaultTenant ?? "") : c.oauth.tenant
@@ -124,10 +135,10 @@ extension Configuration {
                     ? "set it to the OAuth client ID of a \"Desktop app\" client (Google Cloud console, APIs & Services, Credentials)"
                     : "set it to the Application (client) ID of the app registration\(who)")
         }
-        if appOnly && c.oauth.clientSecret.isEmpty {
+        if appOnly && c.oauth.clientSecret.isEmpty && c.oauth.clientCertificateFile.isEmpty {
             r.problem(
                 "client_secret_file", "is missing: the client-credentials grant authenticates the app with its secret",
-                "point client_secret_file at a file holding the client secret's Value (Certificates & secrets), or set REFBOT_OAUTH_CLIENT_SECRET")
+                "point client_secret_file at a file holding the client secret's Value (Certificates & secrets), or set REFBOT_OAUTH_CLIENT_SECRET, or give client_certificate_file and client_key_file")
         }
         if appOnly && preset?.name == "google" {
             r.problem(
@@ -144,5 +155,20 @@ extension Configuration {
         if lower.hasPrefix("https://") { return lower.count > 8 }
         return ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:", "http://[::1]/"]
             .contains { lower.hasPrefix($0) }
+    }
+}
+
+extension TableReader {
+    /// A credential file's path (relative: under `$CREDENTIALS_DIRECTORY`), checked to be readable.
+    mutating func credentialPath(_ path: String, key: String) -> String {
+        guard !path.isEmpty else { return "" }
+        var resolved = path
+        if !path.hasPrefix("/"), let credentials = environment["CREDENTIALS_DIRECTORY"] {
+            resolved = credentials + "/" + path
+        }
+        if !FileManager.default.isReadableFile(atPath: resolved) {
+            problem(key, "cannot read \(resolved)", "check that the file exists and refbot may read it")
+        }
+        return resolved
     }
 }

@@ -151,6 +151,23 @@ public actor OAuthTokenSource: AccessTokenSource {
         }
     }
 
+    /// A fresh client assertion from the certificate and key files.
+    static func assertion(_ settings: Configuration.OAuth, now: Date) throws -> String {
+        guard let certificate = FileManager.default.contents(atPath: settings.clientCertificateFile),
+            let key = FileManager.default.contents(atPath: settings.clientKeyFile)
+        else {
+            throw TransportError.permanent(
+                .authentication, "cannot read oauth.client_certificate_file or oauth.client_key_file")
+        }
+        do {
+            return try ClientAssertion.make(
+                certificatePEM: String(decoding: certificate, as: UTF8.self), privateKeyPEM: String(decoding: key, as: UTF8.self),
+                clientID: settings.clientID, audience: settings.tokenURL, now: now)
+        } catch {
+            throw TransportError.permanent(.authentication, "\(error)")
+        }
+    }
+
     /// When the refresh token file was last replaced (nil when there is none).
     private func refreshTokenFileStamp() -> Date? {
         guard settings.grant == "refresh_token", settings.tokenCommand.isEmpty else { return nil }
@@ -173,7 +190,12 @@ public actor OAuthTokenSource: AccessTokenSource {
             fields.insert(("grant_type", "refresh_token"), at: 0)
             fields.append(("refresh_token", refreshToken))
         }
-        if !settings.clientSecret.isEmpty { fields.append(("client_secret", settings.clientSecret)) }
+        if settings.grant == "client_credentials" && !settings.clientCertificateFile.isEmpty {
+            fields.append(("client_assertion_type", ClientAssertion.type))
+            fields.append(("client_assertion", try Self.assertion(settings, now: now())))
+        } else if !settings.clientSecret.isEmpty {
+            fields.append(("client_secret", settings.clientSecret))
+        }
         if !settings.scope.isEmpty { fields.append(("scope", settings.scope)) }
         let answer = try await CurlHTTPForm.post(settings.tokenURL, fields: fields, pool: pool, caFile: caFile)
         let reply = try TokenReply(answer, endpoint: settings.tokenURL)
