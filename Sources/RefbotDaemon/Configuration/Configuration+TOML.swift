@@ -52,6 +52,7 @@ import RefbotTransport
 /// | `oauth.refresh_token_file` | path (relative: to `$STATE_DIRECTORY`) | `/var/lib/refbot/oauth-refresh-token` |
 /// | `oauth.token_command` | `["/abs/program", "arg", …]`, run without a shell, prints an access token | `[]` |
 /// | `oauth.token_command_timeout_seconds` | integer ≥ 1 | 20 |
+/// | `oauth.client_certificate_file`, `oauth.client_key_file` | PEM paths (relative: to `$CREDENTIALS_DIRECTORY`), both or neither | `""` |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Configuration {
