@@ -134,6 +134,9 @@ class Handler(BaseHTTPRequestHandler):
         sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
 
     def answer(self, status, body, content_type="application/json"):
+        self.pending = (status, body, content_type)
+
+    def send(self, status, body, content_type):
         data = (json.dumps(body) if content_type == "application/json" else body).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -148,6 +151,20 @@ class Handler(BaseHTTPRequestHandler):
         return {k: v[0] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
 
     def do_GET(self):
+        self.pending = None
+        self.get()
+        if self.pending:
+            self.send(*self.pending)
+
+    def do_POST(self):
+        # the state is saved before the answer goes out, so a client that has its answer reads
+        # the state that answer left
+        self.pending = None
+        self.post()
+        if self.pending:
+            self.send(*self.pending)
+
+    def get(self):
         url = urllib.parse.urlsplit(self.path)
         query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
         with LOCK:
@@ -168,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             {"code": code, "state": query.get("state", ""), "scope": query.get("scope", "")})
         self.answer(200, target, "text/plain")
 
-    def do_POST(self):
+    def post(self):
         path = urllib.parse.urlsplit(self.path).path
         form = self.form()
         with LOCK:
