@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport", "RefbotCurl",
                 "RefbotHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,6 +163,7 @@ let package = Package(
             dependencies: [
                 "RefbotDaemon", "RefbotStore", "RefbotCore", "RefbotMail", "RefbotTransport", "RefbotCurl",
                 "RefbotTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

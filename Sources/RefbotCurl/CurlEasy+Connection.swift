@@ -1,4 +1,5 @@
 import CCurl
+import RefbotTransport
 
 /// The connection settings IMAP and SMTP share.
 struct CurlConnectionOptions: Sendable {
@@ -10,6 +11,10 @@ struct CurlConnectionOptions: Sendable {
     var tlsVerify: Bool
     var connectTimeoutSeconds: Int
     var timeoutSeconds: Int
+    /// `.password` logs in with ``password``; the OAuth2 mechanisms with ``bearer``.
+    var auth: MailAuthMechanism = .password
+    /// The OAuth2 access token for `.xoauth2` and `.oauthbearer`.
+    var bearer = ""
 }
 
 extension CurlEasy {
@@ -19,7 +24,14 @@ extension CurlEasy {
     func applyConnection(_ options: CurlConnectionOptions) throws(CurlCode) {
         if !options.username.isEmpty {
             try set(CURLOPT_USERNAME, options.username)
-            try set(CURLOPT_PASSWORD, options.password)
+            switch options.auth {
+            case .password:
+                try set(CURLOPT_PASSWORD, options.password)
+            case .xoauth2, .oauthbearer:
+                // libcurl sends the SASL message itself; AUTH= keeps it from falling back to another mechanism
+                try set(CURLOPT_XOAUTH2_BEARER, options.bearer)
+                try set(CURLOPT_LOGIN_OPTIONS, options.auth == .xoauth2 ? "AUTH=XOAUTH2" : "AUTH=OAUTHBEARER")
+            }
         }
         if !options.url.implicitTLS {
             let level = options.requireTLS ? CURLUSESSL_ALL : CURLUSESSL_TRY

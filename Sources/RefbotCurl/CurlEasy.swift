@@ -123,6 +123,8 @@ final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
+    /// `CURLOPT_UPLOAD` is on (left from the last transfer).
+    private var uploading = false
 
     /// A new handle with `NOSIGNAL` set and the error buffer installed.
     init() throws(CurlCode) {
@@ -199,8 +201,11 @@ final class CurlEasy {
                         ccurl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque()))
                     try check(ccurl_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(source.bytes.count)))
                     try set(CURLOPT_UPLOAD, 1)
-                } else {
+                    uploading = true
+                } else if uploading {
+                    // only when it was on: turning it off also turns an HTTP POST back into a GET
                     try set(CURLOPT_UPLOAD, 0)
+                    uploading = false
                 }
                 return CurlCode(curl_easy_perform(handle))
             } catch {

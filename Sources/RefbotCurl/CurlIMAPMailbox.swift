@@ -32,6 +32,7 @@ public final class CurlIMAPMailbox: InboundMailbox {
     private let maxMessageBytes: Int
     private let endpoint: Result<MailURL, TransportError>
     private let connection = IMAPConnectionSlot()
+    private let tokens: (any AccessTokenSource)?
 
     /// A mailbox for `settings`; nothing connects until the first call.
     ///
@@ -39,10 +40,14 @@ public final class CurlIMAPMailbox: InboundMailbox {
     ///   - useMove: use `UID MOVE` where the server offers it; false always copies, flags
     ///     `\Deleted` and expunges (the path for servers without MOVE).
     ///   - maxMessageBytes: the largest message ``fetch(uids:)`` accepts.
+    ///   - tokens: where OAuth2 access tokens come from when `settings.auth` is not `.password`. A
+    ///     refused login asks it once for a new token and tries once more.
     public init(
-        settings: IMAPServerSettings, pool: CurlThreadPool, useMove: Bool = true, maxMessageBytes: Int = 64 << 20
+        settings: IMAPServerSettings, pool: CurlThreadPool, useMove: Bool = true, maxMessageBytes: Int = 64 << 20,
+        tokens: (any AccessTokenSource)? = nil
     ) {
         self.settings = settings
+        self.tokens = tokens
         self.pool = pool
         self.useMove = useMove
         self.maxMessageBytes = maxMessageBytes
@@ -203,16 +208,32 @@ public final class CurlIMAPMailbox: InboundMailbox {
         }
     }
 
-    /// Runs `body` on the pool with the connection (made if needed) and the inbox folder name.
+    /// Runs `body` on the pool with the connection (made if needed) and the inbox folder name. With
+    /// OAuth2, a login refused with the current token is tried once more with a new one.
     func withSession<T: Sendable>(
         doing operation: String,
         _ body: @escaping @Sendable (IMAPSession, String) throws -> T
     ) async throws -> T {
+        guard settings.auth.usesToken else { return try await withSession(doing: operation, bearer: "", body) }
+        guard let tokens else {
+            throw TransportError.permanent(
+                .authentication, "IMAP login with \(settings.auth.rawValue) needs an access token, and none is configured")
+        }
+        return try await tokens.withToken { token in try await self.withSession(doing: operation, bearer: token, body) }
+    }
+
+    private func withSession<T: Sendable>(
+        doing operation: String, bearer: String,
+        _ body: @escaping @Sendable (IMAPSession, String) throws -> T
+    ) async throws -> T {
         let url = try endpoint.get()
-        let options = CurlConnectionOptions(
+        var connection = CurlConnectionOptions(
             url: url, username: settings.username, password: settings.password, requireTLS: settings.requireTLS,
             caFile: settings.caFile, tlsVerify: settings.tlsVerify,
             connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds)
+        connection.auth = settings.auth
+        connection.bearer = bearer
+        let options = connection
         return try await pool.run { () throws -> T in
             try self.connection.session.withLock { (slot: inout IMAPSession?) throws -> T in
                 var attempt = 0

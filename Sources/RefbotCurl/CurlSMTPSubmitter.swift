@@ -25,18 +25,64 @@ import Synchronization
 public final class CurlSMTPSubmitter: MailSubmitter {
     private let settings: SMTPServerSettings
     private let pool: CurlThreadPool
+    private let tokens: (any AccessTokenSource)?
 
     /// A submitter for `settings`; nothing connects until ``submit(_:)`` or ``checkLogin()``.
-    public init(settings: SMTPServerSettings, pool: CurlThreadPool) {
+    /// `tokens` gives OAuth2 access tokens when `settings.auth` is not `.password`; a refused login
+    /// asks it once for a new token and the batch is tried once more.
+    public init(settings: SMTPServerSettings, pool: CurlThreadPool, tokens: (any AccessTokenSource)? = nil) {
         self.settings = settings
         self.pool = pool
+        self.tokens = tokens
+    }
+
+    /// The access token to log in with (empty for password logins), or why there is none.
+    private func bearer(replacing refused: String?) async throws(TransportError) -> String {
+        guard settings.auth.usesToken, !settings.username.isEmpty else { return "" }
+        guard let tokens else {
+            throw .permanent(
+                .authentication, "SMTP login with \(settings.auth.rawValue) needs an access token, and none is configured")
+        }
+        return try await tokens.accessToken(replacing: refused)
+    }
+
+    /// Whether a result is a refused login, which a new token may cure.
+    private static func refusedLogin(_ result: Result<Void, TransportError>) -> Bool {
+        if case .failure(let error) = result { return error.code == .authentication && !error.isTemporary }
+        return false
     }
 
     public func submit(_ mails: [OutgoingMail]) async -> [Result<Void, TransportError>] {
         guard !mails.isEmpty else { return [] }
+        let token: String
+        do {
+            token = try await bearer(replacing: nil)
+        } catch {
+            return Array(repeating: .failure(error), count: mails.count)
+        }
+        let results = await submitOnce(mails, bearer: token)
+        // A login refused with an OAuth2 token: one new token, one more try. The login failed before
+        // any message was sent, so every mail of the batch failed the same way.
+        guard !token.isEmpty, let first = results.first, Self.refusedLogin(first) else {
+            await acceptedIfSent(results, token: token)
+            return results
+        }
+        guard let fresh = try? await bearer(replacing: token), fresh != token else { return results }
+        let retried = await submitOnce(mails, bearer: fresh)
+        await acceptedIfSent(retried, token: fresh)
+        return retried
+    }
+
+    /// Tells the token source its token worked when some mail went through with it.
+    private func acceptedIfSent(_ results: [Result<Void, TransportError>], token: String) async {
+        guard !token.isEmpty, let tokens else { return }
+        if results.contains(where: { if case .success = $0 { true } else { false } }) { await tokens.accepted(token) }
+    }
+
+    private func submitOnce(_ mails: [OutgoingMail], bearer: String) async -> [Result<Void, TransportError>] {
         let options: CurlConnectionOptions
         do {
-            options = try connectionOptions()
+            options = try connectionOptions(bearer: bearer)
         } catch {
             return Array(repeating: .failure(error), count: mails.count)
         }
@@ -55,9 +101,55 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         _ mails: [OutgoingMail], onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void
     ) async {
         guard !mails.isEmpty else { return }
+        let token: String
+        do {
+            token = try await bearer(replacing: nil)
+        } catch {
+            for index in mails.indices { onResult(index, .failure(error)) }
+            return
+        }
+        guard !token.isEmpty else {
+            await submitOnce(mails, bearer: token, onResult: onResult)
+            return
+        }
+        // With a token, hold back the results of a refused login (they come first, and all alike)
+        // until a new token has been tried once.
+        let refused = Mutex<[Result<Void, TransportError>]>([])
+        let sent = Mutex(false)
+        await submitOnce(mails, bearer: token) { index, result in
+            let holding = refused.withLock { held -> Bool in
+                if index == 0 && Self.refusedLogin(result) || !held.isEmpty {
+                    held.append(result)
+                    return true
+                }
+                return false
+            }
+            if case .success = result { sent.withLock { $0 = true } }
+            if !holding { onResult(index, result) }
+        }
+        let held = refused.withLock { $0 }
+        guard !held.isEmpty else {
+            if sent.withLock({ $0 }) { await tokens?.accepted(token) }
+            return
+        }
+        if let fresh = try? await bearer(replacing: token), fresh != token {
+            let sentFresh = Mutex(false)
+            await submitOnce(mails, bearer: fresh) { index, result in
+                if case .success = result { sentFresh.withLock { $0 = true } }
+                onResult(index, result)
+            }
+            if sentFresh.withLock({ $0 }) { await tokens?.accepted(fresh) }
+        } else {
+            for (index, result) in held.enumerated() { onResult(index, result) }
+        }
+    }
+
+    private func submitOnce(
+        _ mails: [OutgoingMail], bearer: String, onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void
+    ) async {
         let options: CurlConnectionOptions
         do {
-            options = try connectionOptions()
+            options = try connectionOptions(bearer: bearer)
         } catch {
             for index in mails.indices { onResult(index, .failure(error)) }
             return
@@ -79,7 +171,20 @@ public final class CurlSMTPSubmitter: MailSubmitter {
     }
 
     public func checkLogin() async throws {
-        let options = try connectionOptions()
+        let token = try await bearer(replacing: nil)
+        do {
+            try await checkLogin(bearer: token)
+            if !token.isEmpty { await tokens?.accepted(token) }
+        } catch let error as TransportError where !token.isEmpty && error.code == .authentication && !error.isTemporary {
+            let fresh = try await bearer(replacing: token)
+            guard fresh != token else { throw error }
+            try await checkLogin(bearer: fresh)
+            await tokens?.accepted(fresh)
+        }
+    }
+
+    private func checkLogin(bearer: String) async throws {
+        let options = try connectionOptions(bearer: bearer)
         let heloName = settings.heloName
         try await pool.run { () throws in
             let easy = try Self.makeHandle(options: options, heloName: heloName)
@@ -98,12 +203,15 @@ public final class CurlSMTPSubmitter: MailSubmitter {
 
     // MARK: - Blocking part (pool thread)
 
-    private func connectionOptions() throws(TransportError) -> CurlConnectionOptions {
+    private func connectionOptions(bearer: String) throws(TransportError) -> CurlConnectionOptions {
         let url = try MailURL(settings.url, schemes: ["smtps", "smtp"], service: .smtp)
-        return CurlConnectionOptions(
+        var options = CurlConnectionOptions(
             url: url, username: settings.username, password: settings.password, requireTLS: settings.requireTLS,
             caFile: settings.caFile, tlsVerify: settings.tlsVerify,
             connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds)
+        options.auth = settings.auth
+        options.bearer = bearer
+        return options
     }
 
     private static func makeHandle(options: CurlConnectionOptions, heloName: String) throws(TransportError)

@@ -97,8 +97,11 @@ public func buildDaemon(
         pool = made
         return made
     }
-    let inbound = mailbox ?? CurlIMAPMailbox(settings: configuration.imapServer, pool: curlPool())
-    let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool())
+    let tokens = configuration.usesOAuth && (mailbox == nil || submitter == nil)
+        ? OAuthTokenSource.forDaemon(configuration, store: store, composer: composer, clock: clock, logger: logger, pool: curlPool())
+        : nil
+    let inbound = mailbox ?? CurlIMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
+    let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
 
     let fetcherWaker = Waker()
     let processorWaker = Waker()

@@ -14,10 +14,13 @@ public struct IMAPServerSettings: Sendable, Equatable {
     /// Seconds allowed to connect; a transfer in progress may take up to ``timeoutSeconds``.
     public var connectTimeoutSeconds: Int
     public var timeoutSeconds: Int
+    /// How to log in: with the password, or with an OAuth2 access token (the password is then unused).
+    public var auth: MailAuthMechanism = .password
 
     public init(
         url: String, username: String, password: String, requireTLS: Bool = true, caFile: String = "",
-        tlsVerify: Bool = true, connectTimeoutSeconds: Int = 15, timeoutSeconds: Int = 120
+        tlsVerify: Bool = true, connectTimeoutSeconds: Int = 15, timeoutSeconds: Int = 120,
+        auth: MailAuthMechanism = .password
     ) {
         self.url = url
         self.username = username
@@ -27,6 +30,7 @@ public struct IMAPServerSettings: Sendable, Equatable {
         self.tlsVerify = tlsVerify
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.timeoutSeconds = timeoutSeconds
+        self.auth = auth
     }
 }
 
@@ -45,11 +49,13 @@ public struct SMTPServerSettings: Sendable, Equatable {
     public var heloName: String
     public var connectTimeoutSeconds: Int
     public var timeoutSeconds: Int
+    /// How to log in: with the password, or with an OAuth2 access token (the password is then unused).
+    public var auth: MailAuthMechanism = .password
 
     public init(
         url: String, username: String = "", password: String = "", requireTLS: Bool = true, caFile: String = "",
         tlsVerify: Bool = true, heloName: String = "localhost", connectTimeoutSeconds: Int = 15,
-        timeoutSeconds: Int = 120
+        timeoutSeconds: Int = 120, auth: MailAuthMechanism = .password
     ) {
         self.url = url
         self.username = username
@@ -60,5 +66,6 @@ public struct SMTPServerSettings: Sendable, Equatable {
         self.heloName = heloName
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.timeoutSeconds = timeoutSeconds
+        self.auth = auth
     }
 }

@@ -81,18 +81,31 @@ struct CheckConfig: AsyncParsableCommand {
             printError("warning: \(warning)")
         }
 
+        if let problem = OAuthCheck.refreshTokenProblem(configuration) {
+            report(false, "OAuth2 refresh token in \(configuration.oauth.refreshTokenFile)", problem)
+        }
+
         if !offline {
             let pool = CurlThreadPool(threads: 1)
+            var tokens: OAuthTokenSource?
+            if configuration.usesOAuth {
+                let source = OAuthTokenSource(settings: configuration.oauth, pool: pool, logger: OAuthCheck.logger)
+                var tokenError: String?
+                do { _ = try await source.accessToken(replacing: nil) } catch { tokenError = OAuthCheck.explain(error, configuration) }
+                let from = configuration.oauth.tokenCommand.first ?? configuration.oauth.tokenURL
+                report(tokenError == nil, "OAuth2 access token from \(from)", "oauth: \(tokenError ?? "")")
+                tokens = source
+            }
             var imapError: String?
             do {
-                try await CurlIMAPMailbox(settings: configuration.imapServer, pool: pool).checkLogin()
+                try await CurlIMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens).checkLogin()
             } catch {
                 imapError = Self.explained(error)
             }
             report(imapError == nil, "IMAP login to \(configuration.imap.url) as \(configuration.imap.username)", "imap: \(imapError ?? "")")
             var smtpError: String?
             do {
-                try await CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool).checkLogin()
+                try await CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool, tokens: tokens).checkLogin()
             } catch {
                 smtpError = Self.explained(error)
             }

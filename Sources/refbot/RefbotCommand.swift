@@ -14,6 +14,6 @@ struct RefbotCommand: AsyncParsableCommand {
             78 configuration error (a missing or unreadable config file included).
             """,
         version: "0.1.0",
-        subcommands: [Run.self, CheckConfig.self, Parse.self, Admin.self]
+        subcommands: [Run.self, CheckConfig.self, Parse.self, Admin.self, Auth.self]
     )
 }

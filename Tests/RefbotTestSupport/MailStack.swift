@@ -55,6 +55,10 @@ public final class MailStack: Sendable {
     private let lock: PortBaseLock
     private let stopped = Mutex(false)
 
+    /// The test OAuth2 server's port, when the stack was started with `oauthMechanisms`.
+    public var oauthPort: Int { portBase + Self.oauthPortOffset }
+    static let oauthPortOffset = 80
+
     /// IMAP with STARTTLS offered.
     public var imapPort: Int { portBase + 143 }
     /// IMAP over TLS.
@@ -90,7 +94,11 @@ public final class MailStack: Sendable {
     /// Starts a stack in a new temporary directory on a free port base (a random multiple of 1000 in
     /// 20000..<60000 whose five ports are free, retried on a clash) with the standard users plus
     /// `extraUsers` (address → password; their domains are delivered too).
-    public static func start(extraUsers: [String: String] = [:]) async throws -> MailStack {
+    ///
+    /// `oauthMechanisms` (say `"xoauth2 oauthbearer"`) also starts the test OAuth2 server
+    /// (`scripts/mailstack/oauth-server.py`) on ``oauthPort`` and lets Dovecot and Postfix take those
+    /// SASL mechanisms with the tokens it issues; see ``OAuthTestServer``.
+    public static func start(extraUsers: [String: String] = [:], oauthMechanisms: String? = nil) async throws -> MailStack {
         guard serversInstalled else {
             throw MailStackError(
                 "dovecot and postfix are not installed (apt-get install dovecot-imapd dovecot-lmtpd postfix)")
@@ -100,15 +108,21 @@ public final class MailStack: Sendable {
         users.merge(extraUsers) { _, extra in extra }
         var domains = Set(users.keys.compactMap { $0.split(separator: "@").last.map(String.init) })
         domains.insert("example.test")
-        let environment = [
+        var environment = [
             "TEST_USERS": users.keys.sorted().map { "\($0):\(users[$0] ?? "")" }.joined(separator: " "),
             "MAIL_DOMAINS": domains.sorted().joined(separator: " "),
         ]
+        var offsets = [143, 993, 25, 587, 465]
+        if let oauthMechanisms {
+            environment["OAUTH_MECHANISMS"] = oauthMechanisms
+            offsets.append(oauthPortOffset)
+        }
         var problems: [String] = []
         for _ in 0..<12 {
             let base = Int.random(in: 20..<60) * 1000
             guard let lock = PortBaseLock(base: base) else { continue }
-            guard [143, 993, 25, 587, 465].allSatisfy({ isFree(port: base + $0) }) else { continue }
+            guard offsets.allSatisfy({ isFree(port: base + $0) }) else { continue }
+            if oauthMechanisms != nil { environment["OAUTH_PORT"] = String(base + oauthPortOffset) }
             let directory = try makeTemporaryDirectory()
             let stack = MailStack(directory: directory, portBase: base, script: script, lock: lock)
             do {

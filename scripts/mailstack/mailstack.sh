@@ -19,6 +19,11 @@
 # Mail received on the port-25 listener passes through authres-milter.py (run/milter.sock), which
 # adds the receiving MTA's Authentication-Results (authserv-id $AUTHSERV_ID, default
 # mx.example.test) at the top of the header, as an MX with OpenDKIM/OpenDMARC does.
+# OAUTH_PORT (for "up"): also start oauth-server.py on 127.0.0.1:OAUTH_PORT (state in DIR/oauth.json,
+# log in DIR/log/oauth.log) and let Dovecot take XOAUTH2 and OAUTHBEARER logins whose tokens that
+# server vouches for (oauth2 passdb, introspection); Postfix's AUTH follows through Dovecot's SASL.
+# OAUTH_MECHANISMS narrows what is offered (default "xoauth2 oauthbearer"; "xoauth2" alone is what
+# Exchange Online offers).
 set -euo pipefail
 # MAILSTACK_TRACE=1: trace every command with a timestamp (to stderr)
 if [ "${MAILSTACK_TRACE:-}" = 1 ]; then PS4='+ $(date +%T.%N) '; set -x; fi
@@ -117,6 +122,37 @@ stop_all() { # sig
   stop_group "$DIR/postfix/queue/pid/master.pid" "$1" || true
   stop_group "$DIR/run/master.pid" "$1" || true
   stop_milter
+  stop_oauth
+}
+start_oauth() { # port: the token and introspection endpoint, and Dovecot's oauth2 passdb pointing at it
+  [[ $1 =~ ^[0-9]+$ ]] || die "OAUTH_PORT must be a port number, not '$1'"
+  port_in_use "$1" && die "port $1 (oauth) is already in use on 127.0.0.1; pick another OAUTH_PORT"
+  cat > "$DIR/oauth2.conf" <<CONF
+auth_mechanisms = plain login ${OAUTH_MECHANISMS:-xoauth2 oauthbearer}
+passdb {
+  driver = oauth2
+  mechanisms = ${OAUTH_MECHANISMS:-xoauth2 oauthbearer}
+  args = $DIR/dovecot-oauth2.conf.ext
+}
+CONF
+  cat > "$DIR/dovecot-oauth2.conf.ext" <<CONF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$1/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+CONF
+  rm -f "$DIR/run/oauth.pid"
+  detached python3 "$HERE/oauth-server.py" "$1" "$DIR/oauth.json" "$DIR/run/oauth.pid" \
+    </dev/null >>"$DIR/log/oauth.log" 2>&1 ||
+    { echo "mailstack: the oauth server did not start:" >&2; tail -5 "$DIR/log/oauth.log" >&2; return 1; }
+  listening "$1"
+}
+stop_oauth() {
+  [ -f "$DIR/run/oauth.pid" ] || return 0
+  kill -TERM "$(cat "$DIR/run/oauth.pid")" 2>/dev/null || true
+  rm -f "$DIR/run/oauth.pid"
 }
 
 if [ "$cmd" != up ]; then
@@ -165,6 +201,7 @@ up)
   touch -d '-1 min' "$DIR/postfix/conf/main.cf" "$DIR/postfix/conf/master.cf"
   # a half-started stack is stopped again, so a failed "up" leaves no daemons behind
   trap 'stop_all KILL' ERR
+  if [ -n "${OAUTH_PORT:-}" ]; then start_oauth "$OAUTH_PORT"; fi
   start_imap
   start_smtp
   trap - ERR
@@ -174,6 +211,7 @@ down)   # Postfix first (its LMTP and AUTH clients talk to Dovecot), then Doveco
   stop_group "$DIR/postfix/queue/pid/master.pid" $sig
   stop_group "$DIR/run/master.pid" $sig
   stop_milter
+  stop_oauth
   ;;
 stop-imap) stop_group "$DIR/run/master.pid" TERM ;;
 start-imap) start_imap ;;

@@ -10,6 +10,9 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case messageQuarantined = "message.quarantined"
     /// To admins: the notices kept back once `mail.admin_notices_per_hour` were mailed, in one mail.
     case adminSummary = "admin.summary"
+    /// To admins: the OAuth2 token endpoint refused refbot's refresh token or client credentials;
+    /// mail waits until the admin runs `refbot auth login` (or fixes the app registration).
+    case oauthRefused = "oauth.refused"
     /// To someone who sent JOIN: confirm the address (double opt-in).
     case memberConfirm = "member.confirm"
     /// To a member who confirmed JOIN: what to do next.
@@ -104,7 +107,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
             false
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
-        case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint: false
+        case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint, .oauthRefused: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

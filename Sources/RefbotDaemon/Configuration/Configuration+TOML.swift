@@ -1,6 +1,7 @@
 import Foundation
 import RefbotHTTP
 import RefbotCore
+import RefbotTransport
 
 /// Reading the configuration file.
 ///
@@ -45,6 +46,16 @@ import RefbotCore
 /// | `mail.unproven_replies_per_hour` | integer ≥ 1: answers to all unproven addresses together | 200 |
 /// | `mail.admin_notices_per_hour` | integer ≥ 0: admin notices mailed one by one; the rest go in one summary | 10 |
 /// | `mail.bounce_reset_days` | integer ≥ 0: days without a bounce after which a member's count is 0 again; 0 = never | 30 |
+/// | `bot.provider` | `microsoft365`, `google`, `fastmail` or `""`: a ``ProviderPreset`` fills the keys left out | `""` |
+/// | `imap.auth`, `smtp.auth` | `password`, `xoauth2`, `oauthbearer` | `password` (the preset's) |
+/// | `oauth.grant` | `refresh_token` or `client_credentials` | `refresh_token` |
+/// | `oauth.token_url`, `oauth.device_code_url`, `oauth.authorize_url`, `oauth.scope` | https URLs, scopes | the preset's |
+/// | `oauth.client_id`, `oauth.tenant` | strings | `""` |
+/// | `oauth.client_secret_file` | path, or env `REFBOT_OAUTH_CLIENT_SECRET`; empty for public clients | `""` |
+/// | `oauth.refresh_token_file` | path (relative: to `$STATE_DIRECTORY`) | `/var/lib/refbot/oauth-refresh-token` |
+/// | `oauth.token_command` | `["/abs/program", "arg", …]`, run without a shell, prints an access token | `[]` |
+/// | `oauth.token_command_timeout_seconds` | integer ≥ 1 | 20 |
+/// | `oauth.client_certificate_file`, `oauth.client_key_file` | PEM paths (relative: to `$CREDENTIALS_DIRECTORY`), both or neither | `""` |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     /// Relative paths in it resolve as ``ServicePaths`` says. With `readPasswords` false (admin
@@ -101,7 +112,9 @@ extension Configuration {
         if reader.paths.stateDirectory != nil {
             c.bot.database = reader.paths.state("refbot.sqlite")
             c.bot.secretFile = reader.paths.state("secret")
+            c.oauth.refreshTokenFile = reader.paths.state("oauth-refresh-token")
         }
+        var preset: ProviderPreset?
 
         reader.table("bot") { r in
             c.bot.address = r.email("address", required: true) ?? ""
@@ -117,9 +130,13 @@ extension Configuration {
             r.string("database").map { c.bot.database = r.statePath($0) }
             r.string("templates").map { c.bot.templates = $0 }
             r.string("secret_file").map { c.bot.secretFile = r.statePath($0) }
+            preset = Configuration.readProvider(&r)
+            c.bot.provider = preset?.name ?? ""
         }
         reader.table("imap") { r in
-            if let url = r.string("url", required: true) {
+            c.imap.auth = Configuration.readAuth(&r, default: preset?.auth ?? .password)
+            if preset != nil, r.string("url") == nil { c.imap.url = preset?.imapURL ?? "" }
+            if c.imap.url.isEmpty, let url = r.string("url", required: true) {
                 if url.hasPrefix("imaps://") || url.hasPrefix("imap://") {
                     c.imap.url = url
                 } else {
@@ -127,7 +144,7 @@ extension Configuration {
                 }
             }
             c.imap.username = r.string("username", required: true) ?? ""
-            c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: true)
+            c.imap.password = r.secret("password_file", env: "REFBOT_IMAP_PASSWORD", required: !c.imap.auth.usesToken)
             c.imap.passwordFile = r.secretPath("password_file", env: "REFBOT_IMAP_PASSWORD")
             r.integer("poll_seconds", min: 1).map { c.imap.pollSeconds = $0 }
             r.string("processed_folder").map { c.imap.processedFolder = $0 }
@@ -152,15 +169,18 @@ extension Configuration {
             c.imap.processedFolderIsSet = r.string("processed_folder") != nil
         }
         reader.table("smtp") { r in
-            if let url = r.string("url", required: true) {
+            c.smtp.auth = Configuration.readAuth(&r, default: preset?.auth ?? .password)
+            if preset != nil, r.string("url") == nil { c.smtp.url = preset?.smtpURL ?? "" }
+            if c.smtp.url.isEmpty, let url = r.string("url", required: true) {
                 if url.hasPrefix("smtps://") || url.hasPrefix("smtp://") {
                     c.smtp.url = url
                 } else {
                     r.problem("url", "\"\(url)\" is not an SMTP URL", "write smtps://mail.example.org or smtp://mail.example.org:587")
                 }
             }
-            c.smtp.username = r.string("username") ?? ""
-            c.smtp.password = r.secret("password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty)
+            c.smtp.username = r.string("username") ?? (preset != nil ? c.imap.username : "")
+            c.smtp.password = r.secret(
+                "password_file", env: "REFBOT_SMTP_PASSWORD", required: !c.smtp.username.isEmpty && !c.smtp.auth.usesToken)
             c.smtp.passwordFile = r.secretPath("password_file", env: "REFBOT_SMTP_PASSWORD")
             r.integer("give_up_hours", min: 1).map { c.smtp.giveUpHours = $0 }
             r.string("ca_file").map { c.smtp.caFile = r.existingFile($0, key: "ca_file") }
@@ -245,7 +265,8 @@ extension Configuration {
             r.integer("admin_notices_per_hour", min: 0).map { c.mail.adminNoticesPerHour = $0 }
             r.integer("bounce_reset_days", min: 0).map { c.mail.bounceResetDays = $0 }
         }
-        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail"])
+        reader.table("oauth") { r in Configuration.readOAuth(&r, into: &c, preset: preset) }
+        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth"])
 
         if c.bot.admins.contains(where: { Member.sameEmail($0, c.bot.address) }) {
             reader.problems.append(
@@ -256,7 +277,7 @@ extension Configuration {
 }
 
 /// Walks the TOML tables, collecting every problem instead of stopping at the first.
-private struct Reader {
+struct Reader {
     let root: [String: TOMLValue]
     let environment: [String: String]
     let paths: ServicePaths
@@ -297,7 +318,7 @@ private struct Reader {
     }
 }
 
-private struct TableReader {
+struct TableReader {
     let name: String
     let table: [String: TOMLValue]
     let environment: [String: String]

@@ -13,6 +13,9 @@ public struct Configuration: Sendable, Equatable {
         public var database = "/var/lib/refbot/refbot.sqlite"
         public var templates = "/usr/share/refbot/mail-templates"
         public var secretFile = "/var/lib/refbot/secret"
+        /// `microsoft365`, `google`, `fastmail` or empty: the ``ProviderPreset`` whose values fill
+        /// the keys the file leaves out.
+        public var provider = ""
     }
 
     /// `[imap]`
@@ -35,6 +38,8 @@ public struct Configuration: Sendable, Equatable {
         /// Whether the file names `imap.processed_folder`; when it does not, refbot files into the
         /// server's `\Archive` folder where it lists one (``FolderResolution``).
         public var processedFolderIsSet = false
+        /// `password`, or an OAuth2 access token from `[oauth]` (`xoauth2`, `oauthbearer`).
+        public var auth: MailAuthMechanism = .password
     }
 
     /// `[smtp]`
@@ -59,6 +64,8 @@ public struct Configuration: Sendable, Equatable {
         public var maxPerMinute = 0
         /// The most recipients refbot hands the server in any 24 hours; 0 is no limit.
         public var maxPerDay = 0
+        /// `password`, or an OAuth2 access token from `[oauth]` (`xoauth2`, `oauthbearer`).
+        public var auth: MailAuthMechanism = .password
     }
 
     /// `[http]`
@@ -134,6 +141,7 @@ public struct Configuration: Sendable, Equatable {
     public var mail = Mail()
     /// Where the relative paths above were resolved (``ServicePaths``).
     public var paths = ServicePaths()
+    public var oauth = OAuth()
 
     public init() {}
 
@@ -152,7 +160,7 @@ public struct Configuration: Sendable, Equatable {
     public var imapServer: IMAPServerSettings {
         IMAPServerSettings(
             url: imap.url, username: imap.username, password: imap.password, requireTLS: imap.starttls,
-            caFile: imap.caFile, tlsVerify: imap.tlsVerify)
+            caFile: imap.caFile, tlsVerify: imap.tlsVerify, auth: imap.auth)
     }
 
     /// The SMTP settings for the transport.
@@ -160,7 +168,7 @@ public struct Configuration: Sendable, Equatable {
         SMTPServerSettings(
             url: smtp.url, username: smtp.username, password: smtp.password, requireTLS: smtp.starttls,
             caFile: smtp.caFile, tlsVerify: smtp.tlsVerify,
-            heloName: smtp.heloName.isEmpty ? domain(of: bot.address) : smtp.heloName)
+            heloName: smtp.heloName.isEmpty ? domain(of: bot.address) : smtp.heloName, auth: smtp.auth)
     }
 
     private func domain(of address: String) -> String {

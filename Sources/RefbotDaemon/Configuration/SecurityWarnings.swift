@@ -37,7 +37,11 @@ extension Configuration {
                         remedy: "set \(section).starttls = true, or use \(section == "imap" ? "imaps://" : "smtps://")"))
             }
         }
-        for (key, path) in [("imap.password_file", imap.passwordFile), ("smtp.password_file", smtp.passwordFile), ("bot.secret_file", bot.secretFile)]
+        let refreshTokenFile = usesOAuth && oauth.tokenCommand.isEmpty && oauth.grant == "refresh_token" ? oauth.refreshTokenFile : ""
+        for (key, path) in [
+            ("imap.password_file", imap.passwordFile), ("smtp.password_file", smtp.passwordFile), ("bot.secret_file", bot.secretFile),
+            ("oauth.client_secret_file", oauth.clientSecretFile), ("oauth.refresh_token_file", refreshTokenFile),
+        ]
         where !path.isEmpty {
             guard let mode = fileMode(path), mode & 0o077 != 0 else { continue }
             warnings.append(
