@@ -98,7 +98,9 @@ public func buildDaemon(
         return made
     }
     let tokens = configuration.usesOAuth && (mailbox == nil || submitter == nil)
-        ? OAuthTokenSource.forDaemon(configuration, store: store, composer: composer, clock: clock, logger: logger, pool: curlPool())
+        ? OAuthTokenSource.forDaemon(
+            configuration, store: store, composer: composer, clock: clock, logger: logger, pool: curlPool(),
+            onRefresh: metrics.oauthRefreshHook)
         : nil
     let inbound = mailbox ?? CurlIMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
     let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)

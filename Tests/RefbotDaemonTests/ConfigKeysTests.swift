@@ -1,4 +1,5 @@
 import Foundation
+import RefbotCore
 import RefbotDaemon
 import RefbotTestSupport
 import Testing
@@ -146,7 +147,8 @@ struct ConfigKeysTests {
         let known = Set(Configuration.knownKeys)
         let tables = Set(known.compactMap { $0.split(separator: ".").first.map(String.init) })
         // Words that read as table.key but are not settings: domains, an Authentication-Results property.
-        let notSettings: Set<String> = ["mail.com", "mail.ru", "smtp.mailfrom"]
+        // Event names (`oauth.refused`) look like settings and are not.
+        let notSettings: Set<String> = Set(["mail.com", "mail.ru", "smtp.mailfrom"] + MailEvent.allCases.map(\.rawValue))
         var unknown: [String] = []
         for file in Self.filesNamingSettings() {
             guard let text = try? String(contentsOfFile: Self.root + "/" + file, encoding: .utf8) else { continue }

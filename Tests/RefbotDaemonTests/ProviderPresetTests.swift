@@ -45,6 +45,7 @@ struct ProviderPresetTests {
         #expect(c.oauth.scope.contains("https://outlook.office.com/SMTP.Send"))
         #expect(c.imapServer.auth == .xoauth2 && c.smtpServer.auth == .xoauth2)
         #expect(c.providerPreset?.maxPerMinute == 30)
+        #expect(c.smtp.maxPerMinute == 30 && c.smtp.maxPerDay == 10_000, "the preset's sending limits are the defaults")
     }
 
     @Test("provider = \"google\" fills in Gmail's servers and scope, and no device-code URL (Google does not allow it for mail)")
@@ -107,6 +108,22 @@ struct ProviderPresetTests {
         #expect(c.smtp.auth == .xoauth2)
         #expect(c.oauth.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
         #expect(c.oauth.scope == "custom")
+        #expect(c.smtp.maxPerMinute == 30, "unset: the preset's")
+
+        let limited = try Self.parse(
+            """
+            [bot]
+            address = "referrals@contoso.example"
+            provider = "microsoft365"
+            [imap]
+            username = "referrals@contoso.example"
+            [smtp]
+            max_per_minute = 10
+            max_per_day = 0
+            [oauth]
+            client_id = "app"
+            """)
+        #expect(limited.smtp.maxPerMinute == 10 && limited.smtp.maxPerDay == 0, "limits set in the file win, 0 included")
     }
 
     @Test("the app-only grant on Microsoft 365 asks for the tenant and the client secret in the Entra admin center's words")

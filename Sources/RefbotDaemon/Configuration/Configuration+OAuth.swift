@@ -79,7 +79,7 @@ extension Configuration {
         r.string("refresh_token_file").map { c.oauth.refreshTokenFile = r.statePath($0) }
         c.oauth.clientSecret = r.secret("client_secret_file", env: "REFBOT_OAUTH_CLIENT_SECRET", required: false)
         c.oauth.clientSecretFile = r.secretPath("client_secret_file", env: "REFBOT_OAUTH_CLIENT_SECRET")
-        if let command = r.strings("token_command") {
+        if let command = r.strings("token_command"), !command.isEmpty {
             if command.first.map({ $0.hasPrefix("/") }) == true {
                 c.oauth.tokenCommand = command
             } else {

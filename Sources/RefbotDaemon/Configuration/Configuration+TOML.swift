@@ -189,6 +189,9 @@ extension Configuration {
             r.string("helo_name").map { c.smtp.heloName = $0 }
             r.integer("min_backoff_seconds", min: 1).map { c.smtp.minBackoffSeconds = $0 }
             r.integer("max_backoff_seconds", min: 1).map { c.smtp.maxBackoffSeconds = $0 }
+            // the provider's published limits, unless the file sets its own
+            c.smtp.maxPerMinute = preset?.maxPerMinute ?? 0
+            c.smtp.maxPerDay = preset?.maxPerDay ?? 0
             r.integer("max_per_minute", min: 0).map { c.smtp.maxPerMinute = $0 }
             r.integer("max_per_day", min: 0).map { c.smtp.maxPerDay = $0 }
             if c.smtp.maxPerDay > 0, c.smtp.maxPerMinute > c.smtp.maxPerDay {

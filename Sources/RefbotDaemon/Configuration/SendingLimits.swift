@@ -25,18 +25,16 @@ public struct SendingLimits: Sendable, Equatable {
         [perMinute, perDay].filter { $0 > 0 }.min()
     }
 
-    /// The published limits of a provider preset, for the preset table to fill in
-    /// `smtp.max_per_minute` / `smtp.max_per_day` where the file does not set them:
+    /// The published limits of a provider (``ProviderPreset``'s, which `bot.provider` puts into
+    /// `smtp.max_per_minute` / `smtp.max_per_day` where the file does not set them):
     /// - `microsoft365` (Exchange Online): 30 messages a minute, 10 000 recipients a day;
     /// - `google` (Google Workspace): about 2 000 a day; `gmail` (a consumer account): 500 a day;
     /// - anything else (`fastmail`, `own`, …): no limit (set them by hand from the plan's terms).
     public static func forProvider(_ name: String) -> SendingLimits {
-        switch name.lowercased() {
-        case "microsoft365", "office365", "exchange", "exchange-online", "outlook": SendingLimits(perMinute: 30, perDay: 10_000)
-        case "google", "google-workspace", "workspace": SendingLimits(perMinute: 0, perDay: 2_000)
-        case "gmail": SendingLimits(perMinute: 0, perDay: 500)
-        default: .unlimited
-        }
+        let name = name.lowercased()
+        if name == "gmail" { return SendingLimits(perMinute: 0, perDay: 500) }
+        guard let preset = ProviderPreset.all[name] else { return .unlimited }
+        return SendingLimits(perMinute: preset.maxPerMinute ?? 0, perDay: preset.maxPerDay ?? 0)
     }
 
     /// How many recipients may go out now, given those sent in the last 60 seconds and the last

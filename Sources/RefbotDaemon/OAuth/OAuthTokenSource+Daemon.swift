@@ -10,10 +10,10 @@ extension OAuthTokenSource {
     /// (through ``AdminNotices``, so within `mail.admin_notices_per_hour`).
     static func forDaemon(
         _ configuration: Configuration, store: Store, composer: MailComposer, clock: DaemonClock, logger: Logger,
-        pool: CurlThreadPool
+        pool: CurlThreadPool, onRefresh: (@Sendable (Bool) -> Void)? = nil
     ) -> OAuthTokenSource {
         guard !configuration.bot.admins.isEmpty else {
-            return OAuthTokenSource(settings: configuration.oauth, pool: pool, logger: logger)
+            return OAuthTokenSource(settings: configuration.oauth, pool: pool, logger: logger, onRefresh: onRefresh)
         }
         let settings = configuration.oauth
         let notification = { @Sendable (refusal: OAuthRefusal) in
@@ -25,7 +25,7 @@ extension OAuthTokenSource {
                     "refreshGrant": .flag(settings.grant != "client_credentials"), "tenant": .text(settings.tenant),
                 ])
         }
-        return OAuthTokenSource(settings: configuration.oauth, pool: pool, logger: logger, onRefusal: { refusal in
+        return OAuthTokenSource(settings: configuration.oauth, pool: pool, logger: logger, onRefresh: onRefresh, onRefusal: { refusal in
             let now = clock.now()
             do {
                 let queued = try await store.write { db -> Bool in

@@ -30,6 +30,8 @@ public actor OAuthTokenSource: AccessTokenSource {
     private let now: Clock
     private let caFile: String
     private var onRefusal: (@Sendable (OAuthRefusal) async -> Void)?
+    /// Told the outcome of every request to the token endpoint or the token command (metrics).
+    private let onRefresh: (@Sendable (Bool) -> Void)?
 
     private var current: (token: String, expiresAt: Date)?
     /// The token fetched because a server refused the one before it.
@@ -54,9 +56,11 @@ public actor OAuthTokenSource: AccessTokenSource {
 
     public init(
         settings: Configuration.OAuth, pool: CurlThreadPool, logger: Logger, caFile: String = "",
-        now: @escaping Clock = { Date() }, onRefusal: (@Sendable (OAuthRefusal) async -> Void)? = nil
+        now: @escaping Clock = { Date() }, onRefresh: (@Sendable (Bool) -> Void)? = nil,
+        onRefusal: (@Sendable (OAuthRefusal) async -> Void)? = nil
     ) {
         self.onRefusal = onRefusal
+        self.onRefresh = onRefresh
         self.settings = settings
         self.pool = pool
         self.logger = logger
@@ -111,6 +115,12 @@ public actor OAuthTokenSource: AccessTokenSource {
     public func reset() { current = nil }
 
     private func fetch() async -> Result<String, TransportError> {
+        let result = await obtainToken()
+        if case .success = result { onRefresh?(true) } else { onRefresh?(false) }
+        return result
+    }
+
+    private func obtainToken() async -> Result<String, TransportError> {
         do {
             let (token, lifetime) = try await obtain()
             current = (token, now().addingTimeInterval(lifetime))
