@@ -107,6 +107,7 @@ extension Store {
         do {
             try backup(target)
         } catch {
+            unlink(target)  // a part-written copy; the name was free before
             throw StoreError(
                 code: .migrate,
                 message: "cannot write the backup \(target) that is taken before migrating; nothing was migrated. "

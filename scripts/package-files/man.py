@@ -12,7 +12,7 @@ import sys
 
 def roff(text):
     """Escapes text for a roff line."""
-    text = text.replace("\\", "\\e").replace("-", "\\-")
+    text = text.replace("\\", "\\e").replace("-", "\\-").replace('"', "\\(dq")
     lines = []
     for line in text.split("\n"):
         if line.startswith((".", "'")):
@@ -75,6 +75,10 @@ def command_section(command, path, top):
     out = []
     name = " ".join(path)
     args = [a for a in command.get("arguments", []) if a.get("shouldDisplay", True)]
+    if not top:
+        # --help and --version are the same everywhere; refbot(1) names them once, at the top.
+        args = [a for a in args if a.get("kind") == "positional"
+                or {n["name"] for n in a.get("names", [])} - {"h", "help", "version"}]
     synopsis = [s for s in (argument_synopsis(a) for a in args) if s]
     if command.get("subcommands"):
         synopsis.append("<subcommand>")
