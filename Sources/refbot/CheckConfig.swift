@@ -42,7 +42,12 @@ struct CheckConfig: AsyncParsableCommand {
         var storeError: String?
         let databaseFolder = (configuration.bot.database as NSString).deletingLastPathComponent
         if FileManager.default.fileExists(atPath: configuration.bot.database) {
-            do { _ = try Store(path: configuration.bot.database) } catch { storeError = "\(error)" }
+            do {
+                let store = try Store(path: configuration.bot.database)
+                if let copy = store.preMigrationBackup {
+                    print("ok    database migrated to this version; the copy from before is \(copy)")
+                }
+            } catch { storeError = "\(error)" }
         } else if !FileManager.default.isWritableFile(atPath: databaseFolder.isEmpty ? "." : databaseFolder) {
             storeError = "cannot create \(configuration.bot.database): the folder is missing or not writable"
         }

@@ -64,6 +64,23 @@ struct UpgradeCLITests {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
+    @Test("check-config, the unit's first step, opens an older database (a v11 one) by copying it to refbot.sqlite.pre-v11 and says so")
+    func checkConfigUpgrades() async throws {
+        let setup = try await setUp()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: setup.database + suffix) }
+        try sqlite(setup.database, ".read '\(RefbotProcess.packageRoot)/scripts/package-files/refbot-old-schema.sql'")
+        let before = try await setup.admin(["migrations"])
+        #expect(before.stdout.contains("schema version 11"), "\(before.stdout)")
+        let check = try await RefbotProcess.run(["check-config", "--offline", "--config", setup.config], environment: setup.env)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("the copy from before is \(setup.database).pre-v11"), "\(check.stdout)")
+        #expect(try sqlite(setup.database + ".pre-v11", "SELECT COUNT(*) FROM inboundMessage") == "1")
+        #expect(Self.mode(setup.database + ".pre-v11") == 0o600)
+        let after = try await setup.admin(["migrations"])
+        #expect(after.stdout.contains("Up to date."), "\(after.stdout)")
+    }
+
     @Test("admin migrations lists every migration applied on an up-to-date database")
     func migrationsUpToDate() async throws {
         let setup = try await setUp()
