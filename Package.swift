@@ -97,8 +97,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["RefbotVersion"]
         ),
+        // `refbotVersion`, generated from the VERSION file (the one place the version is kept).
+        .plugin(name: "RefbotVersion", capability: .buildTool()),
 
         // The scale benchmark (not a test): `scripts/bench-scale`, figures in BENCHMARKS.md.
         .executableTarget(

@@ -78,6 +78,11 @@ public func buildDaemon(
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
     let store = try Store(path: configuration.bot.database)
+    if let copy = store.preMigrationBackup {
+        logger.notice(
+            "Database backed up before migrating",
+            metadata: ["database": "\(configuration.bot.database)", "backup": "\(copy)"])
+    }
     let keys = try linkKeys ?? LinkSecret.loadOrCreate(path: configuration.bot.secretFile)
     let composer = try MailComposer(configuration: configuration, templates: templates, linkKeys: keys)
     let agreementPath = (configuration.bot.templates as NSString).appendingPathComponent("agreement.mustache")

@@ -27,6 +27,10 @@ public final class Store: Sendable {
     /// The GRDB pool; readers run beside the one writer.
     public let pool: DatabasePool
 
+    /// The copy of the database written before this open migrated it (`refbot.sqlite.pre-v12`),
+    /// or nil when nothing needed migrating.
+    public let preMigrationBackup: String?
+
     /// Opens (creating when missing) and migrates the database at `path`.
     public init(path: String) throws {
         var configuration = Configuration()
@@ -37,6 +41,8 @@ public final class Store: Sendable {
             // Purged mail, erased people, revoked rows and migrated clear tags leave no readable bytes in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
+        try Store.refuseNewerDatabase(path: path)
+        let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -51,10 +57,16 @@ public final class Store: Sendable {
             // migrates at a time.
             let lock = MigrationLock(databasePath: path)
             defer { lock.release() }
+            preMigrationBackup = try Store.prepareUpgrade(pool, path: path) { target in
+                try Store.backup(pool, to: target)
+            }
             try Migrations.migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(code: .migrate, message: "cannot bring the database at \(path) up to date", cause: error)
         }
+        self.pool = pool
     }
 
     /// Runs `body` in one write transaction.
@@ -84,6 +96,10 @@ public final class Store: Sendable {
     /// The file is created readable by its owner only (0600), whatever the umask: it holds every
     /// member's and customer's details. An existing file is refused.
     public func backup(to path: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
+        try Store.backup(pool, to: path, progress: progress)
+    }
+
+    static func backup(_ pool: DatabasePool, to path: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw StoreError(code: .open, message: "cannot create the backup file \(path) (errno \(errno))")

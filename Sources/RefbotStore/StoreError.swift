@@ -2,7 +2,7 @@
 public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The kind of failure; cases may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: String, Sendable { case open, migrate, notFound, invalidState }
+        private enum Kind: String, Sendable { case open, migrate, notFound, invalidState, newerDatabase }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
         /// The database file could not be opened or created.
@@ -13,6 +13,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let notFound = Code(.notFound)
         /// A row is not in a state that allows the operation.
         public static let invalidState = Code(.invalidState)
+        /// The database was migrated by a newer refbot than this one; it was left untouched.
+        public static let newerDatabase = Code(.newerDatabase)
         public var description: String { kind.rawValue }
     }
 

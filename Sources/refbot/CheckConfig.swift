@@ -64,7 +64,12 @@ struct CheckConfig: AsyncParsableCommand {
             print("      relative state paths resolve against \(state) (\(configuration.paths.stateDirectoryReason))")
         }
         if FileManager.default.fileExists(atPath: configuration.bot.database) {
-            do { _ = try Store(path: configuration.bot.database, create: false) } catch { storeError = "\(error)" }
+            do {
+                let store = try Store(path: configuration.bot.database, create: false)
+                if let copy = store.preMigrationBackup {
+                    print("ok    database migrated to this version; the copy from before is \(copy)")
+                }
+            } catch { storeError = "\(error)" }
             report(storeError == nil, "database \(configuration.bot.database)", "bot.database: \(storeError ?? ""); fix the path or the folder's permissions")
         } else if FileManager.default.fileExists(atPath: databaseFolder.isEmpty ? "." : databaseFolder),
             !FileManager.default.isWritableFile(atPath: databaseFolder.isEmpty ? "." : databaseFolder)

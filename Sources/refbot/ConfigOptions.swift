@@ -62,7 +62,11 @@ extension ConfigOptions {
     /// and exits 78.
     func openStore(_ configuration: Configuration) throws -> Store {
         do {
-            return try Store(path: configuration.bot.database, create: false)
+            let store = try Store(path: configuration.bot.database, create: false)
+            if let copy = store.preMigrationBackup {
+                printError("note: the database was migrated to this version of refbot; the copy from before is \(copy)")
+            }
+            return store
         } catch let error as MissingDatabase {
             printError("error: bot.database: \(Self.explainMissing(error.path, configuration)); "
                 + "start the service once (refbot run creates it), or point bot.database at the existing database")

@@ -13,7 +13,7 @@ struct RefbotCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 64 usage error, 75 a mail server could not be reached (run --once), \
             78 configuration error (a missing or unreadable config file included).
             """,
-        version: "0.1.0",
+        version: refbotVersion,
         subcommands: [Run.self, CheckConfig.self, Parse.self, Admin.self, Auth.self]
     )
 }

@@ -222,11 +222,11 @@ struct ServicePathsTests {
         #expect(paths.state("/srv/refbot.sqlite") == "/srv/refbot.sqlite")
     }
 
-    @Test("/etc/refbot/NAME.toml is the instance refbot@NAME, state in /var/lib/refbot/NAME")
+    @Test("/etc/refbot/NAME.toml is the instance refbot@NAME: state in /var/lib/refbot/NAME, passwords in /etc/refbot/NAME")
     func instanceConfig() {
         let paths = ServicePaths(configFile: "/etc/refbot/../refbot/plumbers.toml", environment: [:])
         #expect(paths.state("refbot.sqlite") == "/var/lib/refbot/plumbers/refbot.sqlite")
-        #expect(paths.credential("imap-password") == "/etc/refbot/imap-password")
+        #expect(paths.credential("imap-password") == "/etc/refbot/plumbers/imap-password", "as refbot@.service's LoadCredential= reads it")
         #expect(paths.stateDirectoryReason.contains("refbot@plumbers.service"))
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// | setting | inside the unit | from a shell, config in `/etc/refbot` | config elsewhere |
 /// | --- | --- | --- | --- |
 /// | `bot.database`, `bot.secret_file` | `$STATE_DIRECTORY` | `/var/lib/refbot` for `refbot.toml`, `/var/lib/refbot/<name>` for `<name>.toml` | the config file's folder |
-/// | `imap.password_file`, `smtp.password_file` | `$CREDENTIALS_DIRECTORY` | the config file's folder (where `LoadCredential=` reads them) | the config file's folder |
+/// | `imap.password_file`, `smtp.password_file` | `$CREDENTIALS_DIRECTORY` | `/etc/refbot` for `refbot.toml`, `/etc/refbot/<name>` for `<name>.toml` (where the units' `LoadCredential=` read them) | the config file's folder |
 ///
 /// `refbot.service` has `StateDirectory=refbot`; the instance unit `refbot@<name>.service` reads
 /// `/etc/refbot/<name>.toml` with `StateDirectory=refbot/<name>`, so an admin command given either
@@ -64,6 +64,9 @@ public struct ServicePaths: Sendable, Equatable {
         }
         if let credentials = environment["CREDENTIALS_DIRECTORY"], !credentials.isEmpty {
             credentialsDirectory = credentials
+        } else if let instance, instance != "refbot", let folder {
+            // refbot@NAME.service loads its credentials from /etc/refbot/NAME/
+            credentialsDirectory = folder + "/" + instance
         } else {
             credentialsDirectory = folder
         }

@@ -4,10 +4,16 @@ import RefbotDaemon
 import RefbotStore
 
 extension Admin {
-    /// `refbot admin backup`: SQLite online backup while the daemon runs.
+    /// `refbot admin backup`: SQLite online backup while the daemon runs, with the link secret.
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy the database to FILE while the daemon keeps running (SQLite online backup).")
+            abstract: "Copy the database to FILE while the daemon keeps running (SQLite online backup).",
+            discussion: """
+                The link secret (bot.secret_file) is copied beside it as FILE.secret: links in mail \
+                already sent only work with the secret they were made with, so keep the two together. \
+                Both files are created readable by their owner only. Restore them with \
+                `refbot admin restore FILE`.
+                """)
 
         @OptionGroup var options: ConfigOptions
 
@@ -17,6 +23,10 @@ extension Admin {
         func validate() throws {
             if FileManager.default.fileExists(atPath: file) {
                 throw ValidationError("\(file) exists already; name a new file so no backup is overwritten.")
+            }
+            if FileManager.default.fileExists(atPath: SecretCopy.path(besideBackup: file)) {
+                throw ValidationError(
+                    "\(SecretCopy.path(besideBackup: file)) exists already; name a new backup file so no secret is overwritten.")
             }
         }
 
@@ -31,6 +41,53 @@ extension Admin {
             if interactive { printError("") }
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             print("Backed up \(configuration.bot.database) to \(file) (\(size) bytes).")
+            let secret = configuration.bot.secretFile
+            let copy = SecretCopy.path(besideBackup: file)
+            do {
+                try SecretCopy.copy(from: secret, to: copy)
+                print("Copied the link secret \(secret) to \(copy); keep it with the backup.")
+            } catch {
+                print(
+                    "The link secret was not copied (\(error)). It is \(secret) (bot.secret_file): keep a copy of it "
+                        + "with the backup, or links in mail already sent stop working after a restore.")
+            }
         }
+    }
+}
+
+/// The link secret kept beside a backup: `FILE.secret`, 0600.
+enum SecretCopy {
+    static func path(besideBackup file: String) -> String { file + ".secret" }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Copies `source` to the new file `destination` (0600, never overwriting), owned like `owner`
+    /// when given.
+    static func copy(from source: String, to destination: String, ownedLike owner: String? = nil) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw Failure(description: "cannot read \(source): \(String(cString: strerror(errno)))")
+        }
+        let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot create \(destination): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        fchmod(descriptor, 0o600)
+        if let owner { matchOwner(descriptor, of: owner) }
+        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(descriptor) == 0 else {
+            unlink(destination)
+            throw Failure(description: "cannot write \(destination): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Gives the open file the owner and group of the file at `path`, when it exists (a service's
+    /// files stay readable by the service after root restores them).
+    static func matchOwner(_ descriptor: Int32, of path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        _ = fchown(descriptor, info.st_uid, info.st_gid)
     }
 }
