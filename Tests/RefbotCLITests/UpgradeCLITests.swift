@@ -18,7 +18,7 @@ struct UpgradeCLITests {
         }
     }
 
-    /// A configuration in a new folder and its database, created by a first admin command.
+    /// A configuration in a new folder and its database, created as the first start does.
     func setUp() async throws -> Setup {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-upgrade-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -40,6 +40,7 @@ struct UpgradeCLITests {
             metrics_listen = ""
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let setup = Setup(dir: dir, config: config)
+        try await RefbotProcess.createDatabase(configPath: config, environment: setup.env)
         let stats = try await setup.admin(["stats"])
         #expect(stats.status == 0, "\(stats.stderr)")
         return setup
@@ -142,6 +143,7 @@ struct UpgradeCLITests {
     func backupWithoutSecret() async throws {
         let setup = try await setUp()
         defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        try? FileManager.default.removeItem(atPath: setup.secret)  // the first start made one
         let result = try await setup.admin(["backup", setup.dir + "/b.sqlite"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: setup.dir + "/b.sqlite.secret"))
