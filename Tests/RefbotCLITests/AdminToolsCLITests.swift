@@ -2,49 +2,21 @@ import Foundation
 import RefbotTestSupport
 import Testing
 
-/// The sqlite3 shell, to set up and read the database the built binary uses.
-private let sqlite3: String? = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
-    FileManager.default.isExecutableFile(atPath: $0)
-}
-
 /// `refbot admin member`, `outbox show|retry|cancel`, `quarantine` and `referrals`/`referral`
 /// run as the built binary against a real database.
-@Suite("refbot admin: member, outbox, quarantine, referrals", .enabled(if: sqlite3 != nil))
+@Suite("refbot admin: member, outbox, quarantine, referrals", .enabled(if: AdminCLIDatabase.sqlite3 != nil))
 struct AdminToolsCLITests {
-    let directory: String
-    let configPath: String
-    let environment = ["REFBOT_IMAP_PASSWORD": "x", "REFBOT_SMTP_PASSWORD": "x"]
+    let database: AdminCLIDatabase
+    var directory: String { database.directory }
+    var configPath: String { database.configPath }
+    var environment: [String: String] { database.environment }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        configPath = directory + "/refbot.toml"
-        try """
-            [bot]
-            address = "referrals@example.org"
-            admins = ["admin@example.org"]
-            database = "\(directory)/refbot.sqlite"
-            templates = "\(RefbotProcess.packageRoot)/mail-templates"
-            [imap]
-            url = "imaps://127.0.0.1:1/INBOX"
-            username = "referrals@example.org"
-            [smtp]
-            url = "smtps://127.0.0.1:1"
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        database = try AdminCLIDatabase()
     }
 
     @discardableResult
-    private func sql(_ statement: String) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sqlite3 ?? "sqlite3")
-        process.arguments = [directory + "/refbot.sqlite", statement]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
+    private func sql(_ statement: String) throws -> [String] { try database.sql(statement) }
 
     private func run(_ arguments: [String]) async throws -> RefbotProcess.Result {
         try await RefbotProcess.run(["admin"] + arguments + ["--config", configPath], environment: environment)

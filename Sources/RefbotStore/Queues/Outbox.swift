@@ -28,18 +28,25 @@ public enum Outbox {
     /// Pending rows due at `now`: fresh and retried rows alternate, oldest first in each
     /// (so a backlog of retries cannot starve new mail, nor the reverse).
     public static func due(now: Int64, limit: Int, in db: Database) throws -> [OutboxMessage] {
+        try due(now: now, limit: limit, filter: "1", arguments: [], in: db)
+    }
+
+    /// ``due(now:limit:in:)`` of the rows that also match the SQL `filter` (with its `arguments`).
+    static func due(
+        now: Int64, limit: Int, filter: String, arguments: StatementArguments, in db: Database
+    ) throws -> [OutboxMessage] {
         let fresh = try OutboxMessage.fetchAll(
             db,
             sql: """
-                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ?
+                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ? AND \(filter)
                 ORDER BY id LIMIT ?
-                """, arguments: [now, limit])
+                """, arguments: [now] + arguments + [limit])
         let retries = try OutboxMessage.fetchAll(
             db,
             sql: """
-                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts > 0 AND nextAttemptAt <= ?
+                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts > 0 AND nextAttemptAt <= ? AND \(filter)
                 ORDER BY nextAttemptAt, id LIMIT ?
-                """, arguments: [now, limit])
+                """, arguments: [now] + arguments + [limit])
         var result: [OutboxMessage] = []
         var freshIterator = fresh.makeIterator()
         var retryIterator = retries.makeIterator()

@@ -37,30 +37,7 @@ public enum SendingWindow {
     }
 
     private static func due(now: Int64, limit: Int, filter: String, in db: Database) throws -> [OutboxMessage] {
-        let events = StatementArguments(bulkEvents)
-        let fresh = try OutboxMessage.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ? AND \(filter)
-                ORDER BY id LIMIT ?
-                """, arguments: [now] + events + [limit])
-        let retries = try OutboxMessage.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts > 0 AND nextAttemptAt <= ? AND \(filter)
-                ORDER BY nextAttemptAt, id LIMIT ?
-                """, arguments: [now] + events + [limit])
-        var result: [OutboxMessage] = []
-        var freshIterator = fresh.makeIterator()
-        var retryIterator = retries.makeIterator()
-        while result.count < limit {
-            let a = freshIterator.next()
-            let b = retryIterator.next()
-            if a == nil && b == nil { break }
-            if let a { result.append(a) }
-            if let b, result.count < limit { result.append(b) }
-        }
-        return result
+        try Outbox.due(now: now, limit: limit, filter: filter, arguments: StatementArguments(bulkEvents), in: db)
     }
 }
 
