@@ -119,8 +119,8 @@ struct CheckConfig: AsyncParsableCommand {
                 let probe = PlusAddressCheck.probeAddress(bot: configuration.bot.address) ?? configuration.bot.address
                 let outcome = await PlusAddressCheck.run(
                     bot: configuration.bot.address, processedFolder: configuration.imap.processedFolder,
-                    mailbox: CurlIMAPMailbox(settings: configuration.imapServer, pool: pool),
-                    submitter: CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool),
+                    mailbox: CurlIMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens),
+                    submitter: CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool, tokens: tokens),
                     timeout: max(plusAddressTimeout, 1))
                 switch outcome {
                 case .arrived(let folder, let seconds):
