@@ -92,6 +92,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     /// To admins: a member's provider forwarded their complaint (an ARF feedback report):
     /// announcements and digests to them stopped.
     case memberComplaint = "member.complaint"
+    /// To admins, once in January: last year's payee totals are ready (`refbot admin payouts`).
+    case adminPayoutsReminder = "admin.payouts.reminder"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -108,6 +110,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingSubmitted, .listing, .searchResults: true
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint, .oauthRefused: false
+        case .adminPayoutsReminder: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

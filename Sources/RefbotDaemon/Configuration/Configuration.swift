@@ -95,6 +95,9 @@ public struct Configuration: Sendable, Equatable {
         public var maxConnectRequestsPerDay = 20
         /// Days between digests (the dashboard mailed to each member who has not sent STOP); 0 is off.
         public var digestDays = 0
+        /// Whole units of `currency`: `refbot admin payouts` flags payees paid this much or more in
+        /// a year (600 is the US 1099-NEC line).
+        public var payoutReportThreshold = 600
     }
 
     /// `[links]`

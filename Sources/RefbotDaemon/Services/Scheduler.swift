@@ -80,6 +80,7 @@ public final class Scheduler: Service, Sendable {
         await purgeRawMail(now: now)
         await decayBounces(now: now)
         acted += await sendAdminSummary(now: now)
+        acted += await sendPayoutsReminder(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
     }

@@ -90,7 +90,7 @@ public struct ExportHandler: CommandHandler {
     /// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled.
     /// A field that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
     /// leading `'`.
-    static func field(_ value: String) -> String {
+    public static func field(_ value: String) -> String {
         var text = value
         if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Int(text) == nil {
             text = "'" + text
