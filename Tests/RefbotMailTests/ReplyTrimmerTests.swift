@@ -65,6 +65,45 @@ struct ReplyTrimmerTests {
         #expect(ReplyTrimmer.trim("ACCEPT\n\n\(signature)\n").newText == "ACCEPT")
     }
 
+    @Test("a 'Sent from my …' line that goes on as a sentence is the member's own text", arguments: [
+        "Sent from my office, the quote is attached.", "Sent from the site; photos follow tomorrow morning.",
+    ])
+    func sentFromOwnWords(_ line: String) {
+        #expect(ReplyTrimmer.trim("WON Carol signed.\n\(line)\n").newText == "WON Carol signed.\n\(line)")
+    }
+
+    @Test("a device signature with an apology after it is still a signature", arguments: [
+        "Sent from my iPhone, please excuse typos", "Sent from my HTC M8 Android phone.  Please excuse typoze",
+        "Lähetetty iPhonesta",
+    ])
+    func sentFromDevice(_ line: String) {
+        #expect(ReplyTrimmer.trim("ACCEPT\n\n\(line)\n").newText == "ACCEPT")
+    }
+
+    @Test("a signature block above the quote goes and the text under the quote stays")
+    func signatureAboveQuote() {
+        let body = "\n-- \nJane Doe\nDoe Plumbing\n\nOn Fri, Dec 4, 2026 at 9:15 AM Refbot <r@example.org> wrote:\n"
+            + "\(Self.notification)\n\nACCEPT Happy to take it.\n"
+        #expect(ReplyTrimmer.trim(body).newText == "ACCEPT Happy to take it.")
+        // a delimiter after the member's text still cuts everything below it
+        #expect(ReplyTrimmer.trim("ACCEPT\n-- \nJane Doe\n\nREJECT\n").newText == "ACCEPT")
+    }
+
+    @Test("attributions in Finnish, Danish, Norwegian, Portuguese, Italian and Russian end the new text", arguments: [
+        "pe 4.12.2026 klo 9.15 Refbot <r@example.org> kirjoitti:",
+        "Den 4. dec. 2026 kl. 09.15 skrev Refbot <r@example.org>:",
+        "Den fre. 4. des. 2026 kl. 09:15 skrev Refbot <r@example.org>:",
+        "Em sex., 4 de dez. de 2026 às 09:15, Refbot <r@example.org> escreveu:",
+        "Il giorno ven 4 dic 2026 alle ore 09:15 Refbot <r@example.org> ha scritto:",
+        "пт, 4 дек. 2026 г. в 09:15, Refbot <r@example.org>:",
+        "4 дек. 2026 г., в 09:15, Refbot <r@example.org> пишет:",
+        "-----Oprindelig meddelelse-----", "-----Opprinnelig melding-----", "-----Alkuperäinen viesti-----",
+    ])
+    func nordicSouthernRussianAttributions(_ attribution: String) {
+        let body = "ACCEPT\n\n\(attribution)\n\(Self.notification)\n"
+        #expect(ReplyTrimmer.trim(body).newText == "ACCEPT")
+    }
+
     @Test("a reply whose only content is the quoted notification has no new text")
     func quotedOnly() {
         let reply = ReplyTrimmer.trim("\n\(Self.notification)\n")

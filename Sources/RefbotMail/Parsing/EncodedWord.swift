@@ -34,7 +34,7 @@ enum EncodedWord {
 
         func flush() {
             if let charset = pendingCharset {
-                output += Charset.decode(pendingBytes, charset: charset)
+                output += oneLine(Charset.decode(pendingBytes, charset: charset))
             }
             pendingBytes = []
             pendingCharset = nil
@@ -81,6 +81,29 @@ enum EncodedWord {
         }
         flush()
         return output
+    }
+
+    /// Decoded text with every control character (CR, LF, NUL, tab, …) and line separator turned into a
+    /// space, runs collapsed: an encoded word is part of one header line, so `=0D=0A` inside it must not
+    /// start a new line or smuggle a header into anything that copies the value.
+    static func oneLine(_ decoded: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 32 || scalar.value == 127 || (scalar.value >= 0x80 && scalar.value < 0xA0)
+                || scalar == "\u{2028}" || scalar == "\u{2029}"
+        }
+        guard decoded.unicodeScalars.contains(where: isControl) else { return decoded }
+        var output = String.UnicodeScalarView()
+        var previousWasSpace = false
+        for scalar in decoded.unicodeScalars {
+            if isControl(scalar) {
+                if !previousWasSpace { output.append(" ") }
+                previousWasSpace = true
+                continue
+            }
+            output.append(scalar)
+            previousWasSpace = false
+        }
+        return String(output)
     }
 
     private struct Word {

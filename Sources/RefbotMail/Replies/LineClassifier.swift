@@ -124,12 +124,37 @@ enum LineClassifier {
     private static func isSignature(_ lower: String) -> Bool {
         guard lower.count <= 120 else { return false }
         let core = TextLines.trim(lower, signatureTrim)
-        if TextLines.hasPrefix(core, anyOf: QuoteHeaderPatterns.signatureStartBytes) { return true }
+        if TextLines.hasPrefix(core, anyOf: QuoteHeaderPatterns.signatureStartBytes) { return !continuesAsSentence(core) }
         if TextLines.hasSuffix(lower, anyOf: QuoteHeaderPatterns.signatureEndingBytes) { return true }
         // From My Iphone 6
         if core.hasPrefix("from my "), devices.contains(where: { core.dropFirst(8).hasPrefix($0) }) { return true }
         return false
     }
+
+    /// Whether a line that opens like a client signature goes on as the member's own sentence: "Sent from my
+    /// office, the quote is attached" has a clause of three or more words after a comma, semicolon or full
+    /// stop. "Sent from my iPhone, please excuse typos" is still a signature.
+    private static func continuesAsSentence(_ core: String) -> Bool {
+        let scalars = Array(core.unicodeScalars)
+        var index = 0
+        while index + 1 < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "," || scalar == ";" || scalar == "." || scalar == "!" || scalar == "?",
+                scalars[index + 1] == " "
+            {
+                let before = String(String.UnicodeScalarView(scalars[..<index]))
+                // "Sent from my HTC Android phone. Please excuse typos" names a device: a signature
+                if devices.contains(where: { before.contains($0) }) { return false }
+                let rest = TextLines.trim(String(String.UnicodeScalarView(scalars[(index + 2)...])))
+                let words = rest.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                if words.count >= 3, !excuses.contains(where: { rest.hasPrefix($0) }) { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+
+    private static let excuses = ["please excuse", "excuse ", "pardon ", "sorry for "]
 
     /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.
     private static func isHeader(_ lower: String) -> Bool {

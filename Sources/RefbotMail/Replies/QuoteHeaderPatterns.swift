@@ -36,6 +36,8 @@ enum QuoteHeaderPatterns {
         "написал:", "написал(а):", "написала:", "пишет:",
         // 30 серп. 2016 р. 20:45 "Arpit" <no-reply@example.com> пише:
         "пише:", "написав:",
+        // pe 4.12.2026 klo 9.15 Refbot <referrals@example.org> kirjoitti:
+        "kirjoitti:", "kirjoitti :",
         // 在 2016年12月12日，下午8:45，Erlend Sogge Heggen <meta@discoursemail.com> 写道：
         "写道：", "写道:", "寫道：", "寫道:",
         // 2024/03/01 10:00、Refbot <referrals@example.org>のメール:
@@ -117,6 +119,8 @@ enum QuoteHeaderPatterns {
         "oprindelig meddelelse",
         // -----Исходное сообщение-----
         "исходное сообщение",
+        // -----Alkuperäinen viesti-----
+        "alkuperäinen viesti",
         // -------- Пересылаемое сообщение --------
         "пересылаемое сообщение",
         // ------------------ 原始邮件 ------------------
@@ -152,6 +156,8 @@ enum QuoteHeaderPatterns {
         "fra", "sendt", "til", "emne",
         // От: Refbot  /  Отправлено:  /  Кому:  /  Тема:
         "от", "отправлено", "кому", "тема", "дата",
+        // Lähettäjä: Refbot  /  Lähetetty:  /  Vastaanottaja:  /  Aihe:
+        "lähettäjä", "lähetetty", "vastaanottaja", "aihe", "kopio",
         // 发件人: Refbot  /  发送时间:  /  收件人:  /  主题:
         "发件人", "发送时间", "收件人", "主题", "日期",
         // 差出人: Refbot  /  送信日時:  /  宛先:  /  件名:
@@ -180,6 +186,8 @@ enum QuoteHeaderPatterns {
         "skickat från ", "sendt fra ", "sendt från ",
         // Wysłane z mojego iPhone'a
         "wysłane z ", "wysłano z ",
+        // Lähetetty iPhonesta  /  Lähetetty Android-laitteesta
+        "lähetetty iphone", "lähetetty android", "lähetetty ipad", "lähetetty mobiili", "lähetetty outlook",
         // Отправлено с iPhone
         "отправлено с ", "отправлено из ",
         // 從我的 iPhone 傳送  /  从我的 iPhone 发送

@@ -9,7 +9,8 @@ import Foundation
 ///
 /// It works as Discourse's email_reply_trimmer does: classify every line (``LineClassifier``), then cut
 /// by the shape of the sequence. In order:
-/// 1. everything from the first delimiter line (`-- `, `_____`) on is cut;
+/// 1. everything from the first delimiter line (`-- `, `_____`) on is cut; a delimiter with only blank
+///    lines above it opens a signature block placed above the quote, and only that block is cut;
 /// 2. client signatures ("Sent from my iPhone") are removed wherever they are;
 /// 3. when the reply sits below the quote (attribution first, text only at the end), the text at the end
 ///    is kept;
@@ -33,8 +34,18 @@ public enum ReplyTrimmer {
         var keep = [Bool](repeating: true, count: lines.count)
         var end = lines.count  // lines at or after `end` are cut
 
-        // 1. the first delimiter ends the new text
-        if let delimiter = kinds.firstIndex(of: .delimiter) { end = delimiter }
+        // 1. the first delimiter ends the new text, unless nothing but blank lines precede it: then it
+        //    opens a signature block that a client put above the quote (the member writes below the
+        //    quote), and the block up to the next attribution, quote or header goes
+        var searchFrom = 0
+        if let delimiter = kinds.firstIndex(of: .delimiter), kinds[..<delimiter].allSatisfy({ $0 == .empty }) {
+            let blockEnd = kinds[delimiter...].firstIndex { $0 == .marker || $0 == .quote || $0 == .header }
+            if let blockEnd {
+                for index in delimiter..<blockEnd { keep[index] = false }
+                searchFrom = blockEnd
+            }
+        }
+        if let delimiter = kinds[searchFrom...].firstIndex(of: .delimiter) { end = delimiter }
 
         // 2. signatures go wherever they are
         for index in 0..<end where kinds[index] == .signature { keep[index] = false }
