@@ -54,15 +54,7 @@ extension Store {
         } catch {
             throw StoreError(code: .open, message: "cannot open \(source)", cause: error)
         }
-        let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw StoreError(code: .open, message: "cannot create \(destination) (\(String(cString: strerror(errno))))")
-        }
-        let changed = fchmod(descriptor, 0o600)
-        close(descriptor)
-        guard changed == 0 else {
-            throw StoreError(code: .open, message: "cannot make \(destination) private (\(String(cString: strerror(errno))))")
-        }
+        try createPrivateFile(destination, named: destination)
         do {
             let to = try DatabaseQueue(path: destination)
             try from.backup(to: to)

@@ -100,18 +100,24 @@ public final class Store: Sendable {
     }
 
     static func backup(_ pool: DatabasePool, to path: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
+        try createPrivateFile(path, named: "the backup file \(path)")
+        let destination = try DatabaseQueue(path: path)
+        try pool.backup(to: destination, pagesPerStep: 256) { backupProgress in
+            progress?(backupProgress.completedPageCount, backupProgress.totalPageCount)
+        }
+    }
+
+    /// Creates the empty file `path`, readable by its owner only (0600) whatever the umask; an
+    /// existing file is refused. `name` says what it is in the error.
+    static func createPrivateFile(_ path: String, named name: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw StoreError(code: .open, message: "cannot create the backup file \(path) (errno \(errno))")
+            throw StoreError(code: .open, message: "cannot create \(name) (\(String(cString: strerror(errno))))")
         }
         let changed = fchmod(descriptor, 0o600)
         close(descriptor)
         guard changed == 0 else {
-            throw StoreError(code: .open, message: "cannot make the backup file \(path) private (errno \(errno))")
-        }
-        let destination = try DatabaseQueue(path: path)
-        try pool.backup(to: destination, pagesPerStep: 256) { backupProgress in
-            progress?(backupProgress.completedPageCount, backupProgress.totalPageCount)
+            throw StoreError(code: .open, message: "cannot make \(name) private (\(String(cString: strerror(errno))))")
         }
     }
 

@@ -19,15 +19,7 @@ extension Processor {
                 metadata: ["inbound.id": "\(inboundId)", "rule": "complaint-not-abuse", "reason": "\(report.feedbackType)"])
             return
         }
-        var verified: OutboxMessage?
-        for candidate in report.verpAddresses(base: bot) {
-            guard let row = try OutboxMessage.fetchOne(db, key: candidate.id),
-                composer.verifies(outboxId: candidate.id, recipients: row.recipientList, mac: candidate.mac)
-            else { continue }
-            if let messageID = report.originalMessageID, messageID != row.messageId { continue }
-            verified = row
-            break
-        }
+        let verified = try verifiedOutboxRow(report.verpAddresses(base: bot), messageID: report.originalMessageID, in: db)
         guard let row = verified, let outboxId = row.id else {
             logger.notice(
                 "Complaint not counted",

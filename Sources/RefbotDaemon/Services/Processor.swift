@@ -487,19 +487,27 @@ public final class Processor: Service, Sendable {
     /// only for a failed recipient that is one of that outbox row's recipients (spec §2). Anything
     /// else (the bare address, a guessed `+bounce-<n>`, a recipient the mail was not sent to) is
     /// logged and dropped, unanswered.
-    private func recordBounce(
-        _ report: DeliveryStatusReport, message: ParsedMessage, inboundId: Int64, now: Int64, in db: Database
-    ) throws {
-        let candidates = report.verpAddresses(base: bot, reportRecipients: message.to + deliveredTo(message))
-        var verified: OutboxMessage?
+    /// The outbox row the first of `candidates` (VERP addresses a report names) stands for, when its
+    /// mac verifies for that row's recipients and, where the report keeps the original's
+    /// `Message-ID`, that is the row's too; nil when none does.
+    func verifiedOutboxRow(
+        _ candidates: [(id: Int64, mac: String)], messageID: String? = nil, in db: Database
+    ) throws -> OutboxMessage? {
         for candidate in candidates {
             guard let row = try OutboxMessage.fetchOne(db, key: candidate.id),
                 composer.verifies(outboxId: candidate.id, recipients: row.recipientList, mac: candidate.mac)
             else { continue }
-            verified = row
-            break
+            if let messageID, messageID != row.messageId { continue }
+            return row
         }
-        guard let row = verified, let outboxId = row.id else {
+        return nil
+    }
+
+    private func recordBounce(
+        _ report: DeliveryStatusReport, message: ParsedMessage, inboundId: Int64, now: Int64, in db: Database
+    ) throws {
+        let candidates = report.verpAddresses(base: bot, reportRecipients: message.to + deliveredTo(message))
+        guard let row = try verifiedOutboxRow(candidates, in: db), let outboxId = row.id else {
             logger.notice(
                 "Bounce not counted",
                 metadata: [

@@ -44,7 +44,7 @@ extension Admin {
             let secret = configuration.bot.secretFile
             let copy = SecretCopy.path(besideBackup: file)
             do {
-                try SecretCopy.copy(from: secret, to: copy)
+                try PrivateFile.copy(from: secret, to: copy)
                 print("Copied the link secret \(secret) to \(copy); keep it with the backup.")
             } catch {
                 print(
@@ -55,39 +55,7 @@ extension Admin {
     }
 }
 
-/// The link secret kept beside a backup: `FILE.secret`, 0600.
+/// The link secret kept beside a backup: `FILE.secret`, 0600 (``PrivateFile``).
 enum SecretCopy {
     static func path(besideBackup file: String) -> String { file + ".secret" }
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// Copies `source` to the new file `destination` (0600, never overwriting), owned like `owner`
-    /// when given.
-    static func copy(from source: String, to destination: String, ownedLike owner: String? = nil) throws {
-        guard let data = FileManager.default.contents(atPath: source) else {
-            throw Failure(description: "cannot read \(source): \(String(cString: strerror(errno)))")
-        }
-        let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw Failure(description: "cannot create \(destination): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        fchmod(descriptor, 0o600)
-        if let owner { matchOwner(descriptor, of: owner) }
-        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(descriptor) == 0 else {
-            unlink(destination)
-            throw Failure(description: "cannot write \(destination): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Gives the open file the owner and group of the file at `path`, when it exists (a service's
-    /// files stay readable by the service after root restores them).
-    static func matchOwner(_ descriptor: Int32, of path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
-        _ = fchown(descriptor, info.st_uid, info.st_gid)
-    }
 }

@@ -111,18 +111,13 @@ extension Admin {
             FileHandle.standardOutput.write(Data(safe.utf8))
             return
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            printError("error: cannot create \(path): \(String(cString: strerror(errno))). Name a new file in a folder you can write to.")
+        do throws(PrivateFile.Failure) {
+            try PrivateFile.write(Data(text.utf8), to: path)
+        } catch where error.stage == .create {
+            printError("error: \(error). Name a new file in a folder you can write to.")
             throw ExitCode(1)
-        }
-        defer { close(descriptor) }
-        fchmod(descriptor, 0o600)
-        let data = Array(text.utf8)
-        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(descriptor) == 0 else {
-            unlink(path)
-            printError("error: cannot write \(path): \(String(cString: strerror(errno))).")
+        } catch {
+            printError("error: \(error).")
             throw ExitCode(1)
         }
     }

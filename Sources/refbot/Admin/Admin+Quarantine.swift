@@ -129,15 +129,15 @@ extension Admin {
                     return
                 }
                 let path = output ?? ""
-                let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                guard descriptor >= 0 else {
-                    let reason = String(cString: strerror(errno))
-                    printError("error: cannot create \(path): \(reason). Pick a new file name; export never overwrites.")
+                do throws(PrivateFile.Failure) {
+                    try PrivateFile.write(row.raw, to: path)
+                } catch where error.stage == .create {
+                    printError("error: \(error). Pick a new file name; export never overwrites.")
                     throw ExitCode(73)
+                } catch {
+                    printError("error: \(error).")
+                    throw ExitCode(1)
                 }
-                let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-                try handle.write(contentsOf: row.raw)
-                try handle.synchronize()
                 printError("Wrote inbound mail \(id) (\(row.raw.count) bytes) to \(path).")
             }
         }

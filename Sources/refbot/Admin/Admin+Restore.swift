@@ -73,7 +73,7 @@ extension Admin {
             }
             let staged = open(staging, O_RDONLY | O_CLOEXEC)
             if staged >= 0 {
-                SecretCopy.matchOwner(staged, of: database)
+                PrivateFile.matchOwner(staged, of: database)
                 fsync(staged)
                 close(staged)
             }
@@ -101,7 +101,7 @@ extension Admin {
             if manager.fileExists(atPath: secret) {
                 let before = Self.freeName(secret + ".before-restore")
                 do {
-                    try SecretCopy.copy(from: secret, to: before, ownedLike: secret)
+                    try PrivateFile.copy(from: secret, to: before, ownedLike: secret)
                 } catch {
                     printError("error: the database was restored, but the link secret was not: cannot keep \(secret) as \(before) (\(error)). Copy \(savedSecret) to \(secret) by hand.")
                     throw ExitCode(74)
@@ -111,9 +111,9 @@ extension Admin {
             let stagedSecret = secret + ".restoring"
             unlink(stagedSecret)
             do {
-                try SecretCopy.copy(from: savedSecret, to: stagedSecret, ownedLike: manager.fileExists(atPath: secret) ? secret : database)
+                try PrivateFile.copy(from: savedSecret, to: stagedSecret, ownedLike: manager.fileExists(atPath: secret) ? secret : database)
                 guard rename(stagedSecret, secret) == 0 else {
-                    throw SecretCopy.Failure(description: "cannot move \(stagedSecret) to \(secret): \(String(cString: strerror(errno)))")
+                    throw PrivateFile.Failure(stage: .write, path: secret, reason: "cannot move \(stagedSecret) there: \(String(cString: strerror(errno)))")
                 }
             } catch {
                 printError("error: the database was restored, but the link secret was not (\(error)). Copy \(savedSecret) to \(secret) by hand.")
