@@ -70,7 +70,7 @@ struct ComplianceCLITests {
         #expect(builtIn.status == 0, "\(builtIn.stderr)")
         for text in [
             "Compliance rules from the rules built into refbot", "respa-8: RESPA section 8", "aba-7.2: ABA Model Rule 7.2(b)",
-            "aks: the federal Anti-Kickback Statute", "applies to:  real_estate in US", "disclosure:  Reciprocal referral disclosure",
+            "aks: the federal Anti-Kickback Statute", "applies to:  real_estate in the US", "disclosure:  Reciprocal referral disclosure",
             "This is not legal advice",
         ] {
             #expect(builtIn.stdout.contains(text), "lacks \(text): \(builtIn.stdout)")

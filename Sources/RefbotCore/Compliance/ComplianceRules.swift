@@ -71,8 +71,11 @@ public struct ComplianceRules: Sendable, Hashable {
             return (thanksOnly ? "Offer thanks instead: write " : "Offer a reward this rule allows: write ") + list + "."
         }
 
-        /// `in the US` / `everywhere`, for messages.
-        public var whereText: String { jurisdiction.map { "in \($0)" } ?? "everywhere" }
+        /// `in the US`, `in US-CA` or `everywhere`, for messages.
+        public var whereText: String {
+            guard let jurisdiction else { return "everywhere" }
+            return ["US", "GB"].contains(jurisdiction) ? "in the \(jurisdiction)" : "in \(jurisdiction)"
+        }
     }
 
     /// The outcome of ``check(profession:jurisdiction:reward:)``.
