@@ -458,6 +458,24 @@ enum Migrations {
                     ALTER TABLE member ADD COLUMN complainedAt INTEGER;
                     """)
         }
+        migrator.registerMigration("v17: recognition") { db in
+            // RECOGNITION off keeps a member's name out of the monthly recognition mail. One row per
+            // month ranked: the scheduler sends that month's mail in batches of members (id order),
+            // `lastMemberId` says how far it got, `finishedAt` that it is done, so a restart neither
+            // sends it twice nor loses the rest. The index finds the month's accepted and won
+            // referrals in the ledger's history for the ranking and `refbot admin activity`.
+            try db.execute(
+                sql: """
+                    ALTER TABLE member ADD COLUMN recognitionOff INTEGER NOT NULL DEFAULT 0 CHECK (recognitionOff IN (0, 1));
+                    CREATE TABLE recognitionMonth (
+                      month TEXT PRIMARY KEY CHECK (length(month) = 7),
+                      startedAt INTEGER NOT NULL,
+                      lastMemberId INTEGER NOT NULL DEFAULT 0,
+                      queued INTEGER NOT NULL DEFAULT 0,
+                      finishedAt INTEGER);
+                    CREATE INDEX ledgerEvent_toState ON ledgerEvent(toState, at) WHERE action = 'state';
+                    """)
+        }
         return migrator
     }
 }

@@ -94,6 +94,9 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case memberComplaint = "member.complaint"
     /// To admins, once in January: last year's payee totals are ready (`refbot admin payouts`).
     case adminPayoutsReminder = "admin.payouts.reminder"
+    /// To every member who has not sent STOP, on the first pass of a month: last month's top
+    /// referrers by referrals given, accepted and won — counts only (`network.recognition_top`).
+    case recognitionMonthly = "recognition.monthly"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -111,6 +114,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint, .oauthRefused: false
         case .adminPayoutsReminder: false
+        case .recognitionMonthly: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

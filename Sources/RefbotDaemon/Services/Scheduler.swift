@@ -81,6 +81,7 @@ public final class Scheduler: Service, Sendable {
         await decayBounces(now: now)
         acted += await sendAdminSummary(now: now)
         acted += await sendPayoutsReminder(now: now)
+        acted += await sendRecognition(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
     }

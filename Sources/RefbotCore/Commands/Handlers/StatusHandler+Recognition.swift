@@ -1,0 +1,26 @@
+extension StatusHandler {
+    /// The member's own place in last month's recognition (``Recognition``), for the dashboard's
+    /// `_recognition` partial: counts and ranks, never amounts; shown to the member even when they
+    /// keep their rank private.
+    static func recognition(of member: Member, ledger: any Ledger, now: Int64) throws -> TemplateValue {
+        guard let memberId = member.id else { return .list([]) }
+        let month = RecognitionMonth(containing: now).previous
+        let board = try ledger.recognitionBoard(month: month)
+        return .object(Self.recognitionValues(board.standings(of: memberId), month: month, isPrivate: member.recognitionOff))
+    }
+
+    /// The values of one member's standings: `month`, `rows` of `label`, `count`, `hasRank`,
+    /// `rank`, `ranked`, and `isPrivate`. The monthly mail uses them too.
+    public static func recognitionValues(
+        _ standings: [Recognition.Standing], month: RecognitionMonth, isPrivate: Bool
+    ) -> [String: TemplateValue] {
+        let rows: [TemplateValue] = standings.map { standing in
+            .object([
+                "label": .text(standing.category.label), "count": .number(Int64(standing.count)),
+                "hasRank": .flag(standing.rank != nil), "rank": .number(Int64(standing.rank ?? 0)),
+                "ranked": .number(Int64(standing.ranked)),
+            ])
+        }
+        return ["month": .text(month.name), "rows": .list(rows), "isPrivate": .flag(isPrivate)]
+    }
+}
