@@ -50,3 +50,50 @@ extension StoreLedger {
         }
     }
 }
+
+extension StoreLedger {
+    public func recognitionStandings(of memberId: Int64, month: RecognitionMonth) throws -> [Recognition.Standing]? {
+        let key = month.description
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM recognitionMonth WHERE month = ?)", arguments: [key]) == true
+        else { return nil }
+        var standings: [Recognition.Category: Recognition.Standing] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT category, count, rank, ranked FROM recognitionStanding WHERE month = ? AND memberId = ?",
+            arguments: [key, memberId])
+        {
+            guard let category = Recognition.Category(rawValue: row["category"]) else { continue }
+            standings[category] = Recognition.Standing(category: category, count: row["count"], rank: row["rank"], ranked: row["ranked"])
+        }
+        // Unranked in a category: 0, no rank, out of how many were ranked there.
+        let ranked = try Dictionary(
+            Row.fetchAll(
+                db, sql: "SELECT category, MAX(ranked) AS ranked FROM recognitionStanding WHERE month = ? GROUP BY category",
+                arguments: [key]
+            ).map { ($0["category"] as String, $0["ranked"] as Int) }, uniquingKeysWith: { a, _ in a })
+        return Recognition.Category.allCases.map { category in
+            standings[category]
+                ?? Recognition.Standing(category: category, count: 0, rank: nil, ranked: ranked[category.rawValue] ?? 0)
+        }
+    }
+
+    /// Starts ranking `board`'s month: writes its `recognitionMonth` row and every ranked member's
+    /// standing, in the caller's transaction; `finished` records a month that mails nobody. Does
+    /// nothing when the month already has its row. Returns whether it started the month.
+    @discardableResult
+    public func recordRecognition(_ board: Recognition.Board, now: Int64, finished: Bool) throws -> Bool {
+        let key = board.month.description
+        try db.execute(
+            sql: "INSERT INTO recognitionMonth (month, startedAt, finishedAt) VALUES (?, ?, ?) ON CONFLICT(month) DO NOTHING",
+            arguments: [key, now, finished ? now : nil])
+        guard db.changesCount == 1 else { return false }
+        for category in Recognition.Category.allCases {
+            let list = board.ranked(category)
+            for (index, tally) in list.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO recognitionStanding (month, memberId, category, count, rank, ranked) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [key, tally.memberId, category.rawValue, tally.count, index + 1, list.count])
+            }
+        }
+        return true
+    }
+}

@@ -152,7 +152,7 @@ struct RecognitionTests {
         #expect(record.1 != nil)
     }
 
-    @Test("A month with no referral sends nothing; network.recognition_top = 0 turns the mail off")
+    @Test("A month with no referral sends nothing; network.recognition_top = 0 turns the mail and the rank in STATUS off")
     func quietMonthAndOff() async throws {
         let quiet = try await Self.world()
         Self.moveClock(quiet, to: Self.january.start + 10)
@@ -161,6 +161,8 @@ struct RecognitionTests {
         try await Self.referral(off, from: ReferralWorld.referrer, to: ReferralWorld.owner, deliveredAt: Self.december.start + 10)
         Self.moveClock(off, to: Self.january.start + 10)
         #expect(try await Self.recognitionMails(off).isEmpty)
+        let status = try await off.send(from: "Alice Example <\(ReferralWorld.referrer)>", subject: "STATUS")
+        #expect(!(try the("dashboard", to: ReferralWorld.referrer, in: status).textBody.contains("Your recognition")))
     }
 
     @Test("network.recognition_top cuts each list; ranks below it are not named")
@@ -248,7 +250,7 @@ struct RecognitionTests {
         #expect(stranger.allSatisfy { $0.event != "command.done" })
     }
 
-    @Test("STATUS shows last month's rank and counts, and no rank line where the member had none")
+    @Test("STATUS shows last month's rank and counts once the month is ranked, and no rank where the member had none")
     func statusRank() async throws {
         let world = try await Self.world()
         let nov = RecognitionMonth(year: 2026, month: 11)!.start
@@ -256,6 +258,9 @@ struct RecognitionTests {
             world, from: ReferralWorld.referrer, to: ReferralWorld.owner, deliveredAt: nov + 10, acceptedAt: nov + 20,
             wonAt: nov + 30)
         Self.moveClock(world, to: Self.december.start + 86_400)
+        // The mail is read before the scheduler's first pass of December ranks November: no rank yet.
+        let early = try await world.send(from: "Alice Example <\(ReferralWorld.referrer)>", subject: "STATUS")
+        #expect(!(try the("dashboard", to: ReferralWorld.referrer, in: early).textBody.contains("Your recognition")))
         let status = try await world.send(from: "Alice Example <\(ReferralWorld.referrer)>", subject: "STATUS")
         let dashboard = try the("dashboard", to: ReferralWorld.referrer, in: status).textBody
         #expect(dashboard.contains("Your recognition for November 2026"))

@@ -13,7 +13,7 @@ struct RecognitionEndToEndTests {
 
     @Test("Alice's and Bob's referrals last month reach Carol's INBOX as recognition: counts, no amounts, and Bob, who sent RECOGNITION off, unnamed")
     func monthlyMail() async throws {
-        try await BotFixture.with(extraSMTP: Self.proven) { bot in
+        try await BotFixture.with(extraSMTP: Self.proven, recognitionTop: 5) { bot in
             let store = try await bot.seedConnectedPair(referrer: "alice@example.test", owner: "bob@example.test")
             // Last month (UTC, as the daemon reads it): Alice gave Bob two referrals, he accepted
             // both and won one for $1,234.56; Bob gave Alice one. Carol did nothing.

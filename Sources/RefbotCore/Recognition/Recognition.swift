@@ -87,6 +87,13 @@ public enum Recognition {
         public var rank: Int?
         /// How many members were ranked in the category.
         public var ranked: Int
+
+        public init(category: Category, count: Int, rank: Int?, ranked: Int) {
+            self.category = category
+            self.count = count
+            self.rank = rank
+            self.ranked = ranked
+        }
     }
 
     /// One month's tallies in every category (all ranked members, not cut to the top).
@@ -144,4 +151,7 @@ public enum Recognition {
 public protocol RecognitionLedger {
     /// The month's tallies in every category (``Recognition``'s rules on who and what counts).
     func recognitionBoard(month: RecognitionMonth) throws -> Recognition.Board
+    /// A member's standings in a month as recorded when the month was ranked (the scheduler's
+    /// first pass of the next month); `nil` when the month has not been ranked.
+    func recognitionStandings(of memberId: Int64, month: RecognitionMonth) throws -> [Recognition.Standing]?
 }

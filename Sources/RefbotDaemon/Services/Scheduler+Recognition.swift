@@ -12,11 +12,12 @@ extension Scheduler {
     /// `network.recognition_top` by referrals given, accepted and won — counts only) to every
     /// active member who has not sent STOP, `recognition.monthly`, in batches of members.
     ///
-    /// The `recognitionMonth` row is the record: it is written in the transaction of the first
-    /// batch, each batch moves `lastMemberId` in the transaction that queues its mail, and
-    /// `finishedAt` ends it, so a restart resumes where it stopped and never mails a member twice.
-    /// A month with no referral in any list is recorded and mails nobody. Returns how many mails
-    /// it queued.
+    /// The `recognitionMonth` row is the record: it is written with the month's standings (which
+    /// STATUS reads) before the first batch, each batch moves `lastMemberId` in the transaction
+    /// that queues its mail, and `finishedAt` ends it, so a restart resumes where it stopped and
+    /// never mails a member twice. A month with no referral in any list is recorded and mails
+    /// nobody. With `network.recognition_top = 0` nothing is ranked or mailed. Returns how many
+    /// mails it queued.
     func sendRecognition(now: Int64) async -> Int {
         let top = configuration.network.recognitionTop
         guard top > 0 else { return 0 }
@@ -29,13 +30,15 @@ extension Scheduler {
             }
             if finished == true { return 0 }
             let board = try await store.read { db in try StoreLedger(db).recognitionBoard(month: month) }
+            if finished == nil {
+                // The month's ranks, recorded once: STATUS and digests read them from now on.
+                try await store.write { db in _ = try StoreLedger(db).recordRecognition(board, now: now, finished: board.isEmpty) }
+            }
             if board.isEmpty {
-                try await store.write { db in
-                    try db.execute(
-                        sql: """
-                            INSERT INTO recognitionMonth (month, startedAt, finishedAt) VALUES (?, ?, ?)
-                            ON CONFLICT(month) DO UPDATE SET finishedAt = excluded.finishedAt
-                            """, arguments: [key, now, now])
+                if finished == false {
+                    try await store.write { db in
+                        try db.execute(sql: "UPDATE recognitionMonth SET finishedAt = ? WHERE month = ?", arguments: [now, key])
+                    }
                 }
                 logger.info(
                     "Recognition skipped", metadata: ["event": "\(MailEvent.recognitionMonthly.rawValue)", "month": "\(key)",
@@ -80,9 +83,6 @@ extension Scheduler {
         month: RecognitionMonth, board: Recognition.Board, lists: TemplateValue, now: Int64, in db: Database
     ) throws -> (Int, Bool) {
         let key = month.description
-        try db.execute(
-            sql: "INSERT INTO recognitionMonth (month, startedAt) VALUES (?, ?) ON CONFLICT(month) DO NOTHING",
-            arguments: [key, now])
         guard let progress = try Row.fetchOne(
             db, sql: "SELECT lastMemberId, finishedAt FROM recognitionMonth WHERE month = ?", arguments: [key]),
             (progress["finishedAt"] as Int64?) == nil

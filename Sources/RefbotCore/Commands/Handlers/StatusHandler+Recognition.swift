@@ -1,12 +1,14 @@
 extension StatusHandler {
     /// The member's own place in last month's recognition (``Recognition``), for the dashboard's
     /// `_recognition` partial: counts and ranks, never amounts; shown to the member even when they
-    /// keep their rank private.
+    /// keep their rank private. Read by key from what the scheduler recorded when it ranked the
+    /// month; nothing before that (or when recognition is off).
     static func recognition(of member: Member, ledger: any Ledger, now: Int64) throws -> TemplateValue {
-        guard let memberId = member.id else { return .list([]) }
         let month = RecognitionMonth(containing: now).previous
-        let board = try ledger.recognitionBoard(month: month)
-        return .object(Self.recognitionValues(board.standings(of: memberId), month: month, isPrivate: member.recognitionOff))
+        guard let memberId = member.id, let standings = try ledger.recognitionStandings(of: memberId, month: month) else {
+            return .list([])
+        }
+        return .object(Self.recognitionValues(standings, month: month, isPrivate: member.recognitionOff))
     }
 
     /// The values of one member's standings: `month`, `rows` of `label`, `count`, `hasRank`,
