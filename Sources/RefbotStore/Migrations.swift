@@ -487,6 +487,7 @@ enum Migrations {
                     CREATE INDEX ledgerEvent_toState ON ledgerEvent(toState, at) WHERE action = 'state';
                     CREATE INDEX referral_deliveredAt ON referral(deliveredAt) WHERE deliveredAt IS NOT NULL;
                     CREATE INDEX referral_acceptedAt ON referral(acceptedAt) WHERE acceptedAt IS NOT NULL;
+                    CREATE INDEX referral_createdAt ON referral(createdAt);
                     """)
         }
         return migrator

@@ -92,10 +92,20 @@ public enum ActivityReport {
             rows[id]!.medianFirstAnswer = median(times)
         }
 
-        for referral in try Referral.fetchAll(
-            db, sql: "SELECT * FROM referral WHERE state IN ('pending', 'accepted', 'contacted', 'won')")
-        where rows[referral.ownerId] != nil && isStale(referral, now: now, settings: settings) {
-            rows[referral.ownerId]!.stale += 1
+        // Stale now (``isStale``, in SQL: a network has millions of open referrals).
+        let pendingBefore = reminderThreshold(settings).map { now - $0 } ?? Int64.min
+        let touchedBefore = settings.staleAfterDays > 0 ? now - settings.staleAfterSeconds : Int64.min
+        for row in try GRDB.Row.fetchAll(
+            db,
+            sql: """
+                SELECT ownerId AS memberId, COUNT(*) AS n FROM referral
+                WHERE (state = 'pending' AND deliveredAt IS NOT NULL AND deliveredAt <= ?)
+                   OR (state IN ('accepted', 'contacted', 'won') AND updatedAt <= ?)
+                GROUP BY ownerId
+                """, arguments: [pendingBefore, touchedBefore])
+        {
+            let id: Int64 = row["memberId"]
+            if rows[id] != nil { rows[id]!.stale = row["n"] }
         }
 
         let threshold = reminderThreshold(settings)
@@ -125,7 +135,8 @@ public enum ActivityReport {
         settings.referralExpiryDays > 0 ? settings.referralExpirySeconds / 2 : nil
     }
 
-    /// Whether the referral has waited on its owner longer than the reminder threshold at `now`.
+    /// Whether the referral has waited on its owner longer than the reminder threshold at `now`
+    /// (what ``rows(month:now:settings:in:)`` counts, in SQL).
     public static func isStale(_ referral: Referral, now: Int64, settings: NetworkSettings) -> Bool {
         switch referral.state {
         case .pending:
