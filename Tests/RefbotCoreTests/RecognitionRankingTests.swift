@@ -34,6 +34,18 @@ struct RecognitionRankingTests {
         #expect(!top.map(\.shownName).joined().contains("Biz 1"))
     }
 
+    @Test("A member's name or business of any length, with line breaks, tabs or controls, is shown on one line of at most 60 characters each")
+    func hostileNames() {
+        var tally = Self.tally(1, 3)
+        tally.name = "Ann\r\nBcc: all@example.org\u{2028}Lee\t\u{0}" + String(repeating: "x", count: 10_000)
+        tally.business = "Lee\nPlumbing"
+        let shown = Recognition.top([tally], limit: 1)[0].shownName
+        #expect(!shown.contains { $0.isNewline || $0 == "\t" || $0 == "\u{0}" })
+        #expect(shown.hasPrefix("Ann Bcc: all@example.org Lee x"))
+        #expect(shown.hasSuffix("… (Lee Plumbing)"))
+        #expect(shown.count == Recognition.maxShownLength + " (Lee Plumbing)".count)
+    }
+
     @Test("top cuts at the limit; a limit of 0 lists nobody")
     func limit() {
         let tallies = (1...8).map { Self.tally(Int64($0), $0) }

@@ -68,12 +68,34 @@ public enum Recognition {
         public var business: String?
         public var count: Int
 
-        /// The words shown for the member.
+        /// The words shown for the member: name and business on one line, each cut to
+        /// ``Recognition/maxShownLength`` characters (a name is the member's own text, and this
+        /// mail goes to everyone).
         public var shownName: String {
             guard let name else { return Recognition.privateName }
-            guard let business, !business.isEmpty, business != name else { return name }
-            return "\(name) (\(business))"
+            let shown = Recognition.oneLine(name)
+            guard let business, !business.isEmpty, business != name else { return shown }
+            return "\(shown) (\(Recognition.oneLine(business)))"
         }
+    }
+
+    /// The most characters of a member's name, or of their business, a list shows.
+    public static let maxShownLength = 60
+
+    /// The text on one line, runs of white space and control characters as one space, cut to
+    /// ``maxShownLength`` characters with an ellipsis.
+    public static func oneLine(_ text: String) -> String {
+        var words: [Substring] = []
+        var kept = ""
+        for scalar in text.unicodeScalars {
+            let blank = scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .format || scalar.properties.generalCategory == .lineSeparator
+                || scalar.properties.generalCategory == .paragraphSeparator
+            kept.unicodeScalars.append(blank ? " " : scalar)
+        }
+        words = kept.split(separator: " ")
+        let joined = words.joined(separator: " ")
+        return joined.count > maxShownLength ? joined.prefix(maxShownLength - 1) + "…" : joined
     }
 
     /// How a member who sent `RECOGNITION off` is shown in the lists.
