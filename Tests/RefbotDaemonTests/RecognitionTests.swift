@@ -234,6 +234,26 @@ struct RecognitionTests {
         #expect(try await world.member(ReferralWorld.referrer)?.recognitionOff == true)
     }
 
+    @Test("A digest due on the first pass of a month already shows last month's rank")
+    func digestShowsRank() async throws {
+        let world = try await ReferralWorld(configure: {
+            $0.network.recognitionTop = 5
+            $0.network.digestDays = 7
+        })
+        try await Self.referral(world, from: ReferralWorld.referrer, to: ReferralWorld.owner, deliveredAt: Self.december.start + 10)
+        try await world.daemon.store.write { db in
+            try db.execute(sql: "INSERT INTO digest (memberId, sentAt) SELECT id, ? FROM member", arguments: [Self.december.start])
+        }
+        Self.moveClock(world, to: Self.january.start + 10)
+        let before = world.submitter.accepted.count
+        _ = try await world.daemon.runOnce()
+        let digests = try world.submitter.accepted.dropFirst(before).map { try MessageParser.parse($0.data) }
+            .filter { $0.event == "digest" }
+        let alice = try #require(digests.first { $0.recipients == [ReferralWorld.referrer] })
+        #expect(alice.textBody.contains("Your recognition for December 2026"))
+        #expect(alice.textBody.contains("Referrals you gave: 1 (rank 1 of 1)"))
+    }
+
     @Test("RECOGNITION off from an unproven sender changes nothing until the member confirms; a bad word is answered with what works")
     func forgedAndBadArgument() async throws {
         let world = try await Self.world()

@@ -76,12 +76,13 @@ public final class Scheduler: Service, Sendable {
             }
         }
         acted += try await expireListings(now: now)
+        // Before the digests: a digest on the first pass of a month shows last month's rank.
+        acted += await sendRecognition(now: now)
         acted += try await sendDigests(now: now)
         await purgeRawMail(now: now)
         await decayBounces(now: now)
         acted += await sendAdminSummary(now: now)
         acted += await sendPayoutsReminder(now: now)
-        acted += await sendRecognition(now: now)
         if acted > 0 { afterPass(acted) }
         return acted
     }
