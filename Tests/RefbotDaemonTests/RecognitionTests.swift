@@ -293,3 +293,37 @@ struct RecognitionTests {
         #expect(!his.contains("Your rank is private"))
     }
 }
+
+@Suite("network.recognition_top")
+struct RecognitionConfigTests {
+    static let minimal = """
+        [bot]
+        address = "referrals@example.org"
+        [imap]
+        url = "imaps://mail.example.org/INBOX"
+        username = "referrals@example.org"
+        [smtp]
+        url = "smtps://mail.example.org"
+        """
+    static let environment = ["REFBOT_IMAP_PASSWORD": "x"]
+
+    @Test("Defaults to 5; 0 and 50 are read; 51, -1 and \"five\" are refused naming the key and what would work")
+    func values() throws {
+        #expect(try Configuration.parse(Self.minimal, environment: Self.environment).network.recognitionTop == 5)
+        for top in [0, 50] {
+            let c = try Configuration.parse(Self.minimal + "\n[network]\nrecognition_top = \(top)\n", environment: Self.environment)
+            #expect(c.network.recognitionTop == top)
+        }
+        for bad in ["51", "-1", "\"five\""] {
+            #expect {
+                _ = try Configuration.parse(Self.minimal + "\n[network]\nrecognition_top = \(bad)\n", environment: Self.environment)
+            } throws: { error in
+                guard let error = error as? ConfigError, error.problems.count == 1, let problem = error.problems.first else {
+                    return false
+                }
+                return problem.key == "network.recognition_top" && !problem.remedy.isEmpty
+                    && (bad == "51" ? problem.remedy.contains("from 0 (no recognition mail) to 50") : true)
+            }
+        }
+    }
+}
