@@ -486,6 +486,38 @@ enum Migrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v17: recognition") { db in
+            // RECOGNITION off keeps a member's name out of the monthly recognition mail. One row per
+            // month ranked: the scheduler sends that month's mail in batches of members (id order),
+            // `lastMemberId` says how far it got, `finishedAt` that it is done, so a restart neither
+            // sends it twice nor loses the rest. `recognitionStanding` keeps every ranked member's
+            // count and rank of that month, written with the month's row, so STATUS and digests
+            // read one member's rank by key instead of ranking the network again. The index finds
+            // the month's accepted and won referrals in the ledger's history for the ranking and
+            // `refbot admin activity`.
+            try db.execute(
+                sql: """
+                    ALTER TABLE member ADD COLUMN recognitionOff INTEGER NOT NULL DEFAULT 0 CHECK (recognitionOff IN (0, 1));
+                    CREATE TABLE recognitionMonth (
+                      month TEXT PRIMARY KEY CHECK (length(month) = 7),
+                      startedAt INTEGER NOT NULL,
+                      lastMemberId INTEGER NOT NULL DEFAULT 0,
+                      queued INTEGER NOT NULL DEFAULT 0,
+                      finishedAt INTEGER);
+                    CREATE TABLE recognitionStanding (
+                      month TEXT NOT NULL,
+                      memberId INTEGER NOT NULL,
+                      category TEXT NOT NULL CHECK (category IN ('given', 'accepted', 'won')),
+                      count INTEGER NOT NULL CHECK (count > 0),
+                      rank INTEGER NOT NULL CHECK (rank > 0),
+                      ranked INTEGER NOT NULL,
+                      PRIMARY KEY (month, memberId, category)) WITHOUT ROWID;
+                    CREATE INDEX ledgerEvent_toState ON ledgerEvent(toState, at) WHERE action = 'state';
+                    CREATE INDEX referral_deliveredAt ON referral(deliveredAt) WHERE deliveredAt IS NOT NULL;
+                    CREATE INDEX referral_acceptedAt ON referral(acceptedAt) WHERE acceptedAt IS NOT NULL;
+                    CREATE INDEX referral_createdAt ON referral(createdAt);
+                    """)
+        }
         return migrator
     }
 }

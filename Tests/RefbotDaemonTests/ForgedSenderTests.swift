@@ -149,6 +149,7 @@ struct ForgedSenderTests {
         ForgedCommand(word: .decline, victim: ReferralWorld.admin, subject: "DECLINE L-3 Not a fit", setup: .pendingListing),
         ForgedCommand(word: .feature, victim: ReferralWorld.admin, subject: "FEATURE L-1 7"),
         ForgedCommand(word: .announce, victim: ReferralWorld.admin, subject: "ANNOUNCE", body: "Title: Forged\n\nClick here."),
+        ForgedCommand(word: .recognition, victim: ReferralWorld.referrer, subject: "RECOGNITION off"),
     ]
 
     @Test("The table covers every command that needs a proven sender")

@@ -22,7 +22,9 @@ struct BotFixture {
     /// Environment for the refbot process: the passwords.
     let environment = ["REFBOT_IMAP_PASSWORD": "botpass", "REFBOT_SMTP_PASSWORD": "botpass"]
 
-    static func start(extraSMTP: String = "", imapTLS: String = "imaps") async throws -> BotFixture {
+    /// `recognitionTop` is `network.recognition_top`: 0 (the monthly recognition mail off) unless a
+    /// suite tests it, so suites that seed last month's referrals count only their own mail.
+    static func start(extraSMTP: String = "", imapTLS: String = "imaps", recognitionTop: Int = 0) async throws -> BotFixture {
         try TestEnvironment.requireServers()
         let stack = try await MailStack.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-e2e-\(UUID().uuidString)").path
@@ -51,7 +53,7 @@ struct BotFixture {
             url = "smtps://127.0.0.1:\(stack.smtpsPort)"
             username = "bot@example.test"
             ca_file = "\(stack.caFile)"
-            \(extraSMTP)
+            \(BotFixture.withRecognitionTop(recognitionTop, extraSMTP))
             """
         let configPath = directory + "/refbot.toml"
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -61,9 +63,9 @@ struct BotFixture {
 
     /// Runs `body` with a fresh fixture and always stops the servers afterwards.
     static func with(
-        extraSMTP: String = "", imapTLS: String = "imaps", _ body: (BotFixture) async throws -> Void
+        extraSMTP: String = "", imapTLS: String = "imaps", recognitionTop: Int = 0, _ body: (BotFixture) async throws -> Void
     ) async throws {
-        let fixture = try await start(extraSMTP: extraSMTP, imapTLS: imapTLS)
+        let fixture = try await start(extraSMTP: extraSMTP, imapTLS: imapTLS, recognitionTop: recognitionTop)
         do {
             try await body(fixture)
         } catch {
@@ -129,6 +131,15 @@ struct BotFixture {
     func count(_ user: String, folder: String = "INBOX") async throws -> Int {
         let password = MailStack.standardUsers[user] ?? ""
         return try await stack.messages(user: user, password: password, folder: folder, atLeast: 0, timeout: .seconds(5)).count
+    }
+}
+
+extension BotFixture {
+    /// `extra` with `network.recognition_top = top` under its `[network]` table, or in a new one.
+    static func withRecognitionTop(_ top: Int, _ extra: String) -> String {
+        let line = "recognition_top = \(top)"
+        if extra.contains("[network]") { return extra.replacingOccurrences(of: "[network]", with: "[network]\n\(line)") }
+        return extra + "\n[network]\n\(line)"
     }
 }
 

@@ -13,6 +13,7 @@
 /// | `customer.consent` (R-n)          | YES NO                                           |
 /// | `member.confirm`, `confirm`       | CONFIRM                                          |
 /// | `unsubscribe` (announcement, digest) | STOP                                          |
+/// | `unsubscribe` (recognition)       | STOP RECOGNITION                                 |
 /// | `member.probe` (bounce probe)     | none; any reply clears the member's bounces      |
 ///
 /// A command that names an object (`ACCEPT R-7`) is in scope only when that is the tag's own
@@ -29,7 +30,7 @@ public enum ReplyScope {
         "customer.consent": [.yes, .no],
         "member.confirm": [.confirm],
         "confirm": [.confirm],
-        "unsubscribe": [.stop],
+        "unsubscribe": [.stop, .recognition],
         // Any reply to a bounce probe proves the address receives mail (the daemon clears the
         // member's bounces before reading a command); it proves no command.
         "member.probe": [],

@@ -42,6 +42,7 @@ public enum CommandWord: String, Sendable, Codable, CaseIterable, CustomStringCo
     case feature = "FEATURE"
     case grant = "GRANT"
     case announce = "ANNOUNCE"
+    case recognition = "RECOGNITION"
 
     public var description: String { rawValue }
 
@@ -94,6 +95,7 @@ public enum CommandWord: String, Sendable, Codable, CaseIterable, CustomStringCo
         case .feature: "FEATURE L-n [days]"
         case .grant: "GRANT email n"
         case .announce: "ANNOUNCE (then Title:, Link: lines and the text)"
+        case .recognition: "RECOGNITION off|on"
         }
     }
 
@@ -137,6 +139,7 @@ public enum CommandWord: String, Sendable, Codable, CaseIterable, CustomStringCo
         case .feature: "Features a listing at the top of searches."
         case .grant: "Gives a member credits."
         case .announce: "Sends a training announcement to every member who has not sent STOP."
+        case .recognition: "Off keeps your name out of the monthly recognition mail (counts, never amounts); on puts it back."
         }
     }
 

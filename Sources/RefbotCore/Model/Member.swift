@@ -43,6 +43,9 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     public var suspendedAt: Int64? = nil
     /// Why, in the admin's words (shown to admins only).
     public var suspendReason: String? = nil
+    /// `true` after `RECOGNITION off`: the monthly recognition mail shows the member's place
+    /// without their name. They still see their own rank in STATUS.
+    public var recognitionOff: Bool = false
 
     /// A new member from a JOIN form, pending until they confirm, with the network's starting credits.
     public init(

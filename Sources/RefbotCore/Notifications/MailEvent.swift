@@ -98,6 +98,9 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case listingRefused = "listing.refused"
     /// To each admin: a new listing breaks a compliance rule and is held; how to override.
     case listingHeld = "listing.held"
+    /// To every member who has not sent STOP, on the first pass of a month: last month's top
+    /// referrers by referrals given, accepted and won — counts only (`network.recognition_top`).
+    case recognitionMonthly = "recognition.monthly"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -117,6 +120,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .adminPayoutsReminder: false
         case .listingRefused: true
         case .listingHeld: false
+        case .recognitionMonthly: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

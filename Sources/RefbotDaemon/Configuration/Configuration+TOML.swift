@@ -38,6 +38,7 @@ import RefbotTransport
 /// | `network.*` | see spec §8 | |
 /// | `network.digest_days` | integer ≥ 0: days between digests, 0 = off | 0 |
 /// | `network.payout_report_threshold` | integer ≥ 1, whole units of `network.currency`: payees paid this much in a year are flagged | 600 |
+/// | `network.recognition_top` | integer 0…50: members named in each list of the monthly recognition mail; 0 = no mail | 5 |
 /// | `links.expiry_days` | integer ≥ 1 | 14 |
 /// | `health.max_poll_age_seconds` | integer ≥ 1 | 600 |
 /// | `mail.bounce_limit`, `mail.error_replies_per_hour`, `mail.max_message_bytes` | integers | 3, 5, 10 MiB |
@@ -257,6 +258,7 @@ extension Configuration {
             r.integer("max_connect_requests_per_day", min: 1).map { c.network.maxConnectRequestsPerDay = $0 }
             r.integer("digest_days", min: 0).map { c.network.digestDays = $0 }
             r.integer("payout_report_threshold", min: 1).map { c.network.payoutReportThreshold = $0 }
+            Configuration.readRecognition(&r, into: &c)
         }
         reader.table("links") { r in r.integer("expiry_days", min: 1).map { c.links.expiryDays = $0 } }
         reader.table("health") { r in r.integer("max_poll_age_seconds", min: 1).map { c.health.maxPollAgeSeconds = $0 } }

@@ -98,6 +98,8 @@ public struct Configuration: Sendable, Equatable {
         /// Whole units of `currency`: `refbot admin payouts` flags payees paid this much or more in
         /// a year (600 is the US 1099-NEC line).
         public var payoutReportThreshold = 600
+        /// How many members each list of the monthly recognition mail names; 0 turns the mail off.
+        public var recognitionTop = 5
     }
 
     /// `[links]`

@@ -54,6 +54,8 @@ public struct CommandRouter: Sendable {
             YesHandler(),
             NoHandler(),
             StatusHandler(options: options),
+            // Monthly recognition.
+            RecognitionHandler(),
         ]
         let words = Set(handlers.map(\.word)).union([.help])
         return CommandRouter(handlers: handlers + [HelpHandler(available: words)])

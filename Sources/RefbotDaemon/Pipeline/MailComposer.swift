@@ -81,7 +81,9 @@ public struct MailComposer: Sendable {
         }
         builder.extraHeaders.append(
             (name: "Auto-Submitted", value: SafeHeaderValue(notification.event.isReply ? "auto-replied" : "auto-generated")))
-        if notification.event == .trainingAnnouncement || notification.event == .digest, let tag = notification.replyTag {
+        if notification.event == .trainingAnnouncement || notification.event == .digest
+            || notification.event == .recognitionMonthly, let tag = notification.replyTag
+        {
             // RFC 2369: a STOP to the member's own tag unsubscribes them. RFC 8058's
             // List-Unsubscribe-Post needs an https URI in this header too, so it comes with the web link.
             let address = TaggedAddress.make(base: botAddress, tag: tag)

@@ -76,6 +76,8 @@ public final class Scheduler: Service, Sendable {
             }
         }
         acted += try await expireListings(now: now)
+        // Before the digests: a digest on the first pass of a month shows last month's rank.
+        acted += await sendRecognition(now: now)
         acted += try await sendDigests(now: now)
         await purgeRawMail(now: now)
         await decayBounces(now: now)

@@ -9,6 +9,7 @@ public enum SendingWindow {
     /// they wait while answers and notifications are due.
     public static let bulkEvents: [String] = [
         MailEvent.trainingAnnouncement.rawValue, MailEvent.listingNew.rawValue, MailEvent.digest.rawValue,
+        MailEvent.recognitionMonthly.rawValue,
     ]
 
     /// Recipients of mail the server accepted after `time` (each row counts its envelope recipients).

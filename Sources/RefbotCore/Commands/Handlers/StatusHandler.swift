@@ -96,6 +96,7 @@ public struct StatusHandler: CommandHandler {
             "hasWaitingMore": .flag(waitingMore > 0),
         ]
         if let title = try ledger.latestAnnouncementTitle() { values["announcement"] = .text(title) }
+        values["recognition"] = try Self.recognition(of: member, ledger: ledger, now: now)
         return [
             Notification(
                 event: .dashboard, to: [context.sender], values: values, quoted: [command.line],
