@@ -34,7 +34,11 @@ public final class Scheduler: Service, Sendable {
         afterPass: @escaping @Sendable (Int) -> Void = { _ in }, waker: Waker = Waker(),
         options: ReferralOptions = ReferralOptions()
     ) {
-        self.status = StatusHandler(options: options)
+        // The digest's own reply address takes STOP, and numbered lines for its items.
+        self.status = StatusHandler(
+            options: options, newsDays: Int64(max(configuration.network.digestDays, 1)),
+            mailTagAction: MemberHandling.unsubscribeAction,
+            mailTagSeconds: AnnounceHandler.unsubscribeDays * NetworkSettings.secondsPerDay, alwaysTagged: true)
         self.store = store
         self.composer = composer
         self.configuration = configuration
@@ -158,14 +162,11 @@ public final class Scheduler: Service, Sendable {
                         sender: member.email, senderName: member.name, isAuthenticated: true, now: now,
                         settings: self.settings, botName: self.configuration.bot.name, admins: self.configuration.bot.admins)
                     let command = ParsedCommand(word: .status, arguments: "", line: "STATUS", followingLines: [], source: .body)
-                    let tag = try ledger.makeReplyTag(
-                        for: member.email, action: MemberHandling.unsubscribeAction, ref: nil, now: now,
-                        expiresAt: now + AnnounceHandler.unsubscribeDays * NetworkSettings.secondsPerDay)
                     for dashboard in try self.status.handle(command, context: context, ledger: ledger) {
                         var values = dashboard.values
                         values["digestDays"] = .number(days)
                         let digest = Notification(
-                            event: .digest, to: [member.email], replyTag: tag.token, values: values, actions: ["STOP"])
+                            event: .digest, to: [member.email], replyTag: dashboard.replyTag, values: values, actions: ["STOP"])
                         try Processor.enqueue(
                             digest, composer: self.composer, configuration: self.configuration,
                             unique: "digest.m\(id)", inboundId: nil, now: now, logger: self.logger, in: db)
