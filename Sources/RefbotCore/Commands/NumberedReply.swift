@@ -36,7 +36,7 @@ public enum NumberedReply {
     /// the rest are counted and answered, not run.
     public static let maxLines = 30
     /// Numbers past this are no item number (a year, an amount), so the line is not numbered.
-    static let maxNumber = 9_999
+    static let maxNumber = 999
 
     /// What a numbered reply says.
     public struct Parsed: Sendable, Equatable {
@@ -80,7 +80,7 @@ public enum NumberedReply {
         var rest = Substring(line)
         if rest.first == "#" { rest = rest.dropFirst() }
         let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
-        guard !digits.isEmpty, digits.count <= 4, let number = Int(digits), number >= 1, number <= maxNumber else {
+        guard !digits.isEmpty, digits.count <= 3, let number = Int(digits), number >= 1, number <= maxNumber else {
             return nil
         }
         rest = rest.dropFirst(digits.count)

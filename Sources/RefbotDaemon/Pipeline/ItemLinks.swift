@@ -13,8 +13,10 @@ extension MailComposer {
         values["waiting"] = .list(
             items.map { item in
                 guard case .object(var entry) = item, case .list(let words)? = entry["wordList"] else { return item }
-                let tag: String? = if case .text(let token)? = entry["itemTag"] { token } else { nil }
-                let ref: String = if case .text(let ref)? = entry["ref"] { ref } else { "" }
+                var tag: String?
+                if case .text(let token)? = entry["itemTag"] { tag = token }
+                var ref = ""
+                if case .text(let named)? = entry["ref"] { ref = named }
                 entry["itemTag"] = nil
                 entry["links"] = .list(
                     words.compactMap { value -> TemplateValue? in

@@ -258,7 +258,7 @@ extension Processor {
             notes.append("Send STATUS for a fresh numbered list of what still waits on you.")
         }
         var values: [String: TemplateValue] = [
-            "summary": .text(summary.prefix(1).uppercased() + summary.dropFirst() + "."),
+            "summary": .text(String(summary.prefix(1)).uppercased() + String(summary.dropFirst()) + "."),
             "results": .list(
                 results.map { result in
                     var entry: [String: TemplateValue] = [

@@ -139,6 +139,20 @@ public final class Scheduler: Service, Sendable {
     /// Mails the dashboard to each member who has not sent STOP and had no digest for
     /// `network.digest_days` (off at 0), one transaction per member; returns how many went out.
     func sendDigests(now: Int64) async throws -> Int {
+        // Numbered items outlive no tag: past the longest a tag lives, their mail can prove nothing.
+        do {
+            let cutoff = now - ReplyTag.maxLifetimeSeconds
+            let stale = try await store.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM digestItem WHERE createdAt < ?)", arguments: [cutoff]) ?? false
+            }
+            if stale {
+                try await store.write { db in
+                    try db.execute(sql: "DELETE FROM digestItem WHERE createdAt < ?", arguments: [cutoff])
+                }
+            }
+        } catch {
+            logger.error("Numbered item purge failed", metadata: ["error": "\(error)"])
+        }
         let days = Int64(configuration.network.digestDays)
         guard days > 0 else { return 0 }
         let period = days * 86_400

@@ -106,8 +106,9 @@ public enum WaitingItems {
         // Referrals to answer.
         for referral in received where referral.state == .pending {
             guard let id = referral.referralID, room() else { continue }
+            let listingTitle = try title(referral.listingId)
             add(
-                id.description, "\(id): \(referral.customerName) for \"\(try title(referral.listingId))\" waits for your answer.",
+                id.description, "\(id): \(referral.customerName) for \"\(listingTitle)\" waits for your answer.",
                 [.accept, .reject], try tag(ReplyAction.referralOwner, id.description))
         }
         // Outcomes to report.
@@ -115,8 +116,9 @@ public enum WaitingItems {
             guard let id = referral.referralID, room() else { continue }
             let words: [CommandWord] = referral.state == .accepted ? [.contacted, .won, .lost] : [.won, .lost]
             let doing = referral.state == .accepted ? "you accepted" : "you contacted"
+            let listingTitle = try title(referral.listingId)
             add(
-                id.description, "\(id): \(referral.customerName) for \"\(try title(referral.listingId))\" (\(doing)): how did it go?",
+                id.description, "\(id): \(referral.customerName) for \"\(listingTitle)\" (\(doing)): how did it go?",
                 words, try tag(ReplyAction.referralOwner, id.description))
         }
         // Payments to confirm: the owner's PAID, then the referrer's RECEIVED.
@@ -150,8 +152,9 @@ public enum WaitingItems {
         {
             guard room() else { continue }
             let listingRef = ListingID(referral.listingId).description
+            let listingTitle = try title(referral.listingId)
             add(
-                listingRef, "\(listingRef) \"\(try title(referral.listingId))\": agree to its terms so your referral can go out.",
+                listingRef, "\(listingRef) \"\(listingTitle)\": agree to its terms so your referral can go out.",
                 [.agree], try tag(ReplyAction.agreementReferrer, listingRef, seconds: ReferralDesk.requestTagSeconds))
         }
         // Listings near their end date.
