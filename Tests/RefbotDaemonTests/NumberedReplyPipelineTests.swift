@@ -4,6 +4,7 @@ import RefbotCore
 import RefbotDaemon
 import RefbotMail
 import RefbotStore
+import RefbotTransport
 import Testing
 
 /// One reply with numbered lines to a dashboard or digest, over real SQLite and fake transports.
