@@ -79,7 +79,7 @@ struct NumberedReplyPipelineTests {
         let text = try #require(done.first?.textBody)
         #expect(text.contains("> 2 REJECT not my area\nDone. You rejected R-2"))
         #expect(text.contains("> 1. accept\nDone. You accepted R-1"))
-        #expect(done.first?.subject == "Done: All 2 lines of your reply carried out.")
+        #expect(done.first?.subject == "Done: All 2 lines of your reply were carried out.")
         #expect(mails.filter { $0.event == "referral.accepted" }.map(\.recipients) == [[ReferralWorld.referrer]])
         #expect(mails.filter { $0.event == "referral.rejected" }.map(\.recipients) == [[ReferralWorld.referrer]])
         #expect(mails.count == 3)
@@ -95,7 +95,7 @@ struct NumberedReplyPipelineTests {
         let done = mails.filter { $0.event == "command.done" }
         #expect(done.count == 1)
         let text = try #require(done.first?.textBody)
-        #expect(done.first?.subject == "Done: 2 of the 5 lines of your reply carried out.")
+        #expect(done.first?.subject == "Done: 2 of the 5 lines of your reply were carried out.")
         #expect(text.contains("> 1 REJECT\nNot done: "))
         #expect(text.contains("> 1 WON $5,000\nNot done: Item 1 (R-1) takes ACCEPT or REJECT, not WON."))
         #expect(text.contains("What would work: Write 1 ACCEPT or 1 REJECT on its own line."))

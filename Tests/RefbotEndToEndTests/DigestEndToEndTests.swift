@@ -87,7 +87,7 @@ struct DigestEndToEndTests {
             let done = try await mails(bot, Self.bob, "command.done")
             #expect(done.count == 1, "one answer for the three lines")
             let answer = try #require(done.first)
-            #expect(answer.subject == "Done: All 3 lines of your reply carried out.")
+            #expect(answer.subject == "Done: All 3 lines of your reply were carried out.")
             #expect(answer.textBody.contains("> 3 ACCEPT\nDone. You and Carol Chen (Chen Plumbing) are now connected (C-2)."))
             #expect(answer.textBody.contains("> 1 ACCEPT\nDone. You accepted R-1: Carol Diaz for \"Kitchen remodels\"."))
             #expect(answer.textBody.contains("> 2 WON $1,200\nDone. R-2 is now won; we told Alice Example."))

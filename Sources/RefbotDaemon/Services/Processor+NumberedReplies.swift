@@ -240,8 +240,8 @@ extension Processor {
         let done = results.filter(\.done).count
         let summary =
             done == results.count
-            ? "all \(results.count) \(results.count == 1 ? "line" : "lines") of your reply carried out"
-            : "\(done) of the \(results.count) lines of your reply carried out"
+            ? (results.count == 1 ? "the line of your reply was carried out" : "all \(results.count) lines of your reply were carried out")
+            : "\(done) of the \(results.count) lines of your reply \(done == 1 ? "was" : "were") carried out"
         var notes: [String] = []
         if parsed.skipped > 0 {
             notes.append(
