@@ -212,4 +212,37 @@ struct NumberedReplyPipelineTests {
         _ = try await Self.reply(world, to: digest, "STOP")
         #expect(try await world.member(ReferralWorld.owner)?.announcementsOff == true)
     }
+    @Test("After what waits come a listing near its end (CLOSE), a followed member's new listing (SHOW) and training (no word), in that order")
+    func newsAfterWhatWaits() async throws {
+        let world = try await Self.world()
+        let now = world.clock.now
+        let (listingId, otherId) = (world.listingId, world.secondListingId)
+        try await world.daemon.store.write { db in
+            let ledger = StoreLedger(db)
+            let owner = try #require(try ledger.member(email: ReferralWorld.owner))
+            let stranger = try #require(try ledger.member(email: ReferralWorld.stranger))
+            _ = try ledger.follow(followerId: owner.id ?? 0, followedId: stranger.id ?? 0, now: now)
+            var listing = try #require(try ledger.listing(id: listingId))
+            listing.expiresAt = now + 3 * 86_400
+            try ledger.save(&listing)
+            try db.execute(
+                sql: "INSERT INTO announcement (title, link, body, createdAt) VALUES ('Asking for referrals', NULL, 'x', ?)",
+                arguments: [now])
+        }
+        let dashboard = try await Self.dashboard(world)
+        let body = dashboard.textBody
+        #expect(body.contains("3. L-\(listingId) \"Kitchen remodels\" ends on "))
+        #expect(body.contains("Reply 3 CLOSE"))
+        #expect(body.contains("4. L-\(otherId) \"Bathroom tiling\": new from Carl Stranger, whom you follow."))
+        #expect(body.contains("Reply 4 SHOW"))
+        #expect(body.contains("5. Training: Asking for referrals"))
+        #expect(!body.contains("Reply 5"))
+        let mails = try await Self.reply(world, to: dashboard, "4 SHOW\n5 ACCEPT")
+        #expect(try the("listing", to: ReferralWorld.owner, in: mails).subject.contains("Bathroom tiling"))
+        let text = try #require(mails.first { $0.event == "command.done" }?.textBody)
+        #expect(text.contains("> 4 SHOW\nDone. We sent you the answer in its own mail."))
+        #expect(text.contains("> 5 ACCEPT\nNot done: Item 5 is news and takes no word."))
+        let help = try await world.send(from: ReferralWorld.owner, subject: "HELP", authenticated: false)
+        #expect(try the("help", to: ReferralWorld.owner, in: help).textBody.contains("One reply to that\nmail can answer several items"))
+    }
 }
