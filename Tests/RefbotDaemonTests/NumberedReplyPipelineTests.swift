@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RefbotCore
 import RefbotDaemon
+import RefbotHTTP
 import RefbotMail
 import RefbotStore
 import RefbotTransport
@@ -244,5 +245,21 @@ struct NumberedReplyPipelineTests {
         #expect(text.contains("> 5 ACCEPT\nNot done: Item 5 is news and takes no word."))
         let help = try await world.send(from: ReferralWorld.owner, subject: "HELP", authenticated: false)
         #expect(try the("help", to: ReferralWorld.owner, in: help).textBody.contains("One reply to that\nmail can answer several items"))
+    }
+    @Test("Each item's own mailto: address and one-click link name that item alone, like a single notification's")
+    func itemLinks() async throws {
+        let world = try await Self.world()
+        let lines = try await Self.dashboard(world).textBody.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let links = lines.filter { $0.hasPrefix("REJECT on the web: ") }.compactMap { $0.components(separatedBy: "/a/").last }
+        #expect(links.count == 2)
+        let described = try await world.daemon.links.describe(token: try #require(links.last))
+        #expect(described.word == "REJECT")
+        #expect(described.ref == "R-2")
+        #expect(described.memberEmail == ReferralWorld.owner)
+        let mailto = try #require(lines.last { $0.hasPrefix("ACCEPT by mail: mailto:") })
+        let address = try #require(mailto.dropFirst("ACCEPT by mail: mailto:".count).split(separator: "?").first)
+        _ = try await world.send(from: ReferralWorld.owner, to: String(address), subject: "Re: ACCEPT", body: "ACCEPT", authenticated: false)
+        #expect(try await Self.state(world, 2) == .accepted)
+        #expect(try await Self.state(world, 1) == .pending)
     }
 }
