@@ -262,4 +262,35 @@ struct NumberedReplyPipelineTests {
         #expect(try await Self.state(world, 2) == .accepted)
         #expect(try await Self.state(world, 1) == .pending)
     }
+    @Test("A numbered reply to a dashboard whose own address no longer proves the owner is held; the owner's CONFIRM runs every line")
+    func heldThenConfirmed() async throws {
+        let world = try await Self.world()
+        let dashboard = try await Self.dashboard(world)
+        let address = try #require(dashboard.replyAddress)
+        let token = String(try #require(address.split(separator: "@").first?.split(separator: "+").last))
+        try await world.daemon.store.write { db in
+            try StoreLedger(db).revokeReplyTag(hash: ReplyTag.hash(token), at: world.clock.now)
+        }
+        let held = try await Self.reply(world, to: dashboard, "1 ACCEPT\n2 REJECT")
+        #expect(held.map(\.event) == ["command.confirm"])
+        #expect(held.first?.textBody.contains("> 1 ACCEPT\n> 2 REJECT") == true, "the confirmation shows every line")
+        #expect(try await Self.state(world, 1) == .pending)
+        let confirmed = try await world.send(
+            from: ReferralWorld.owner, to: try #require(held.first?.replyAddress), subject: "Re", body: "CONFIRM",
+            authenticated: false)
+        #expect(try await Self.state(world, 1) == .accepted)
+        #expect(try await Self.state(world, 2) == .rejected)
+        #expect(confirmed.filter { $0.event == "command.done" }.count == 1)
+    }
+
+    @Test("A line that names another object than its item's is refused: the number decides, not a reference typed after it")
+    func otherObjectNamed() async throws {
+        let world = try await Self.world()
+        let dashboard = try await Self.dashboard(world)
+        let mails = try await Self.reply(world, to: dashboard, "1 ACCEPT R-2\n2 REJECT R-2 not my area")
+        #expect(try await Self.state(world, 1) == .pending)
+        #expect(try await Self.state(world, 2) == .rejected)
+        #expect(try await world.referral(2)?.rejectReason == "not my area")
+        #expect(mails.first { $0.event == "command.done" }?.textBody.contains("Not done: Item 1 is R-1, not R-2.") == true)
+    }
 }
