@@ -88,7 +88,8 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["RefbotRules"]
         ),
         .executableTarget(
             name: "refbot",
@@ -102,6 +103,8 @@ let package = Package(
         ),
         // `refbotVersion`, generated from the VERSION file (the one place the version is kept).
         .plugin(name: "RefbotVersion", capability: .buildTool()),
+        // `shippedComplianceRules`, generated from rules/compliance.toml (the rules built into refbot).
+        .plugin(name: "RefbotRules", capability: .buildTool()),
 
         // The scale benchmark (not a test): `scripts/bench-scale`, figures in BENCHMARKS.md.
         .executableTarget(

@@ -91,7 +91,8 @@ public func buildDaemon(
             code: .missing, message: "cannot read the standard agreement \(agreementPath); check bot.templates")
     }
     let referralOptions = ReferralOptions(
-        botAddress: configuration.bot.address, standardAgreement: StandardAgreement(source: agreementSource))
+        botAddress: configuration.bot.address, standardAgreement: StandardAgreement(source: agreementSource),
+        complianceRules: configuration.compliance.rules)
     let health = HealthState()
     let metrics = DaemonMetrics()
 

@@ -458,6 +458,34 @@ enum Migrations {
                     ALTER TABLE member ADD COLUMN complainedAt INTEGER;
                     """)
         }
+        migrator.registerMigration("v16: compliance") { db in
+            // A listing's Profession: and Jurisdiction: keys and what the compliance rules made of
+            // them: the rule that holds it back (it stays pending until an admin overrides), the
+            // disclosure line its agreements carry, and the admin's override. The history records
+            // the hold and the override like referral changes (stamped with who and how).
+            try db.execute(
+                sql: """
+                    ALTER TABLE listing ADD COLUMN profession TEXT;
+                    ALTER TABLE listing ADD COLUMN jurisdiction TEXT;
+                    ALTER TABLE listing ADD COLUMN complianceHeldBy TEXT;
+                    ALTER TABLE listing ADD COLUMN complianceDisclosure TEXT;
+                    ALTER TABLE listing ADD COLUMN complianceOverrideReason TEXT;
+                    ALTER TABLE listing ADD COLUMN complianceOverrideBy TEXT;
+                    ALTER TABLE listing ADD COLUMN complianceOverrideAt INTEGER;
+                    CREATE TRIGGER ledgerEvent_listingHeld AFTER INSERT ON listing
+                      WHEN new.complianceHeldBy IS NOT NULL BEGIN
+                      INSERT INTO ledgerEvent (ref, action, toState, at, detail)
+                        VALUES ('L-' || new.id, 'compliance hold', new.state, new.createdAt, 'rule ' || new.complianceHeldBy);
+                    END;
+                    CREATE TRIGGER ledgerEvent_listingOverride AFTER UPDATE OF complianceOverrideReason ON listing
+                      WHEN new.complianceOverrideReason IS NOT NULL AND old.complianceOverrideReason IS NULL BEGIN
+                      INSERT INTO ledgerEvent (ref, action, fromState, toState, at, detail)
+                        VALUES ('L-' || new.id, 'compliance override', old.state, new.state,
+                          coalesce(new.complianceOverrideAt, new.updatedAt),
+                          'rule ' || coalesce(new.complianceHeldBy, '?') || ': ' || new.complianceOverrideReason);
+                    END;
+                    """)
+        }
         migrator.registerMigration("v18: digest items") { db in
             // The numbered items of a dashboard or digest mail, keyed by the hash of that mail's reply
             // tag: a reply `2 REJECT` to the mail runs REJECT on item 2's object, proven by the item's

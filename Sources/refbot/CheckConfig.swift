@@ -57,6 +57,7 @@ struct CheckConfig: AsyncParsableCommand {
         var templatesError: String?
         do { _ = try TemplateSet(directory: configuration.bot.templates) } catch { templatesError = "\(error)" }
         report(templatesError == nil, "templates in \(configuration.bot.templates)", "bot.templates: \(templatesError ?? ""); point it at refbot's mail-templates folder")
+        print("ok    compliance rules: \(configuration.compliance.summary)")
 
         var storeError: String?
         let databaseFolder = (configuration.bot.database as NSString).deletingLastPathComponent

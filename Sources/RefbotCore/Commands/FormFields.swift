@@ -230,7 +230,7 @@ extension FormFields {
         /// PROFILE: any JOIN field, none required.
         public static let profile = Spec(name: "PROFILE", fields: memberFields(nameRequired: false))
 
-        /// LISTING: Title*, Category*, Location, Customer*, Reward*, Terms, Expires.
+        /// LISTING: Title*, Category*, Location, Customer*, Reward*, Terms, Expires, Profession, Jurisdiction.
         public static let listing = Spec(
             name: "LISTING",
             fields: [
@@ -241,6 +241,8 @@ extension FormFields {
                 Field("Reward", required: true, example: "$500 per sale"),
                 Field("Terms", example: "standard"),
                 Field("Expires", example: "2026-12-31"),
+                Field("Profession", example: "real estate"),
+                Field("Jurisdiction", example: "US-CA"),
             ])
 
         /// REFER: Customer*, Email, Phone, Need*, Consent*.

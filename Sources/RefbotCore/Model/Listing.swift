@@ -28,6 +28,8 @@ public struct Listing: Sendable, Hashable, Codable, Identifiable {
     public var updatedAt: Int64
     /// The admin's reason for DECLINE.
     public var declineReason: String?
+    /// `Profession:` and `Jurisdiction:`, and what the compliance rules said (``ComplianceRules``).
+    public var compliance = ListingCompliance()
 
     /// A listing as posted, `pending` unless given a state.
     public init(

@@ -94,6 +94,10 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case memberComplaint = "member.complaint"
     /// To admins, once in January: last year's payee totals are ready (`refbot admin payouts`).
     case adminPayoutsReminder = "admin.payouts.reminder"
+    /// To the member who sent LISTING: it breaks a compliance rule (`compliance.rules_file`), why, and what would work.
+    case listingRefused = "listing.refused"
+    /// To each admin: a new listing breaks a compliance rule and is held; how to override.
+    case listingHeld = "listing.held"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -111,6 +115,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint, .oauthRefused: false
         case .adminPayoutsReminder: false
+        case .listingRefused: true
+        case .listingHeld: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

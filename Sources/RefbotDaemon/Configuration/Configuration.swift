@@ -145,6 +145,8 @@ public struct Configuration: Sendable, Equatable {
     /// Where the relative paths above were resolved (``ServicePaths``).
     public var paths = ServicePaths()
     public var oauth = OAuth()
+    /// `[compliance]`: the listing rules (``ComplianceRulesFile``).
+    public var compliance = Compliance()
 
     public init() {}
 

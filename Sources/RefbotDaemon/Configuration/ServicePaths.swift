@@ -18,6 +18,8 @@ public struct ServicePaths: Sendable, Equatable {
     public var credentialsDirectory: String?
     /// How ``stateDirectory`` was chosen, for `check-config` and error messages.
     public var stateDirectoryReason = ""
+    /// The configuration file's folder, where a relative `compliance.rules_file` resolves; nil leaves it as written.
+    public var configurationFolder: String?
 
     /// The folder of the service's own configuration files.
     public static let configurationDirectory = "/etc/refbot"
@@ -41,6 +43,7 @@ public struct ServicePaths: Sendable, Equatable {
                 ? configFile : FileManager.default.currentDirectoryPath + "/" + configFile
             let url = URL(fileURLWithPath: absolute).standardizedFileURL
             folder = url.deletingLastPathComponent().path
+            configurationFolder = folder
             if folder == Self.configurationDirectory {
                 let name = url.deletingPathExtension().lastPathComponent
                 instance = name
@@ -82,4 +85,7 @@ public struct ServicePaths: Sendable, Equatable {
         guard !path.isEmpty, !path.hasPrefix("/"), let directory else { return path }
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path
     }
+
+    /// `path` beside the configuration file when it is relative (`compliance.rules_file`).
+    public func configuration(_ path: String) -> String { Self.resolve(path, in: configurationFolder) }
 }

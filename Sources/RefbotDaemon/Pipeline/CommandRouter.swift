@@ -29,7 +29,7 @@ public struct CommandRouter: Sendable {
             GrantHandler(),
             AnnounceHandler(),
             // Listings, search and follows.
-            ListingHandler(),
+            ListingHandler(compliance: options.complianceRules),
             ApproveHandler(),
             DeclineHandler(),
             FeatureHandler(),

@@ -279,6 +279,15 @@ public final class Processor: Service, Sendable {
                             "inbound.id": "\(id)", "command": "\(handler.name)", "member.email": "\(sender.address)",
                             "auth": "\(proof?.rawValue ?? "none")",
                         ])
+                    for refusal in notifications where refusal.event == .listingRefused {
+                        let rule = if case .text(let rule)? = refusal.values["ruleId"] { rule } else { "?" }
+                        logger.notice(
+                            "Listing held by a compliance rule",
+                            metadata: [
+                                "inbound.id": "\(id)", "member.email": "\(sender.address)", "listing": "\(refusal.ref ?? "?")",
+                                "rule": "\(rule)",
+                            ])
+                    }
                 case .hold:
                     // Why the tag the mail came to (if any) did not prove it: out of its scope,
                     // revoked, expired, or made for another address.

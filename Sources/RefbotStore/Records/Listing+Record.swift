@@ -18,6 +18,10 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
             state: ListingState(rawValue: row["state"] ?? "") ?? .pending, featuredUntil: row["featuredUntil"],
             expiresAt: row["expiresAt"], createdAt: row["createdAt"], updatedAt: row["updatedAt"],
             declineReason: row["declineReason"])
+        compliance = ListingCompliance(
+            profession: row["profession"], jurisdiction: row["jurisdiction"], heldBy: row["complianceHeldBy"],
+            disclosure: row["complianceDisclosure"], overrideReason: row["complianceOverrideReason"],
+            overrideBy: row["complianceOverrideBy"], overrideAt: row["complianceOverrideAt"])
     }
 
     public func encode(to container: inout PersistenceContainer) throws {
@@ -39,6 +43,13 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
         container["createdAt"] = createdAt
         container["updatedAt"] = updatedAt
         container["declineReason"] = declineReason
+        container["profession"] = compliance.profession
+        container["jurisdiction"] = compliance.jurisdiction
+        container["complianceHeldBy"] = compliance.heldBy
+        container["complianceDisclosure"] = compliance.disclosure
+        container["complianceOverrideReason"] = compliance.overrideReason
+        container["complianceOverrideBy"] = compliance.overrideBy
+        container["complianceOverrideAt"] = compliance.overrideAt
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -51,6 +51,7 @@ extension Admin {
                 let ownerText = owner.padding(toLength: 31, withPad: " ", startingAt: 0)
                 print("\(id) \(state) \(featured) \(ownerText) \(listing.title)")
                 print(String(repeating: " ", count: 62) + listing.reward.description)
+                for line in Admin.complianceLines(listing) { print(String(repeating: " ", count: 62) + line) }
             }
         }
     }

@@ -98,7 +98,15 @@ public struct AgreementTerms: Sendable, Hashable {
                 "version": standard.version,
             ])
         }
+        if let disclosure = listing.compliance.disclosure { text += Self.disclosureSection(disclosure) }
         sha256 = TextDigest.sha256Hex(Array(text.utf8))
+    }
+
+    /// The section a listing's compliance disclosure adds at the end of its agreement text (standard
+    /// or custom), inside what the SHA-256 covers.
+    public static func disclosureSection(_ disclosure: String) -> String {
+        "\nDISCLOSURE required by the network's compliance rules for this listing:\n\(disclosure)\n"
+            + "(The network's compliance rules are a guardrail, not legal advice.)\n"
     }
 }
 

@@ -11,6 +11,7 @@ public struct ApproveHandler: CommandHandler {
         try ListingTarget.requireAdmin(command, context: context)
         let target = try ListingTarget.resolve(command, context: context, ledger: ledger)
         var listing = target.listing
+        if listing.compliance.isHeld { throw ListingCheck.heldError(listing, ref: target.id, line: command.line) }
         do {
             listing.state = try listing.state.after(.approve)
         } catch {

@@ -17,7 +17,12 @@ public struct ListingHandler: CommandHandler {
     /// The longest customer description and custom terms, in characters.
     static let maxLongField = 4000
 
-    public init() {}
+    /// The network's compliance rules (`compliance.rules_file`): a listing that breaks one is held.
+    public var compliance: ComplianceRules
+
+    public init(compliance: ComplianceRules = .none) {
+        self.compliance = compliance
+    }
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
         let owner = try ListingHandler.activeMember(
@@ -53,10 +58,14 @@ public struct ListingHandler: CommandHandler {
             try ListingDates.expiry($0, now: context.now, line: "Expires: \($0)")
         }
 
+        let (declared, verdict) = try ListingCheck.declared(form, category: category, reward: reward, rules: compliance)
+
         var listing = Listing(
             ownerId: owner.id ?? 0, title: title, category: category, location: location, customer: customer,
             reward: reward, terms: terms, state: .initial(autoApprove: context.settings.autoApproveListings),
             expiresAt: expiresAt, createdAt: context.now)
+        listing.compliance = declared
+        if listing.compliance.isHeld { listing.state = .pending }
         try ledger.save(&listing)
         guard let id = listing.listingID else { return [] }
 
@@ -68,6 +77,11 @@ public struct ListingHandler: CommandHandler {
         let ownerTag = try ledger.makeReplyTag(
             for: owner.email, action: Self.ownerAction, ref: id.description, now: context.now,
             expiresAt: context.now + Self.ownerTagSeconds)
+        if case .refused(let rule) = verdict {
+            return ListingCheck.refusal(
+                listing, rule: rule, values: values, owner: owner, ownerTag: ownerTag.token, quoted: quoted,
+                context: context)
+        }
         var notifications = [
             Notification(
                 event: .listingSubmitted, to: [owner.email], ref: id.description, replyTag: ownerTag.token,
@@ -153,6 +167,7 @@ extension Listing {
         if let custom = terms.customText { values["customTerms"] = .text(custom) }
         if let expiresAt { values["expires"] = .text(ListingDates.day(expiresAt - 1)) }
         if let featuredUntil, isFeatured(at: now) { values["featuredUntil"] = .text(ListingDates.day(featuredUntil)) }
+        values.merge(complianceValues()) { current, _ in current }
         if let owner {
             values["ownerName"] = .text(owner.name)
             values["ownerDisplay"] = .text(owner.displayName)

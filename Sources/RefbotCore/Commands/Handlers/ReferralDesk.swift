@@ -19,11 +19,16 @@ public struct ReferralOptions: Sendable, Hashable {
     public var botAddress: String
     /// The standard partnership agreement.
     public var standardAgreement: StandardAgreement
+    /// The compliance rules LISTING checks (`compliance.rules_file`).
+    public var complianceRules: ComplianceRules
 
     /// Options; the defaults suit tests of other concerns.
-    public init(botAddress: String = "", standardAgreement: StandardAgreement = .builtin) {
+    public init(
+        botAddress: String = "", standardAgreement: StandardAgreement = .builtin, complianceRules: ComplianceRules = .none
+    ) {
         self.botAddress = botAddress
         self.standardAgreement = standardAgreement
+        self.complianceRules = complianceRules
     }
 
     /// `referrals+TOKEN@example.org` for a tag token; empty when the bot address is not known.
