@@ -1,7 +1,9 @@
 /// `STATUS` (read-only): the member's dashboard — referrals sent and received by state,
-/// conversion, revenue won, rewards owed and paid, points and credits, what waits on them (each
-/// with its reply word and a `mailto:` link to that object's reply address), and the latest
-/// training announcement.
+/// conversion, revenue won, rewards owed and paid, points and credits, what waits on them
+/// (numbered by ``WaitingItems``, each with its words and its own reply address), and the latest
+/// training announcement. When it lists items, the mail has a reply address of its own
+/// (`digest.items`) under which the items are stored: a reply `1 ACCEPT` / `2 WON $1,200` acts on
+/// several (the daemon's `Processor+NumberedReplies`). The digest is this mail with STOP.
 public struct StatusHandler: CommandHandler {
     public let word = CommandWord.status
     let options: ReferralOptions
