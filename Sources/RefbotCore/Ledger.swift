@@ -8,4 +8,4 @@
 /// ```swift
 /// guard let member = try ledger.member(email: context.sender) else { throw CommandError(…) }
 /// ```
-public protocol Ledger: MemberLedger, ListingLedger, NetworkLedger, ReferralLedger, RecognitionLedger {}
+public protocol Ledger: MemberLedger, ListingLedger, NetworkLedger, ReferralLedger, RecognitionLedger, DigestLedger {}

@@ -518,6 +518,23 @@ enum Migrations {
                     CREATE INDEX referral_createdAt ON referral(createdAt);
                     """)
         }
+        migrator.registerMigration("v18: digest items") { db in
+            // The numbered items of a dashboard or digest mail, keyed by the hash of that mail's reply
+            // tag: a reply `2 REJECT` to the mail runs REJECT on item 2's object, proven by the item's
+            // own tag (scoped, expiring and revoked as the single notification's tag would be).
+            try db.execute(
+                sql: """
+                    CREATE TABLE digestItem (
+                      tagHash TEXT NOT NULL,
+                      number INTEGER NOT NULL CHECK (number >= 1),
+                      ref TEXT NOT NULL,
+                      words TEXT NOT NULL,
+                      itemTagHash TEXT,
+                      createdAt INTEGER NOT NULL,
+                      PRIMARY KEY (tagHash, number));
+                    CREATE INDEX digestItem_createdAt ON digestItem(createdAt);
+                    """)
+        }
         return migrator
     }
 }

@@ -562,7 +562,7 @@ struct ReferralCommandsTests {
         #expect(body.contains("Rewards you owe:              $500.00"))
         #expect(body.contains("Credits:                      9"))
         #expect(body.contains("R-2: Dan Evans"))
-        #expect(body.contains("reply ACCEPT: mailto:referrals+"))
+        #expect(body.contains("ACCEPT by mail: mailto:referrals+"))
         #expect(body.contains("Latest training: Asking for referrals"))
     }
 }

@@ -15,6 +15,7 @@
 /// | `unsubscribe` (announcement, digest) | STOP                                          |
 /// | `unsubscribe` (recognition)       | STOP RECOGNITION                                 |
 /// | `member.probe` (bounce probe)     | none; any reply clears the member's bounces      |
+/// | `digest.items` (dashboard)        | none itself; `1 ACCEPT` lines, each proven by its item's own tag |
 ///
 /// A command that names an object (`ACCEPT R-7`) is in scope only when that is the tag's own
 /// object; REFER names the listing the customer goes to, so it may name any.
@@ -34,6 +35,9 @@ public enum ReplyScope {
         // Any reply to a bounce probe proves the address receives mail (the daemon clears the
         // member's bounces before reading a command); it proves no command.
         "member.probe": [],
+        // A dashboard's own address proves nothing by itself: each numbered line (`2 REJECT`) is
+        // proven by the tag of the item it names (a digest's address is an `unsubscribe` one).
+        "digest.items": [],
     ]
 
     /// Why the tag does not prove this command, or `nil` when it does.

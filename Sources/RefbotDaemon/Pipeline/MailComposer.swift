@@ -56,7 +56,8 @@ public struct MailComposer: Sendable {
 
     /// Renders and builds the mail; `unique` makes its Message-ID (stable for the row's life).
     public func compose(_ notification: Notification, unique: String, now: Int64, inboundId: Int64?) throws -> OutboxMessage {
-        let values = commonValues(for: notification).merging(actionLinkValues(for: notification, now: now)) { _, link in link }
+        let values = itemLinkValues(
+            commonValues(for: notification).merging(actionLinkValues(for: notification, now: now)) { _, link in link }, now: now)
         let rendered = try templates.render(notification.event, values: values)
         var subject = rendered.subject
         if let ref = notification.ref, !subject.hasPrefix("[\(ref)]") { subject = "[\(ref)] \(subject)" }

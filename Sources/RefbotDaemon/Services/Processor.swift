@@ -238,6 +238,12 @@ public final class Processor: Service, Sendable {
         var commandWord: String?
         do {
             let ledger = StoreLedger(db)
+            // `1 ACCEPT` / `2 REJECT …` lines in reply to a dashboard or digest (Processor+NumberedReplies).
+            if let numbered = try numberedReply(newText: trimmed.newText, tagHash: context.tag, in: db) {
+                return try handleNumberedReply(
+                    numbered, id: id, row: row, message: message, sender: sender, context: context, evidence: evidence,
+                    answers: answers, budget: budget, historyMark: historyMark, now: now, in: db)
+            }
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
             commandWord = command.word.rawValue
             let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
@@ -449,6 +455,25 @@ public final class Processor: Service, Sendable {
         var limits = ParseLimits()
         limits.maxBytes = configuration.mail.maxMessageBytes
         let original = try MessageParser.parse([UInt8](stored.raw), limits: limits)
+        let originalTag = try tagHash(of: original, inboundId: held.inboundId, in: db)
+        if let numbered = try numberedReply(
+            newText: ReplyTrimmer.trim(original.textBody).newText, tagHash: originalTag, in: db), let originalTag
+        {
+            // A held numbered reply: each line still needs its item's own live tag, made for this sender.
+            var heldContext = context
+            heldContext.sender = held.sender
+            heldContext.isAdmin = configuration.bot.admins.contains { Member.sameEmail($0, held.sender) }
+            heldContext.isAuthenticated = true
+            heldContext.tag = originalTag
+            let notifications = try runNumbered(numbered, mailTagHash: originalTag, inboundId: held.inboundId, context: heldContext, in: db)
+            logger.info(
+                "Held command confirmed",
+                metadata: [
+                    "inbound.id": "\(held.inboundId)", "command": "numbered", "member.email": "\(held.sender)",
+                    "auth": "\(SenderAuthentication.Proof.confirmed.rawValue)",
+                ])
+            return (notifications, "numbered")
+        }
         let command = try CommandParser.parse(
             subject: original.subject, newText: ReplyTrimmer.trim(original.textBody).newText
         ).get()

@@ -34,7 +34,11 @@ public final class Scheduler: Service, Sendable {
         afterPass: @escaping @Sendable (Int) -> Void = { _ in }, waker: Waker = Waker(),
         options: ReferralOptions = ReferralOptions()
     ) {
-        self.status = StatusHandler(options: options)
+        // The digest's own reply address takes STOP, and numbered lines for its items.
+        self.status = StatusHandler(
+            options: options, newsDays: Int64(max(configuration.network.digestDays, 1)),
+            mailTagAction: MemberHandling.unsubscribeAction,
+            mailTagSeconds: AnnounceHandler.unsubscribeDays * NetworkSettings.secondsPerDay, alwaysTagged: true)
         self.store = store
         self.composer = composer
         self.configuration = configuration
@@ -137,6 +141,20 @@ public final class Scheduler: Service, Sendable {
     /// Mails the dashboard to each member who has not sent STOP and had no digest for
     /// `network.digest_days` (off at 0), one transaction per member; returns how many went out.
     func sendDigests(now: Int64) async throws -> Int {
+        // Numbered items outlive no tag: past the longest a tag lives, their mail can prove nothing.
+        do {
+            let cutoff = now - ReplyTag.maxLifetimeSeconds
+            let stale = try await store.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM digestItem WHERE createdAt < ?)", arguments: [cutoff]) ?? false
+            }
+            if stale {
+                try await store.write { db in
+                    try db.execute(sql: "DELETE FROM digestItem WHERE createdAt < ?", arguments: [cutoff])
+                }
+            }
+        } catch {
+            logger.error("Numbered item purge failed", metadata: ["error": "\(error)"])
+        }
         let days = Int64(configuration.network.digestDays)
         guard days > 0 else { return 0 }
         let period = days * 86_400
@@ -160,14 +178,11 @@ public final class Scheduler: Service, Sendable {
                         sender: member.email, senderName: member.name, isAuthenticated: true, now: now,
                         settings: self.settings, botName: self.configuration.bot.name, admins: self.configuration.bot.admins)
                     let command = ParsedCommand(word: .status, arguments: "", line: "STATUS", followingLines: [], source: .body)
-                    let tag = try ledger.makeReplyTag(
-                        for: member.email, action: MemberHandling.unsubscribeAction, ref: nil, now: now,
-                        expiresAt: now + AnnounceHandler.unsubscribeDays * NetworkSettings.secondsPerDay)
                     for dashboard in try self.status.handle(command, context: context, ledger: ledger) {
                         var values = dashboard.values
                         values["digestDays"] = .number(days)
                         let digest = Notification(
-                            event: .digest, to: [member.email], replyTag: tag.token, values: values, actions: ["STOP"])
+                            event: .digest, to: [member.email], replyTag: dashboard.replyTag, values: values, actions: ["STOP"])
                         try Processor.enqueue(
                             digest, composer: self.composer, configuration: self.configuration,
                             unique: "digest.m\(id)", inboundId: nil, now: now, logger: self.logger, in: db)

@@ -1,7 +1,9 @@
 /// `STATUS` (read-only): the member's dashboard — referrals sent and received by state,
-/// conversion, revenue won, rewards owed and paid, points and credits, what waits on them (each
-/// with its reply word and a `mailto:` link to that object's reply address), and the latest
-/// training announcement.
+/// conversion, revenue won, rewards owed and paid, points and credits, what waits on them
+/// (numbered by ``WaitingItems``, each with its words and its own reply address), and the latest
+/// training announcement. When it lists items, the mail has a reply address of its own
+/// (`digest.items`) under which the items are stored: a reply `1 ACCEPT` / `2 WON $1,200` acts on
+/// several (the daemon's `Processor+NumberedReplies`). The digest is this mail with STOP.
 public struct StatusHandler: CommandHandler {
     public let word = CommandWord.status
     let options: ReferralOptions
@@ -9,8 +11,28 @@ public struct StatusHandler: CommandHandler {
     /// member with thousands of open referrals gets a mail that can be read, quickly.
     public static let waitingListed = 30
 
-    public init(options: ReferralOptions = ReferralOptions()) {
+    /// Listings of followed members and announcements this recent are listed as news.
+    let newsDays: Int64
+    /// The action and lifetime of the mail's own reply tag, and whether it has one even when
+    /// nothing is listed (the digest's, which also takes STOP).
+    let mailTagAction: String
+    let mailTagSeconds: Int64
+    let alwaysTagged: Bool
+
+    public init(
+        options: ReferralOptions = ReferralOptions(), newsDays: Int64 = 14, mailTagAction: String = WaitingItems.mailAction,
+        mailTagSeconds: Int64 = 30 * NetworkSettings.secondsPerDay, alwaysTagged: Bool = false
+    ) {
         self.options = options
+        self.newsDays = newsDays
+        self.mailTagAction = mailTagAction
+        self.mailTagSeconds = mailTagSeconds
+        self.alwaysTagged = alwaysTagged
+    }
+
+    /// A reply that would act on the first items, one line each: `1 ACCEPT` / `2 WON`.
+    static func example(_ items: [WaitingItem]) -> [String] {
+        items.filter { !$0.words.isEmpty && $0.tag != nil }.prefix(3).map { "\($0.number) \($0.words[0].rawValue)" }
     }
 
     public func handle(_ command: ParsedCommand, context: CommandContext, ledger: any Ledger) throws -> [Notification] {
@@ -20,59 +42,17 @@ public struct StatusHandler: CommandHandler {
         let received = try ledger.referrals(receivedBy: memberId).filter { $0.deliveredAt != nil }
         let now = context.now
 
-        var waiting: [TemplateValue] = []
-        var waitingMore = 0
-        /// Whether one more item may be listed; counts it otherwise.
-        func listed() -> Bool {
-            if waiting.count < Self.waitingListed { return true }
-            waitingMore += 1
-            return false
-        }
-        func item(_ text: String, word: String, tag: ReplyTag) {
-            waiting.append(.object(["text": .text(text), "word": .text(word), "address": .text(options.replyAddress(tag.token))]))
-        }
-        // Tags are stored hashed, so each listed item gets a fresh one (for this member only).
-        func tag(action: String, ref: String) throws -> ReplyTag {
-            try ledger.makeReplyTag(
-                for: member.email, action: action, ref: ref, now: now, expiresAt: now + ReferralDesk.referralTagSeconds)
-        }
-        for referral in received.reversed() {
-            guard let id = referral.referralID else { continue }
-            switch referral.state {
-            case .pending:
-                guard listed() else { continue }
-                // Only the items listed need their listing; a busy member has thousands of referrals.
-                let title = try ledger.listing(id: referral.listingId)?.title ?? ""
-                item("\(id): \(referral.customerName) for \"\(title)\" waits for your answer.", word: "ACCEPT",
-                     tag: try tag(action: ReplyAction.referralOwner, ref: id.description))
-            case .won where referral.rewardOwed != nil && referral.rewardPaid == nil:
-                guard listed() else { continue }
-                item("\(id): \(referral.customerName) bought; the reward of \(referral.rewardOwed?.formatted ?? "") is due.",
-                     word: "PAID", tag: try tag(action: ReplyAction.referralOwner, ref: id.description))
-            default: break
-            }
-        }
-        var agreementListings: Set<Int64> = []
-        for referral in sent.reversed() {
-            guard let id = referral.referralID else { continue }
-            if referral.state == .pending, referral.deliveredAt == nil, referral.consent != .asked,
-                agreementListings.insert(referral.listingId).inserted, listed()
-            {
-                let listingRef = ListingID(referral.listingId).description
-                let title = try ledger.listing(id: referral.listingId)?.title ?? ""
-                item("\(listingRef) \"\(title)\": agree to its terms so your referral can go out.", word: "AGREE",
-                     tag: try tag(action: ReplyAction.agreementReferrer, ref: listingRef))
-            }
-            if referral.state == .paid, listed() {
-                item("\(id): the owner reports paying \(referral.rewardPaid?.formatted ?? "your reward"); please confirm.",
-                     word: "RECEIVED", tag: try tag(action: ReplyAction.referralReferrer, ref: id.description))
-            }
-        }
-        for connection in try ledger.pendingConnections(to: memberId) {
-            guard let id = connection.connectionID, listed() else { continue }
-            let name = try ledger.member(id: connection.requesterId)?.displayName ?? "A member"
-            item("\(id): \(name) would like to connect.", word: "ACCEPT",
-                 tag: try tag(action: ReplyAction.connectionAddressee, ref: id.description))
+        let (items, waitingMore) = try WaitingItems.collect(
+            for: member, ledger: ledger, now: now, newsSince: now - newsDays * NetworkSettings.secondsPerDay,
+            limit: Self.waitingListed)
+        let waiting = items.map { $0.value(options: options) }
+        // The mail's own reply address: a reply with numbered lines (`1 ACCEPT`) acts on its items.
+        var mailTag: ReplyTag?
+        if !items.isEmpty || alwaysTagged {
+            let tag = try ledger.makeReplyTag(
+                for: member.email, action: mailTagAction, ref: nil, now: now, expiresAt: now + mailTagSeconds)
+            try ledger.recordDigestItems(items, mailTagHash: tag.hash, now: now)
+            mailTag = tag
         }
 
         var values: [String: TemplateValue] = [
@@ -94,12 +74,14 @@ public struct StatusHandler: CommandHandler {
             "hasWaiting": .flag(!waiting.isEmpty),
             "waitingMore": .number(Int64(waitingMore)),
             "hasWaitingMore": .flag(waitingMore > 0),
+            "numberedExample": .list(Self.example(items).map { .text($0) }),
+            "hasNumberedExample": .flag(!Self.example(items).isEmpty),
         ]
         if let title = try ledger.latestAnnouncementTitle() { values["announcement"] = .text(title) }
         values["recognition"] = try Self.recognition(of: member, ledger: ledger, now: now)
         return [
             Notification(
-                event: .dashboard, to: [context.sender], values: values, quoted: [command.line],
+                event: .dashboard, to: [context.sender], replyTag: mailTag?.token, values: values, quoted: [command.line],
                 thread: context.messageID.map { [$0] } ?? [])
         ]
     }
