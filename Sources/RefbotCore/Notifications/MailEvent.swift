@@ -94,6 +94,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     case memberComplaint = "member.complaint"
     /// To admins, once in January: last year's payee totals are ready (`refbot admin payouts`).
     case adminPayoutsReminder = "admin.payouts.reminder"
+    /// To admins: a webhook delivery was given up on after its `max_attempts` (``WebhookQueue``).
+    case webhookFailed = "webhook.failed"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -111,6 +113,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingReview, .listingApproved, .listingDeclined, .listingNew, .listingExpired, .digest: false
         case .deliveryFailed, .messageQuarantined, .adminSummary, .memberComplaint, .oauthRefused: false
         case .adminPayoutsReminder: false
+        case .webhookFailed: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

@@ -57,6 +57,7 @@ import RefbotTransport
 /// | `oauth.token_command` | `["/abs/program", "arg", …]`, run without a shell, prints an access token | `[]` |
 /// | `oauth.token_command_timeout_seconds` | integer ≥ 1 | 20 |
 /// | `oauth.client_certificate_file`, `oauth.client_key_file` | PEM paths (relative: to `$CREDENTIALS_DIRECTORY`), both or neither | `""` |
+/// | `webhooks.*` | `[[webhooks]]` entries: see ``Configuration/Webhook`` | none |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     /// Relative paths in it resolve as ``ServicePaths`` says. With `readPasswords` false (admin
@@ -271,7 +272,8 @@ extension Configuration {
             r.integer("bounce_reset_days", min: 0).map { c.mail.bounceResetDays = $0 }
         }
         reader.table("oauth") { r in Configuration.readOAuth(&r, into: &c, preset: preset) }
-        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth"])
+        Configuration.readWebhooks(&reader, into: &c)
+        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth", "webhooks"])
 
         if c.bot.admins.contains(where: { Member.sameEmail($0, c.bot.address) }) {
             reader.problems.append(

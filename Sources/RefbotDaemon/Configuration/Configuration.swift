@@ -145,6 +145,8 @@ public struct Configuration: Sendable, Equatable {
     /// Where the relative paths above were resolved (``ServicePaths``).
     public var paths = ServicePaths()
     public var oauth = OAuth()
+    /// `[[webhooks]]`: where state changes are POSTed (``Webhook``).
+    public var webhooks: [Webhook] = []
 
     public init() {}
 
