@@ -13,6 +13,9 @@ Verification (what any receiver should do):
 
 --statuses 500,200 answers 500 to the first POST, then 200 (the last one repeats).
 --hang never answers (the connection is held until refbot's timeout_seconds).
+
+    scripts/webhook-receiver.py verify --secret-file S --signature 't=…,v1=…' --body-file B
+checks one saved request and prints ok, mismatch, stale or malformed.
 """
 import argparse
 import hashlib
@@ -45,7 +48,28 @@ def verify(secret: bytes, header: str, body: bytes, tolerance: int, now: float) 
     return "ok"
 
 
+def verify_command(argv) -> None:
+    """`webhook-receiver.py verify --secret-file F --signature 'HEADER' --body-file B`: prints ok,
+    mismatch, stale or malformed (exit 0 only for ok), with the same check the server makes."""
+    parser = argparse.ArgumentParser(prog="webhook-receiver.py verify")
+    parser.add_argument("--secret-file", required=True)
+    parser.add_argument("--signature", required=True, help="the Refbot-Signature header's value")
+    parser.add_argument("--body-file", required=True, help="the raw body as received")
+    parser.add_argument("--tolerance", type=int, default=300)
+    args = parser.parse_args(argv)
+    with open(args.secret_file, "rb") as f:
+        secret = f.read().strip(b"\r\n")
+    with open(args.body_file, "rb") as f:
+        body = f.read()
+    verdict = verify(secret, args.signature, body, args.tolerance, time.time())
+    print(verdict)
+    sys.exit(0 if verdict == "ok" else 1)
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "verify":
+        verify_command(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--secret-file", required=True)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (see --port-file)")

@@ -187,7 +187,8 @@ struct WebhookTests {
         // The customer is in the payload once the owner has been told, with the referrer's consent.
         let sentCustomer = try #require(try json(bodies[0])["data"] as? [String: Any])["customer"]
         #expect(sentCustomer is NSNull)
-        let receivedCustomer = try #require(try #require(try json(bodies[2])["data"] as? [String: Any])["customer"] as? [String: Any])
+        let receivedData = try #require(try json(bodies[2])["data"] as? [String: Any])
+        let receivedCustomer = try #require(receivedData["customer"] as? [String: Any])
         #expect(receivedCustomer["email"] as? String == "carol@diaz.example")
     }
 
@@ -208,8 +209,9 @@ struct WebhookTests {
     @Test("One state change mailed to several people is one row per url; another change of the same object is another row")
     func dedupePerStateChange() async throws {
         let directory = try TemporaryDirectory()
-        var configuration = testConfiguration(in: directory)
-        Self.hooks(&configuration)
+        var settings = testConfiguration(in: directory)
+        Self.hooks(&settings)
+        let configuration = settings
         let store = try Store(path: configuration.bot.database)
         let logger = Logger(label: "test")
         let written = try await store.write { db -> [Int] in
@@ -230,7 +232,7 @@ struct WebhookTests {
     func orderPerObject() async throws {
         let directory = try TemporaryDirectory()
         let store = try Store(path: directory.path + "/refbot.sqlite")
-        func row(_ object: String, _ n: Int) -> WebhookDelivery {
+        @Sendable func row(_ object: String, _ n: Int) -> WebhookDelivery {
             WebhookDelivery(
                 deliveryId: "d\(n)", eventId: "e\(n)", url: Self.crm, event: "referral.updated", objectKey: object,
                 dedupeKey: "k\(n)", body: "{}", createdAt: 10)

@@ -170,7 +170,7 @@ public final class WebhookSender: Service, Sendable {
         ]
         let started = ContinuousClock.now
         var status: Int?
-        var error: String
+        var problem: String
         var outcome: Attempt
         do {
             let answer = try await post(hook.url, row.body, headers, hook.timeoutSeconds)
@@ -197,16 +197,16 @@ public final class WebhookSender: Service, Sendable {
                 return .delivered
             }
             let snippet = String(decoding: answer.body.prefix(200), as: UTF8.self).filter { !$0.isNewline }
-            error = "HTTP \(answer.status)\(snippet.isEmpty ? "" : ": \(snippet)")"
+            problem = "HTTP \(answer.status)\(snippet.isEmpty ? "" : ": \(snippet)")"
             outcome = .refused
         } catch let transport as TransportError {
-            error = transport.message
+            problem = transport.message
             outcome = .unreachable
         } catch {
-            error = "\(error)"
+            problem = "\(error)"
             outcome = .unreachable
         }
-        await recordFailure(row, id: id, hook: hook, status: status, error: error)
+        await recordFailure(row, id: id, hook: hook, status: status, error: problem)
         return outcome
     }
 
