@@ -181,7 +181,8 @@ struct WebhookTests {
             #expect(!body.contains("referrals+"), "a reply address in \(body)")
         }
         let states = try bodies.map { try json($0) }.compactMap { (($0["data"] as? [String: Any])?["state"] as? String) }
-        #expect(states == ["pending", "pending", "pending", "accepted", "won", "paid", "closed"])
+        // agreement.copy is about the listing (live); the rest about R-1.
+        #expect(states == ["pending", "live", "pending", "accepted", "won", "paid", "closed"])
         let actors = try bodies.map { try json($0) }.compactMap { (($0["actor"] as? [String: Any])?["email"] as? String) }
         #expect(actors == [ReferralWorld.referrer, ReferralWorld.referrer, ReferralWorld.referrer] + Array(repeating: ReferralWorld.owner, count: 3) + [ReferralWorld.referrer])
         // The customer is in the payload once the owner has been told, with the referrer's consent.
@@ -198,9 +199,14 @@ struct WebhookTests {
             Self.hooks(&$0)
             $0.network.customerConsent = "ask"
         }
-        _ = try await world.refer(consent: "")
+        let first = try await world.refer()
+        let agree = try #require(try the("agreement.request", to: ReferralWorld.referrer, in: first).replyAddress)
+        let agreed = try await world.send(
+            from: "Alice Example <\(ReferralWorld.referrer)>", to: agree, subject: "Re: terms", body: "AGREE", authenticated: false)
+        // The customer is asked: their details reach nobody but them until they say YES.
+        _ = try the("customer.consent", to: "carol@diaz.example", in: agreed)
         let rows = try await world.webhookRows()
-        #expect(!rows.isEmpty)
+        #expect(rows.filter { $0.url == Self.crm }.map(\.event) == ["referral.sent", "agreement.copy", "customer.consent"])
         for row in rows {
             #expect(!row.body.contains("carol@diaz.example") && !row.body.contains("555-0100") && !row.body.contains("Carol Diaz"), "\(row.body)")
         }

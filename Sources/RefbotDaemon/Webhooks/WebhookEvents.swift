@@ -183,7 +183,8 @@ public enum WebhookEvents {
             switch notification.event {
             case .memberBouncing, .memberComplaint: email = text(notification.values["email"])
             case .memberAddressChanged: email = text(notification.values["newAddress"])
-            default: email = notification.to.first
+            // The member the mail is to (an admin copied on it is not the object).
+            default: email = try notification.to.first { try ledger.member(email: $0) != nil }
             }
             guard let email, let member = try ledger.member(email: email) else { return nil }
             var data: [String: WebhookJSON] = [
