@@ -365,6 +365,27 @@ struct WebhookTests {
         #expect(evil.map(\.state) == [.failed])
     }
 
+    @Test("Rows delivered or given up on before the cutoff are deleted; pending rows and newer ones stay")
+    func purge() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.path + "/refbot.sqlite")
+        let left = try await store.write { db -> [String] in
+            for n in 0..<5 {
+                try WebhookQueue.enqueue(
+                    WebhookDelivery(
+                        deliveryId: "d\(n)", eventId: "e\(n)", url: Self.crm, event: "member.welcome", objectKey: "member:m\(n)",
+                        dedupeKey: "k\(n)", body: "{}", createdAt: 0), in: db)
+            }
+            try WebhookQueue.markDelivered(1, status: 200, now: 100, in: db)
+            try WebhookQueue.markDelivered(2, status: 200, now: 1000, in: db)
+            try WebhookQueue.fail(3, status: 500, error: "HTTP 500", now: 100, in: db)
+            try WebhookQueue.deferDelivery(4, until: 50, status: 500, error: "HTTP 500", in: db)
+            #expect(try WebhookQueue.purge(olderThan: 500, in: db) == 2)
+            return try WebhookQueue.all(in: db).map(\.deliveryId)
+        }
+        #expect(left == ["d1", "d3", "d4"])
+    }
+
     @Test("The signature is HMAC-SHA256 over \"t.body\" in lower-case hex, as Python's hmac computes it")
     func signatureVector() {
         #expect(

@@ -104,9 +104,15 @@ public final class WebhookSender: Service, Sendable {
             try await runLoop(waker: Waker(), interval: .seconds(3600), logger: logger) {}
             return
         }
-        do { try await expireUnconfigured() } catch { logger.error("Service pass failed", metadata: ["error": "\(error)"]) }
         let interval = Duration.seconds(max(configuration.imap.pollSeconds, 1))
         await withTaskGroup(of: Void.self) { group in
+            // Housekeeping, hourly: rows for urls no longer configured, and old finished rows.
+            group.addTask {
+                try? await runLoop(waker: Waker(), interval: .seconds(3600), logger: self.logger) {
+                    try await self.expireUnconfigured()
+                    await self.purgeFinished()
+                }
+            }
             for hook in configuration.webhooks {
                 let waker = wakers[hook.url] ?? Waker()
                 group.addTask {
@@ -123,13 +129,33 @@ public final class WebhookSender: Service, Sendable {
     @discardableResult
     public func runOnce() async throws -> Int {
         try await expireUnconfigured()
-        return try await withThrowingTaskGroup(of: Int.self) { group in
+        let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
             for hook in configuration.webhooks {
                 group.addTask { try await self.runOnce(hook) }
             }
             var total = 0
             for try await delivered in group { total += delivered }
             return total
+        }
+        await purgeFinished()
+        return delivered
+    }
+
+    /// Deletes rows delivered or given up on more than `mail.retention_days` ago (never at 0).
+    func purgeFinished() async {
+        let days = Int64(configuration.mail.retentionDays)
+        guard days > 0 else { return }
+        let cutoff = clock.now() - days * NetworkSettings.secondsPerDay
+        do {
+            var total = 0
+            while true {
+                let purged = try await store.write { db in try WebhookQueue.purge(olderThan: cutoff, in: db) }
+                total += purged
+                if purged < 500 { break }
+            }
+            if total > 0 { logger.info("Webhook deliveries purged", metadata: ["count": "\(total)", "retention_days": "\(days)"]) }
+        } catch {
+            logger.error("Webhook purge failed", metadata: ["error": "\(error)"])
         }
     }
 

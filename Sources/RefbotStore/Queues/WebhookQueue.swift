@@ -159,6 +159,20 @@ public enum WebhookQueue {
         return result
     }
 
+    /// Deletes at most `limit` rows delivered, or given up on, at or before `cutoff` (their body may
+    /// name members and customers: kept no longer than mail is). Returns how many.
+    @discardableResult
+    public static func purge(olderThan cutoff: Int64, limit: Int = 500, in db: Database) throws -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM webhookDelivery WHERE id IN (
+                  SELECT id FROM webhookDelivery
+                  WHERE (state = 'delivered' AND deliveredAt <= ?) OR (state = 'failed' AND failedAt <= ?)
+                  LIMIT ?)
+                """, arguments: [cutoff, cutoff, limit])
+        return db.changesCount
+    }
+
     /// The number of rows waiting to be posted.
     public static func depth(in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhookDelivery WHERE state = 'pending'") ?? 0
