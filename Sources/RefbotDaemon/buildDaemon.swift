@@ -125,7 +125,8 @@ public func buildDaemon(
         submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
         logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics)
     let webhooks = WebhookSender(
-        store: store, composer: composer, configuration: configuration, clock: clock, logger: logger, post: webhookPost)
+        store: store, composer: composer, configuration: configuration, clock: clock, logger: logger, post: webhookPost,
+        metrics: metrics)
     let processor = try Processor(
         store: store, composer: composer, router: .standard(options: referralOptions), configuration: configuration, clock: clock, logger: logger,
         afterCommit: { outcome in

@@ -186,6 +186,9 @@ struct WebhookTests {
         let actors = try bodies.map { try json($0) }.compactMap { (($0["actor"] as? [String: Any])?["email"] as? String) }
         #expect(actors == [ReferralWorld.referrer, ReferralWorld.referrer, ReferralWorld.referrer] + Array(repeating: ReferralWorld.owner, count: 3) + [ReferralWorld.referrer])
         // The customer is in the payload once the owner has been told, with the referrer's consent.
+        let agreementData = try #require(try json(bodies[1])["data"] as? [String: Any])
+        #expect(agreementData["referrer"] as? String == ReferralWorld.referrer)
+        #expect(agreementData["owner"] as? String == ReferralWorld.owner)
         let sentCustomer = try #require(try json(bodies[0])["data"] as? [String: Any])["customer"]
         #expect(sentCustomer is NSNull)
         let receivedData = try #require(try json(bodies[2])["data"] as? [String: Any])
@@ -289,6 +292,10 @@ struct WebhookTests {
         #expect(posts.map { $0.header("Refbot-Event") } == ["member.suspended", "member.suspended", "member.resumed"])
         #expect(posts[0].header("Refbot-Delivery") == posts[1].header("Refbot-Delivery"))
         #expect(posts[0].body == posts[1].body)
+        let page = PrometheusText(daemon.metrics.exposition(.init(), pollAge: nil))
+        #expect(page.value("refbot_webhook_posts_total", ["result": "delivered"]) == 2)
+        #expect(page.value("refbot_webhook_posts_total", ["result": "deferred"]) == 1)
+        #expect(page.value("refbot_webhook_posts_total", ["result": "failed"]) == 0)
         // Each attempt is signed at its own time over the same body.
         for post in posts {
             let signature = try #require(post.header("Refbot-Signature"))

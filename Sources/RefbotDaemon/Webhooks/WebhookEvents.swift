@@ -159,11 +159,9 @@ public enum WebhookEvents {
                 let listing = try ledger.listing(id: id.rawValue)
             else { return nil }
             var data = try listingData(listing, ledger: ledger)
-            if notification.event == .agreementCopy, let referrer = notification.to.first {
-                // Two copies go out (referrer, owner): the referrer is the one who is not the owner.
-                let owner = try ledger.member(id: listing.ownerId)?.email
-                let other = notification.to.first { !Member.sameEmail($0, owner ?? "") } ?? referrer
-                data["referrer"] = .string(Member.normalizedEmail(other))
+            if notification.event == .agreementCopy, let referrer = text(notification.values["referrerEmail"]) {
+                // Both copies (referrer's, owner's) name the referrer who agreed.
+                data["referrer"] = .string(Member.normalizedEmail(referrer))
             }
             return (id.description, data)
         case "connection":

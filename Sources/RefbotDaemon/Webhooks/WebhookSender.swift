@@ -1,3 +1,4 @@
+import CoreMetrics
 import Crypto
 import Foundation
 import GRDB
@@ -61,13 +62,17 @@ public final class WebhookSender: Service, Sendable {
     let pool: CurlThreadPool?
     /// One waker per configured url, by url.
     let wakers: [String: Waker]
+    /// Counts POSTs by result (`refbot_webhook_posts_total`).
+    let metrics: DaemonMetrics
     /// Rows taken per read.
     static let batchSize = 50
 
     public init(
         store: Store, composer: MailComposer, configuration: Configuration, clock: DaemonClock, logger: Logger,
-        post: Post? = nil
+        post: Post? = nil, metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
+        metrics.webhookCountersStart()
         self.store = store
         self.composer = composer
         self.configuration = configuration
@@ -220,6 +225,7 @@ public final class WebhookSender: Service, Sendable {
                         "object": "\(row.objectKey)", "status": "\(answer.status)",
                         "duration.ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
                     ])
+                metrics.webhookPosted(.delivered)
                 return .delivered
             }
             let snippet = String(decoding: answer.body.prefix(200), as: UTF8.self).filter { !$0.isNewline }
@@ -254,6 +260,7 @@ public final class WebhookSender: Service, Sendable {
                     try WebhookQueue.fail(id, status: status, error: error, now: now, in: db)
                     try self.tellAdmins(row, attempts: attempts, error: error, now: now, in: db)
                 }
+                metrics.webhookPosted(.failed)
                 logger.error(
                     "Webhook gave up",
                     metadata: [
@@ -267,6 +274,7 @@ public final class WebhookSender: Service, Sendable {
                 try await store.write { db in
                     try WebhookQueue.deferDelivery(id, until: next, status: status, error: error, in: db)
                 }
+                metrics.webhookPosted(.deferred)
                 logger.warning(
                     "Webhook deferred",
                     metadata: [
@@ -316,5 +324,24 @@ public final class WebhookSender: Service, Sendable {
         logger.warning(
             "Webhook deliveries to unconfigured urls given up",
             metadata: ["count": "\(orphaned.count)", "urls": "\(Set(orphaned.map(\.url)).sorted().joined(separator: ","))"])
+    }
+}
+
+extension DaemonMetrics {
+    /// What became of one webhook POST (the `result` label of `refbot_webhook_posts_total`).
+    public enum WebhookResult: String, Sendable, CaseIterable {
+        case delivered, deferred, failed
+    }
+
+    /// Makes every `result` of `refbot_webhook_posts_total` show, at 0, from the start.
+    func webhookCountersStart() {
+        for result in WebhookResult.allCases {
+            _ = CoreMetrics.Counter(label: Name.webhookPosts, dimensions: [("result", result.rawValue)], factory: factory)
+        }
+    }
+
+    /// One webhook POST ended as `result`.
+    public func webhookPosted(_ result: WebhookResult) {
+        CoreMetrics.Counter(label: Name.webhookPosts, dimensions: [("result", result.rawValue)], factory: factory).increment()
     }
 }
