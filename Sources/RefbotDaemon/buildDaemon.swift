@@ -24,6 +24,8 @@ public struct Daemon: Sendable {
     let pool: CurlThreadPool?
     /// This daemon's metrics, served on `/metrics`.
     public let metrics: DaemonMetrics
+    /// Posts state changes to the `[[webhooks]]` urls.
+    public let webhooks: WebhookSender
 
     /// What one pass did.
     public struct PassSummary: Sendable, Equatable {
@@ -33,20 +35,25 @@ public struct Daemon: Sendable {
         public var sent: Int
         /// Referrals the scheduler reminded about or expired.
         public var scheduled: Int = 0
+        /// Webhook events delivered.
+        public var webhooksDelivered: Int = 0
     }
 
     /// The services in start order; the group stops them in reverse, so the fetcher stops last.
-    public var services: [any Service] { [fetcher, processor, sender, scheduler, notifier, http] }
+    public var services: [any Service] { [fetcher, processor, sender, scheduler, notifier, http, webhooks] }
 
     /// One fetch, process and send pass (`refbot run --once`).
     public func runOnce() async throws -> PassSummary {
         let fetched = await fetcher.runOnce()
         let processed = try await processor.runOnce()
         let scheduled = try await scheduler.runOnce()
+        // Webhooks first: a webhook.failed notice it queues goes out in this pass's mail.
+        let webhooksDelivered = try await webhooks.runOnce()
         let sent = try await sender.runOnce()
         // Quarantined mail is filed on the fetcher's next pass; do it now so --once leaves nothing behind.
         if processed > 0 { _ = await fetcher.runOnce() }
-        return PassSummary(fetched: fetched, processed: processed, sent: sent, scheduled: scheduled)
+        return PassSummary(
+            fetched: fetched, processed: processed, sent: sent, scheduled: scheduled, webhooksDelivered: webhooksDelivered)
     }
 
     /// Runs every service until SIGTERM or SIGINT.
@@ -70,7 +77,7 @@ public struct Daemon: Sendable {
 public func buildDaemon(
     _ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment,
     logger: Logger, clock: DaemonClock = .system, mailbox: (any InboundMailbox)? = nil,
-    submitter: (any MailSubmitter)? = nil, linkKeys: [LinkKey]? = nil
+    submitter: (any MailSubmitter)? = nil, linkKeys: [LinkKey]? = nil, webhookPost: WebhookSender.Post? = nil
 ) async throws -> Daemon {
     let templates = try TemplateSet(directory: configuration.bot.templates)
     let directory = (configuration.bot.database as NSString).deletingLastPathComponent
@@ -118,10 +125,14 @@ public func buildDaemon(
     let sender = Sender(
         submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
         logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics)
+    let webhooks = WebhookSender(
+        store: store, composer: composer, configuration: configuration, clock: clock, logger: logger, post: webhookPost,
+        metrics: metrics)
     let processor = try Processor(
         store: store, composer: composer, router: .standard(options: referralOptions), configuration: configuration, clock: clock, logger: logger,
         afterCommit: { outcome in
             senderWaker.nudge()
+            webhooks.nudge()
             if outcome == .quarantined { fetcherWaker.nudge() }
         }, waker: processorWaker, databaseOutage: databaseOutage, metrics: metrics)
     let fetcher = Fetcher(
@@ -129,7 +140,10 @@ public func buildDaemon(
         afterStore: { processorWaker.nudge() }, waker: fetcherWaker, databaseOutage: databaseOutage, metrics: metrics)
     let scheduler = Scheduler(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger,
-        afterPass: { _ in senderWaker.nudge() }, options: referralOptions)
+        afterPass: { _ in
+            senderWaker.nudge()
+            webhooks.nudge()
+        }, options: referralOptions)
     let links = try LinkActionRunner(
         store: store, configuration: configuration, keys: keys, clock: clock, health: health,
         afterStore: { processorWaker.nudge() }, metrics: metrics)
@@ -139,5 +153,6 @@ public func buildDaemon(
         logger: logger)
     return Daemon(
         configuration: configuration, store: store, fetcher: fetcher, processor: processor, sender: sender,
-        scheduler: scheduler, notifier: notifier, health: health, links: links, http: http, pool: pool, metrics: metrics)
+        scheduler: scheduler, notifier: notifier, health: health, links: links, http: http, pool: pool, metrics: metrics,
+        webhooks: webhooks)
 }

@@ -458,6 +458,38 @@ enum Migrations {
                     ALTER TABLE member ADD COLUMN complainedAt INTEGER;
                     """)
         }
+        migrator.registerMigration("v15: webhooks") { db in
+            // The webhook queue: one row per configured [[webhooks]] url per state change, written in
+            // the transaction of the change. body is the JSON posted (the same bytes on every
+            // attempt); deliveryId is the Refbot-Delivery header, stable across retries and restarts
+            // so a receiver can drop a duplicate. Rows of one object (objectKey, e.g. "referral:R-12")
+            // go out to one url in id order; dedupeKey keeps one row per url for one state change that
+            // mails several people.
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhookDelivery (
+                      id INTEGER PRIMARY KEY,
+                      deliveryId TEXT NOT NULL UNIQUE,
+                      eventId TEXT NOT NULL,
+                      url TEXT NOT NULL,
+                      event TEXT NOT NULL,
+                      objectKey TEXT NOT NULL,
+                      dedupeKey TEXT NOT NULL,
+                      body TEXT NOT NULL,
+                      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','failed')),
+                      attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                      createdAt INTEGER NOT NULL,
+                      nextAttemptAt INTEGER NOT NULL,
+                      deliveredAt INTEGER,
+                      failedAt INTEGER,
+                      lastStatus INTEGER,
+                      lastError TEXT,
+                      UNIQUE (url, dedupeKey));
+                    CREATE INDEX webhookDelivery_due ON webhookDelivery(url, nextAttemptAt) WHERE state = 'pending';
+                    CREATE INDEX webhookDelivery_object ON webhookDelivery(url, objectKey, id) WHERE state = 'pending';
+                    CREATE INDEX webhookDelivery_state ON webhookDelivery(state, id);
+                    """)
+        }
         migrator.registerMigration("v16: compliance") { db in
             // A listing's Profession: and Jurisdiction: keys and what the compliance rules made of
             // them: the rule that holds it back (it stays pending until an admin overrides), the

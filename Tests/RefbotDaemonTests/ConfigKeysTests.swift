@@ -34,6 +34,12 @@ struct ConfigKeysTests {
                 table = String(line.dropFirst().dropLast())
                 continue
             }
+            // An array of tables (`[[webhooks]]`), also commented out as an example entry.
+            let header = line.drop(while: { $0 == "#" || $0 == " " })
+            if header.hasPrefix("[[") && header.hasSuffix("]]") && !header.contains(" ") {
+                table = String(header.dropFirst(2).dropLast(2))
+                continue
+            }
             var body = line
             var commentedOut = false
             if body.hasPrefix("#") {

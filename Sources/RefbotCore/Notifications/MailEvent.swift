@@ -101,6 +101,8 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
     /// To every member who has not sent STOP, on the first pass of a month: last month's top
     /// referrers by referrals given, accepted and won — counts only (`network.recognition_top`).
     case recognitionMonthly = "recognition.monthly"
+    /// To admins: a webhook delivery was given up on after its `max_attempts` (``WebhookQueue``).
+    case webhookFailed = "webhook.failed"
 
     /// Whether the mail answers the mail a member just sent (`Auto-Submitted: auto-replied`)
     /// rather than being generated on its own (`auto-generated`), per RFC 3834.
@@ -121,6 +123,7 @@ public enum MailEvent: String, Sendable, Codable, CaseIterable {
         case .listingRefused: true
         case .listingHeld: false
         case .recognitionMonthly: false
+        case .webhookFailed: false
         case .memberSuspended, .memberResumed, .memberAddressChanged, .memberAddressWelcome: false
         }
     }

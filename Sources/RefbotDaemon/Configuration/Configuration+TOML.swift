@@ -59,6 +59,7 @@ import RefbotTransport
 /// | `oauth.token_command_timeout_seconds` | integer ≥ 1 | 20 |
 /// | `oauth.client_certificate_file`, `oauth.client_key_file` | PEM paths (relative: to `$CREDENTIALS_DIRECTORY`), both or neither | `""` |
 /// | `compliance.rules_file` | path of a compliance rules file (relative: beside the configuration file); `""` = the rules built into refbot | `""` |
+/// | `webhooks.*` | `[[webhooks]]` entries: see ``Configuration/Webhook`` | none |
 extension Configuration {
     /// Reads and checks the file at `path`; throws a ``ConfigError`` listing every problem found.
     /// Relative paths in it resolve as ``ServicePaths`` says. With `readPasswords` false (admin
@@ -275,7 +276,8 @@ extension Configuration {
         }
         reader.table("oauth") { r in Configuration.readOAuth(&r, into: &c, preset: preset) }
         reader.table("compliance") { r in Configuration.readCompliance(&r, into: &c) }
-        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth", "compliance"])
+        Configuration.readWebhooks(&reader, into: &c)
+        reader.unknownTables(known: ["bot", "imap", "smtp", "http", "auth", "network", "links", "health", "mail", "oauth", "compliance", "webhooks"])
 
         if c.bot.admins.contains(where: { Member.sameEmail($0, c.bot.address) }) {
             reader.problems.append(

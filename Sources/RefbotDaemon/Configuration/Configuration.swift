@@ -149,6 +149,8 @@ public struct Configuration: Sendable, Equatable {
     public var oauth = OAuth()
     /// `[compliance]`: the listing rules (``ComplianceRulesFile``).
     public var compliance = Compliance()
+    /// `[[webhooks]]`: where state changes are POSTed (``Webhook``).
+    public var webhooks: [Webhook] = []
 
     public init() {}
 

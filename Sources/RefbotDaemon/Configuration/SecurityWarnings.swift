@@ -50,6 +50,7 @@ extension Configuration {
                     problem: "\(path) has mode \(String(mode & 0o777, radix: 8)): other users may read or change it",
                     remedy: "chmod 600 \(path) (and chown it to the user refbot runs as)"))
         }
+        warnings += webhookSecurityWarnings(fileMode: fileMode)
         return warnings
     }
 

@@ -42,6 +42,7 @@ public final class DaemonMetrics: Sendable {
         public static let processingSeconds = "refbot_inbound_processing_seconds"
         public static let answerLatency = "refbot_answer_latency_seconds"
         public static let oauthRefreshes = "refbot_oauth_refreshes_total"
+        public static let webhookPosts = "refbot_webhook_posts_total"
     }
 
     /// What became of a command (the `outcome` label of `refbot_commands_total`).
@@ -116,6 +117,7 @@ public final class DaemonMetrics: Sendable {
         Name.processingSeconds: "Time to process one inbound message (one database transaction).",
         Name.answerLatency: "From an inbound message's arrival to the SMTP server accepting its first answer.",
         Name.oauthRefreshes: "OAuth2 access-token refreshes since the daemon started, by result.",
+        Name.webhookPosts: "Webhook POSTs since the daemon started, by result: delivered, deferred (to be retried), failed (given up on).",
     ]
 
     /// The registry `/metrics` writes out.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import RefbotCore
 import RefbotStore
 import RefbotTemplates
@@ -53,6 +54,11 @@ public struct CommandExecutor: Sendable {
         skip: (Notification) -> Bool = { _ in false }
     ) throws -> [Notification] {
         let notifications = try handler.handle(command, context: context, ledger: StoreLedger(db))
+        for notification in notifications {
+            try WebhookEvents.record(
+                notification, configuration: configuration, inboundId: nil, unique: "cli.\(handler.name)",
+                actor: .admin(context.sender), now: context.now, logger: Logger(label: "refbot.webhooks"), in: db)
+        }
         for (index, notification) in notifications.enumerated() where !skip(notification) {
             let unique = "cli.\(handler.name).\(index).\(context.now).\(UUID().uuidString.prefix(8))"
             let row = try composer.compose(notification, unique: unique, now: context.now, inboundId: nil)

@@ -384,6 +384,9 @@ public final class Processor: Service, Sendable {
         _ notification: Notification, composer: MailComposer, configuration: Configuration, unique: String,
         inboundId: Int64?, now: Int64, sendAt: Int64? = nil, logger: Logger, in db: Database
     ) throws -> Bool {
+        // The state change is posted to the webhooks that take it, whoever is mailed (``WebhookEvents``).
+        try WebhookEvents.record(
+            notification, configuration: configuration, inboundId: inboundId, unique: unique, now: now, logger: logger, in: db)
         var notification = notification
         // An erased member's row keeps a placeholder address that is never mailed.
         let withheld = notification.to.filter(Erasure.isPlaceholder)

@@ -14,7 +14,7 @@ struct Admin: AsyncParsableCommand {
         subcommands: [Outbox.self, Stats.self, Backup.self, Listings.self, Approve.self, Decline.self, Feature.self,
                       Members.self, Grant.self, Announce.self, Erase.self,
                       OneMember.self, Referrals.self, OneReferral.self, Quarantine.self, Migrations.self, Restore.self,
-                      Payouts.self, Export.self, Compliance.self, Activity.self]
+                      Payouts.self, Export.self, Compliance.self, Activity.self, Webhooks.self]
     )
 
     /// `--config` before the command's name; the commands read it through ``ConfigOptions/config``.
