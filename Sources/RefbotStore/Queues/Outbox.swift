@@ -102,6 +102,19 @@ public enum Outbox {
         return db.changesCount
     }
 
+    /// When inbound mail `inboundId` was stored, if no other of its answers than `outboxId` has been
+    /// sent yet; nil otherwise. The Sender asks once per mail sent (answer latency counts the first
+    /// answer only); `outboxMessage_inbound` keeps it from walking every sent row.
+    public static func arrivalIfFirstAnswer(inboundId: Int64, outboxId: Int64, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT receivedAt FROM inboundMessage WHERE id = ? AND NOT EXISTS
+                  (SELECT 1 FROM outboxMessage WHERE inboundId = ? AND state = 'sent' AND id <> ?)
+                """,
+            arguments: [inboundId, inboundId, outboxId])
+    }
+
     /// The number of rows waiting to be sent.
     public static func depth(in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") ?? 0
