@@ -265,7 +265,7 @@ public final class CurlSMTPSubmitter: MailSubmitter {
             if let kept = slot {
                 session = kept
             } else {
-                do {
+                do throws(TransportError) {
                     session = SMTPSession(easy: try makeHandle(options: options, heloName: heloName), bearer: options.bearer)
                 } catch {
                     for index in mails.indices {
@@ -387,8 +387,9 @@ final class SMTPConnectionSlot: Sendable {
 }
 
 /// One easy handle, whose connection libcurl keeps between transfers, and the OAuth2 token it logs
-/// in with (empty for passwords). Used by one thread at a time, under ``SMTPConnectionSlot``'s lock.
-final class SMTPSession {
+/// in with (empty for passwords). Used by one thread at a time, under ``SMTPConnectionSlot``'s lock
+/// (hence unchecked: nothing reaches its handle but through that lock).
+final class SMTPSession: @unchecked Sendable {
     let easy: CurlEasy
     let bearer: String
 
