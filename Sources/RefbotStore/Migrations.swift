@@ -459,14 +459,11 @@ enum Migrations {
                     """)
         }
         migrator.registerMigration("v20: speed indexes") { db in
-            // Two outbox queries that ran once per mail grew with every mail ever sent: the Sender's
-            // "is this the first answer to its inbound mail" check walked every sent row, and its
-            // fresh-row query scanned the table in id order past all of them. The first is served
-            // by (inboundId, state); the second by a small index of the pending rows only.
+            // The Sender's "is this the first answer to its inbound mail" check, once per mail sent,
+            // walked every sent row of the outbox (which is never pruned): (inboundId, state) answers it.
             try db.execute(
                 sql: """
                     CREATE INDEX outboxMessage_inbound ON outboxMessage(inboundId, state);
-                    CREATE INDEX outboxMessage_pending ON outboxMessage(attempts, id) WHERE state = 'pending';
                     """)
         }
         return migrator
