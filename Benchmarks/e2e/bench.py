@@ -1,7 +1,11 @@
 """End-to-end benchmark of refbot against a running mail stack (see scripts/bench).
 
     python3 bench.py all|e2e|ceilings|latency|memory --stack DIR --refbot BIN --templates DIR
-                     [--messages N] [--poll SECONDS] [--latency-count N]
+                     [--messages N[,N...]] [--poll SECONDS] [--latency-count N]
+
+`e2e` runs once per backlog size (`--messages 1000,10000`, the default), each on a fresh database and
+a freshly loaded inbox, and measures right after it, on the same servers, the SMTP submit-and-deliver
+ceiling with the very mail refbot sent; then it prints the ratio table.
 
 Everything runs against the stack in DIR (scripts/mailstack/mailstack.sh up DIR PORT_BASE, with the
 users of mailmix.user_list()). Progress goes to stderr; the figures to stdout as a Markdown table,
@@ -137,6 +141,7 @@ admin_notices_per_hour = 1000000
         """A database migrated by refbot (`run --once` on the empty mailbox), then seeded by SQL."""
         if self.seeded:
             return
+        self.clear_mailbox()
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(self.db + suffix):
                 os.remove(self.db + suffix)
@@ -152,6 +157,14 @@ admin_notices_per_hour = 1000000
 
     def maildir(self, user="bot"):
         return os.path.join(self.stack, "mail", DOMAIN, user, "Maildir")
+
+    def clear_mailbox(self):
+        """Removes the bot's mailbox, every folder and Dovecot's index of it (no IMAP client is logged in);
+        Dovecot makes it again at the next login."""
+        import shutil
+        path = self.maildir()
+        if os.path.isdir(path):
+            shutil.rmtree(path)
 
     def load(self):
         """Writes the N messages straight into the bot's Maildir/new (Dovecot picks them up)."""
@@ -211,7 +224,7 @@ admin_notices_per_hour = 1000000
                 (seeded_outbox,)).fetchone()
             mem = self.memory()
             peak = {k: max(peak[k], mem[k]) for k in peak}
-            samples.append((now - t0, stored, processed, queued, sent, mem["VmRSS"]))
+            samples.append((now - t0, stored, processed, queued, sent, mem["VmRSS"], self.postfix_queue()))
             if now - last_print >= 3:
                 log(f"draining: {stored}/{n} fetched, {processed} processed, {sent}/{queued} answers sent, "
                     f"RSS {mem['VmRSS']:.0f} MB")
@@ -247,10 +260,17 @@ admin_notices_per_hour = 1000000
         t_sent = first(4, answers)
         t_first_processed = first(2, 1)
         t_first_sent = first(4, 1)
+        # delivered: every answer sent and Postfix's queue empty again
+        t_delivered = next((s[0] for s in samples if s[4] >= answers and s[6] == 0), None)
+        if t_delivered is None:
+            self.wait_postfix()
+            t_delivered = time.time() - t0
         max_unprocessed = max(s[1] - s[2] for s in samples)
         max_unsent = max(s[3] - s[4] for s in samples)
         r = {
             "messages": n, "answers": answers, "total_seconds": t_sent,
+            "delivered_seconds": t_delivered, "answers_delivered_per_s": answers / t_delivered,
+            "messages_delivered_per_s": n / t_delivered,
             "messages_per_s": n / t_sent, "answers_per_s": answers / t_sent,
             "fetch_seconds": t_fetched, "fetch_per_s": n / t_fetched,
             "process_span": [t_first_processed, t_processed], "process_per_s": n / max(t_processed - t_first_processed, 0.2),
@@ -316,9 +336,10 @@ admin_notices_per_hour = 1000000
         imap.logout()
         self.results.setdefault("ceilings", {}).update(r)
 
-    def answers(self):
-        """The mail refbot sent in the end-to-end run (or, without one, answer-sized mail)."""
-        n = self.args.messages
+    def answers(self, len_limit=0):
+        """The mail refbot sent in the end-to-end run (or, without one, answer-sized mail): the first
+        --messages of them, or all of them with len_limit=None."""
+        n = self.args.messages if len_limit is not None else 10 ** 9
         mails = []
         if os.path.exists(self.db):
             db = sqlite3.connect(self.db)
@@ -326,7 +347,7 @@ admin_notices_per_hour = 1000000
                               " ORDER BY id LIMIT ?", (mailmix.SEEDED_OUTBOX, n)).fetchall()
             db.close()
             mails = [(env, rcpt.split("\n"), bytes(raw)) for env, rcpt, raw in rows]
-        if len(mails) < n:
+        if len(mails) < n and len_limit is not None:
             filler = ("Hello,\r\n\r\n" + "Here is what you asked for, and what you can do next.\r\n" * 60).encode()
             for i in range(len(mails), n):
                 to = mailmix.member_email(i % mailmix.MEMBERS)
@@ -372,6 +393,52 @@ admin_notices_per_hour = 1000000
         r["smtp_messages"] = n
         log(f"smtplib into the asyncio sink (plain SMTP), one connection: {n / took:.0f} msg/s")
         self.results.setdefault("ceilings", {}).update(r)
+
+    def postfix_queue(self):
+        """Mails in Postfix's queue (not yet delivered)."""
+        queue = os.path.join(self.stack, "postfix", "queue")
+        count = 0
+        for sub in ("maildrop", "incoming", "active", "deferred"):
+            for _, _, files in os.walk(os.path.join(queue, sub)):
+                count += len(files)
+        return count
+
+    def smtp_deliver_ceiling(self):
+        """smtplib submits the answers refbot sent in this run to Postfix submission (STARTTLS + AUTH, one
+        connection), timed from the connect until Postfix has delivered every one of them."""
+        mails = self.answers(len_limit=None)
+        n = len(mails)
+        self.wait_postfix()
+        ctx = ssl.create_default_context(cafile=self.ca)
+        start = time.time()
+        smtp = smtplib.SMTP("127.0.0.1", self.pb + 587)
+        smtp.starttls(context=ctx)
+        smtp.login(BOT, "botpass")
+        for env, rcpts, raw in mails:
+            smtp.sendmail(env, rcpts, raw)
+        smtp.quit()
+        submitted = time.time() - start
+        while self.postfix_queue() and time.time() - start < 900:
+            time.sleep(0.1)
+        took = time.time() - start
+        log(f"SMTP ceiling: {n} mails submitted in {submitted:.1f} s ({n / submitted:.0f}/s), all delivered at "
+            f"{took:.1f} s = {n / took:.0f} mails/s")
+        return {"mails": n, "submit_per_s": n / submitted, "deliver_seconds": took, "deliver_per_s": n / took}
+
+    def e2e_sizes(self):
+        """The end-to-end drain and its SMTP ceiling at each backlog size, on a fresh database and inbox."""
+        runs = []
+        for n in self.args.sizes:
+            self.args.messages = n
+            self.seeded = None
+            self.results.pop("e2e", None)
+            self.setup()
+            self.load()
+            self.e2e()
+            e = self.results["e2e"]
+            c = self.smtp_deliver_ceiling()
+            runs.append({"messages": n, "e2e": e, "ceiling": c, "load": self.results["load"]})
+        self.results["e2e_sizes"] = runs
 
     def wait_postfix(self):
         """Waits until Postfix has delivered everything queued (so the next figure starts on a quiet server)."""
@@ -513,6 +580,10 @@ admin_notices_per_hour = 1000000
             if "median" in l:
                 lines.append(f"| latency, poll_seconds = {poll}: median / p95 ({l['answered']}/{l['count']} answered) "
                              f"| {l['median']:.2f} s / {l['p95']:.2f} s |")
+                if int(poll) >= 30:
+                    met = l["median"] <= 1 and l["p95"] <= 2 and l["answered"] == l["count"]
+                    lines.append(f"| target with IDLE at poll_seconds = {poll}: median ≤ 1 s and p95 ≤ 2 s "
+                                 f"| {'met' if met else 'missed'} |")
         if "idle_memory" in r:
             m = r["idle_memory"]["VmHWM_mb"]
             lines.append(f"| peak RSS idle 60 s (target ≤ 64 MB) | {m:.1f} MB: {'met' if m <= 64 else 'missed'} |")
@@ -521,6 +592,45 @@ admin_notices_per_hour = 1000000
             lines.append(f"| peak RSS draining (target ≤ 200 MB) | {m:.1f} MB: {'met' if m <= 200 else 'missed'} |")
         lines.append(f"| load average at the end | {open('/proc/loadavg').read().split()[:3]} |")
         print("\n".join(lines))
+        runs = r.get("e2e_sizes")
+        if runs:
+            print()
+            print("| backlog | refbot: commands/s | answers delivered/s | SMTP submit → delivered ceiling, same mail, mails/s"
+                  " | ratio (answers) | ratio (commands) | peak RSS MB |")
+            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            for run in runs:
+                e, c = run["e2e"], run["ceiling"]
+                print(f"| {run['messages']} | {e['messages_delivered_per_s']:.1f} | {e['answers_delivered_per_s']:.1f}"
+                      f" | {c['deliver_per_s']:.1f} | {e['answers_delivered_per_s'] / c['deliver_per_s']:.2f}"
+                      f" | {e['messages_delivered_per_s'] / c['deliver_per_s']:.2f} | {e['rss_peak_mb']:.1f} |")
+            print()
+            print("| target | figure | result |")
+            print("| --- | ---: | --- |")
+            for run in runs:
+                e, c = run["e2e"], run["ceiling"]
+                ratio = e["answers_delivered_per_s"] / c["deliver_per_s"]
+                print(f"| end to end ≥ 0.8 × SMTP ceiling at {run['messages']} | {ratio:.2f} | {'met' if ratio >= 0.8 else 'missed'} |")
+            if len(runs) > 1:
+                small, large = runs[0], runs[-1]
+                flat = large["e2e"]["messages_delivered_per_s"] / small["e2e"]["messages_delivered_per_s"]
+                print(f"| flat: rate at {large['messages']} ≥ 0.9 × rate at {small['messages']} | {flat:.2f} |"
+                      f" {'met' if flat >= 0.9 else 'missed'} |")
+            peak = max(run["e2e"]["rss_peak_mb"] for run in runs)
+            print(f"| peak RSS draining ≤ 200 MB | {peak:.1f} MB | {'met' if peak <= 200 else 'missed'} |")
+            for run in runs:
+                e = run["e2e"]
+                print(f"\nbacklog {run['messages']}: all fetched at {e['fetch_seconds']:.1f} s, processed at"
+                      f" {e['process_span'][1]:.1f} s, sent at {e['send_span'][1]:.1f} s, delivered at"
+                      f" {e['delivered_seconds']:.1f} s; fetch {e['fetch_per_s']:.1f}/s, process {e['process_per_s']:.1f}/s,"
+                      f" send {e['send_per_s']:.1f}/s; most waiting: {e['max_unprocessed']} unprocessed,"
+                      f" {e['max_unsent']} unsent; load {e['uptime']}")
+
+
+def sizes(text):
+    values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    if not values or min(values) < 10:
+        raise argparse.ArgumentTypeError("--messages takes backlog sizes of at least 10, separated by commas (1000,10000)")
+    return values
 
 
 def main():
@@ -529,24 +639,30 @@ def main():
     parser.add_argument("--stack", required=True)
     parser.add_argument("--refbot", required=True)
     parser.add_argument("--templates", required=True)
-    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--messages", type=sizes, default=[1000, 10000], dest="sizes")
     parser.add_argument("--poll", type=int, action="append")
     parser.add_argument("--latency-count", type=int, default=100)
     args = parser.parse_args()
+    args.messages = max(args.sizes)
     bench = Bench(args)
     try:
-        bench.setup()
         if args.what in ("all", "memory"):
+            bench.setup()
             bench.idle_memory()
-        if args.what in ("all", "e2e", "ceilings", "memory"):
+        if args.what in ("all", "e2e"):
+            bench.e2e_sizes()
+        if args.what == "memory":
             bench.load()
-        if args.what in ("all", "ceilings"):
-            bench.imap_ceilings()
-        if args.what in ("all", "e2e", "memory"):
             bench.e2e()
         if args.what in ("all", "ceilings"):
+            args.messages = max(args.sizes)
+            bench.seeded = None
+            bench.setup()
+            bench.load()
+            bench.imap_ceilings()
             bench.smtp_ceilings()
         if args.what in ("all", "latency"):
+            bench.setup()
             for poll in args.poll or [1, 30]:
                 bench.latency(poll)
     finally:

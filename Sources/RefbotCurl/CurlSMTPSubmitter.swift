@@ -2,8 +2,9 @@ import CCurl
 import RefbotTransport
 import Synchronization
 
-/// ``MailSubmitter`` over libcurl: each batch goes over one SMTP connection (one easy handle, one
-/// `MAIL FROM`/`RCPT TO`/`DATA` round per message).
+/// ``MailSubmitter`` over libcurl: one SMTP session kept open across batches (one easy handle, whose
+/// connection libcurl keeps; one `MAIL FROM`/`RCPT TO`/`DATA` round per message), so a steady trickle
+/// of answers pays for TLS and the login once, not once per batch.
 ///
 /// ```swift
 /// let submitter = CurlSMTPSubmitter(settings: configuration.smtpSettings, pool: pool)
@@ -14,6 +15,13 @@ import Synchronization
 /// `smtps://` starts TLS at connect; `smtp://` uses STARTTLS, required when `requireTLS` is on.
 /// It logs in when `username` is not empty. The EHLO name is `heloName`. An empty `envelopeFrom`
 /// is the null sender `<>`.
+///
+/// The kept connection: libcurl drops it after two minutes unused (`CURLOPT_MAXAGE_CONN`) or when
+/// it finds it closed, and connects again for the next mail. When the server closed it just as a
+/// mail began (its idle timeout, a `421`), so that the server never said `354` to the mail's
+/// `DATA`, the mail cannot have been accepted: it goes once more over a new connection, once.
+/// After `354` a broken connection is reported as usual (temporary), never retried here.
+/// ``close()`` says `QUIT`.
 ///
 /// Failure modes (all ``TransportError``, one per message, in input order):
 /// - a 4xx reply: temporary `rejected`; a 5xx reply: permanent `rejected` (552: `tooLarge`);
@@ -26,6 +34,7 @@ public final class CurlSMTPSubmitter: MailSubmitter {
     private let settings: SMTPServerSettings
     private let pool: CurlThreadPool
     private let tokens: (any AccessTokenSource)?
+    private let connection = SMTPConnectionSlot()
 
     /// A submitter for `settings`; nothing connects until ``submit(_:)`` or ``checkLogin()``.
     /// `tokens` gives OAuth2 access tokens when `settings.auth` is not `.password`; a refused login
@@ -34,6 +43,18 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         self.settings = settings
         self.pool = pool
         self.tokens = tokens
+    }
+
+    deinit {
+        // Closing the connection sends QUIT and waits for the answer: do it on a pool thread.
+        let connection = self.connection
+        pool.runDetached { connection.session.withLock { $0 = nil } }
+    }
+
+    /// Ends the kept SMTP session (`QUIT`); the next submission connects again.
+    public func close() async {
+        let connection = self.connection
+        _ = try? await pool.run { connection.session.withLock { $0 = nil } }
     }
 
     /// The access token to log in with (empty for password logins), or why there is none.
@@ -87,9 +108,10 @@ public final class CurlSMTPSubmitter: MailSubmitter {
             return Array(repeating: .failure(error), count: mails.count)
         }
         let heloName = settings.heloName
+        let connection = self.connection
         do {
             return try await pool.run {
-                Self.submitBlocking(mails, options: options, heloName: heloName)
+                Self.submitBlocking(mails, options: options, heloName: heloName, connection: connection)
             }
         } catch {
             let failure = TransportError.temporary(.other, "SMTP submission did not run: \(error)")
@@ -156,9 +178,10 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         }
         let heloName = settings.heloName
         let reported = Mutex(0)
+        let connection = self.connection
         do {
             _ = try await pool.run {
-                Self.submitBlocking(mails, options: options, heloName: heloName) { index, result in
+                Self.submitBlocking(mails, options: options, heloName: heloName, connection: connection) { index, result in
                     reported.withLock { $0 = index + 1 }
                     onResult(index, result)
                 }
@@ -230,30 +253,42 @@ public final class CurlSMTPSubmitter: MailSubmitter {
     }
 
     private static func submitBlocking(
-        _ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String,
+        _ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String, connection: SMTPConnectionSlot,
         onResult: (Int, Result<Void, TransportError>) -> Void = { _, _ in }
     ) -> [Result<Void, TransportError>] {
         var results: [Result<Void, TransportError>] = []
         results.reserveCapacity(mails.count)
-        submitEach(mails, options: options, heloName: heloName) { index, result in
-            results.append(result)
-            onResult(index, result)
+        connection.session.withLock { slot in
+            // The kept session serves only the login it was made with (a new OAuth2 token makes a new one).
+            if let kept = slot, kept.bearer != options.bearer { slot = nil }
+            let session: SMTPSession
+            if let kept = slot {
+                session = kept
+            } else {
+                do throws(TransportError) {
+                    session = SMTPSession(easy: try makeHandle(options: options, heloName: heloName), bearer: options.bearer)
+                } catch {
+                    for index in mails.indices {
+                        results.append(.failure(error))
+                        onResult(index, .failure(error))
+                    }
+                    return
+                }
+                slot = session
+            }
+            submitEach(mails, easy: session.easy, options: options) { index, result in
+                results.append(result)
+                onResult(index, result)
+            }
         }
         return results
     }
 
-    /// Submits each mail in turn on one connection, reporting each result as soon as it is known.
+    /// Submits each mail in turn on the session's connection, reporting each result as soon as it is known.
     private static func submitEach(
-        _ mails: [OutgoingMail], options: CurlConnectionOptions, heloName: String,
+        _ mails: [OutgoingMail], easy: CurlEasy, options: CurlConnectionOptions,
         report: (Int, Result<Void, TransportError>) -> Void
     ) {
-        let easy: CurlEasy
-        do {
-            easy = try makeHandle(options: options, heloName: heloName)
-        } catch {
-            for index in mails.indices { report(index, .failure(error)) }
-            return
-        }
         var stopAll: TransportError?
         for (index, mail) in mails.enumerated() {
             if let stopAll {
@@ -271,7 +306,11 @@ public final class CurlSMTPSubmitter: MailSubmitter {
                 report(index, .failure(.permanent(.other, "SMTP envelope cannot be set: \(error)")))
                 continue
             }
-            let transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
+            var transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
+            if closedBeforeData(transfer) {
+                // The kept connection was gone before this mail began: once more, on a new one.
+                transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
+            }
             if transfer.code == .ok {
                 report(index, .success(()))
                 continue
@@ -283,6 +322,33 @@ public final class CurlSMTPSubmitter: MailSubmitter {
             // A quota reply ends the batch too: the next mail would only spend more of the quota.
             if endsBatch(transfer) || error.code == .quota { stopAll = error }
         }
+    }
+
+    /// Whether a transfer failed because the kept connection had been closed by the server before
+    /// the mail's `DATA` was answered with `354` (so none of it can have been accepted): it ran on a
+    /// reused connection, and it broke, or the server said `421` (closing).
+    static func closedBeforeData(_ transfer: CurlTransfer) -> Bool {
+        guard transfer.code != .ok, transfer.newConnections == 0 else { return false }
+        let broken: Set<CurlCode> = [.sendError, .receiveError, .gotNothing, .sslShutdownFailed]
+        guard broken.contains(transfer.code) || transfer.responseCode == 421 else { return false }
+        return !repliedToData(transfer.headers)
+    }
+
+    /// Whether the server's reply lines hold a `354` (go ahead with the message).
+    static func repliedToData(_ lines: [UInt8]) -> Bool {
+        var atLineStart = true
+        var index = 0
+        while index < lines.count {
+            let byte = lines[index]
+            if atLineStart, byte == UInt8(ascii: "3"), index + 2 < lines.count, lines[index + 1] == UInt8(ascii: "5"),
+                lines[index + 2] == UInt8(ascii: "4")
+            {
+                return true
+            }
+            atLineStart = byte == UInt8(ascii: "\n")
+            index += 1
+        }
+        return false
     }
 
     /// Failures of the connection or the login, which the next message would meet as well.
@@ -312,5 +378,23 @@ public final class CurlSMTPSubmitter: MailSubmitter {
             return .permanent(.rejected, "the recipient \"\(recipient)\" is not a usable address")
         }
         return nil
+    }
+}
+
+/// Holds the submitter's SMTP session, at most one; the lock keeps it to one batch at a time.
+final class SMTPConnectionSlot: Sendable {
+    let session = Mutex<SMTPSession?>(nil)
+}
+
+/// One easy handle, whose connection libcurl keeps between transfers, and the OAuth2 token it logs
+/// in with (empty for passwords). Used by one thread at a time, under ``SMTPConnectionSlot``'s lock
+/// (hence unchecked: nothing reaches its handle but through that lock).
+final class SMTPSession: @unchecked Sendable {
+    let easy: CurlEasy
+    let bearer: String
+
+    init(easy: CurlEasy, bearer: String) {
+        self.easy = easy
+        self.bearer = bearer
     }
 }

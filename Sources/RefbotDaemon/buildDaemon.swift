@@ -65,8 +65,9 @@ public struct Daemon: Sendable {
         try await group.run()
     }
 
-    /// Stops the libcurl threads.
+    /// Ends the kept SMTP session and stops the libcurl threads.
     public func shutdown() async {
+        await sender.submitter.close()
         await pool?.shutdown()
     }
 }

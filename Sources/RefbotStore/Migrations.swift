@@ -567,6 +567,14 @@ enum Migrations {
                     CREATE INDEX digestItem_createdAt ON digestItem(createdAt);
                     """)
         }
+        migrator.registerMigration("v19: speed indexes") { db in
+            // The Sender's "is this the first answer to its inbound mail" check, once per mail sent,
+            // walked every sent row of the outbox (which is never pruned): (inboundId, state) answers it.
+            try db.execute(
+                sql: """
+                    CREATE INDEX outboxMessage_inbound ON outboxMessage(inboundId, state);
+                    """)
+        }
         return migrator
     }
 }

@@ -30,6 +30,9 @@ public protocol MailSubmitter: Sendable {
     func submit(_ mails: [OutgoingMail], onResult: @escaping @Sendable (Int, Result<Void, TransportError>) -> Void) async
     /// Connects and logs in, to prove the settings work.
     func checkLogin() async throws
+    /// Ends a connection kept open between submissions (`QUIT`), if there is one; the next
+    /// submission connects again.
+    func close() async
 }
 
 extension MailSubmitter {
@@ -39,4 +42,7 @@ extension MailSubmitter {
     ) async {
         for (index, result) in await submit(mails).enumerated() { onResult(index, result) }
     }
+
+    /// Nothing is kept open.
+    public func close() async {}
 }

@@ -84,6 +84,8 @@ struct CurlSMTPSubmitterTests {
             let results = await submitter.submit(batch)
             #expect(results.count == 20)
             #expect(results.allSatisfy { (try? $0.get()) != nil })
+            // The session stays open for the next batch until it is closed.
+            await submitter.close()
             // Postfix sums up each session when it ends: one session carried all 20 messages.
             let log = try await waitForLog(stack.directory + "/log/postfix.log") { $0.contains(" mail=20 ") }
             let sessions = log.split(whereSeparator: \.isNewline).filter {

@@ -74,6 +74,8 @@ public final class Sender: Service, Sendable {
         try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
             _ = try await self.runOnce()
         }
+        // The SMTP session stays open between passes; it ends with the service.
+        await submitter.close()
     }
 
     /// When the next attempt of a deferred mail is due: its age, clamped to the backoff bounds,
@@ -205,13 +207,7 @@ public final class Sender: Service, Sendable {
     /// out (answer latency counts the first answer only); nil for mail that answers none.
     static func arrivalIfFirstAnswer(_ row: OutboxMessage, id: Int64, in db: Database) throws -> Int64? {
         guard let inboundId = row.inboundId else { return nil }
-        return try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT receivedAt FROM inboundMessage WHERE id = ? AND NOT EXISTS
-                  (SELECT 1 FROM outboxMessage WHERE inboundId = ? AND state = 'sent' AND id <> ?)
-                """,
-            arguments: [inboundId, inboundId, id])
+        return try Outbox.arrivalIfFirstAnswer(inboundId: inboundId, outboxId: id, in: db)
     }
 
     private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) throws {

@@ -25,8 +25,9 @@ public enum Outbox {
         return id
     }
 
-    /// Pending rows due at `now`: fresh and retried rows alternate, oldest first in each
-    /// (so a backlog of retries cannot starve new mail, nor the reverse).
+    /// Pending rows due at `now`: fresh and retried rows alternate, each in the order they fell due
+    /// (so a backlog of retries cannot starve new mail, nor the reverse). Both read
+    /// `outboxMessage_due` in its own order, so a large backlog is neither scanned nor sorted.
     public static func due(now: Int64, limit: Int, in db: Database) throws -> [OutboxMessage] {
         try due(now: now, limit: limit, filter: "1", arguments: [], in: db)
     }
@@ -39,7 +40,7 @@ public enum Outbox {
             db,
             sql: """
                 SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ? AND \(filter)
-                ORDER BY id LIMIT ?
+                ORDER BY nextAttemptAt, id LIMIT ?
                 """, arguments: [now] + arguments + [limit])
         let retries = try OutboxMessage.fetchAll(
             db,
@@ -100,6 +101,19 @@ public enum Outbox {
                 arguments: [now, now])
         }
         return db.changesCount
+    }
+
+    /// When inbound mail `inboundId` was stored, if no other of its answers than `outboxId` has been
+    /// sent yet; nil otherwise. The Sender asks once per mail sent (answer latency counts the first
+    /// answer only); `outboxMessage_inbound` keeps it from walking every sent row.
+    public static func arrivalIfFirstAnswer(inboundId: Int64, outboxId: Int64, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT receivedAt FROM inboundMessage WHERE id = ? AND NOT EXISTS
+                  (SELECT 1 FROM outboxMessage WHERE inboundId = ? AND state = 'sent' AND id <> ?)
+                """,
+            arguments: [inboundId, inboundId, outboxId])
     }
 
     /// The number of rows waiting to be sent.

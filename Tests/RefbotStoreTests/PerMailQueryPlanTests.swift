@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import RefbotStore
+import Testing
+
+/// The queries the Fetcher, Processor and Sender run once per mail or per pass must not cost more
+/// as the queues' history grows: each is answered by an index, never by a scan of the table.
+@Suite("Per-mail queries and the size of the queues")
+struct PerMailQueryPlanTests {
+    /// The SQL each statement `body` runs, with its arguments filled in.
+    private func statements(in store: Store, _ body: @escaping @Sendable (Database) throws -> Void) async throws -> [String] {
+        try await store.write { db in
+            let seen = SQLSeen()
+            db.trace(options: .statement) { event in
+                if case .statement(let statement) = event { seen.add(statement.expandedSQL) }
+            }
+            defer { db.trace(options: []) }
+            try body(db)
+            return seen.all
+        }
+    }
+
+    /// SQLite's plan for `sql`, one line per step.
+    private func plan(_ sql: String, in store: Store) async throws -> String {
+        try await store.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }
+                .joined(separator: "; ")
+        }
+    }
+
+    @Test("v19: the Sender's first-answer check, its due rows (unsorted), the outbox depth and the Processor's queue use indexes, with 2 000 sent rows and 3 waiting")
+    func outboxQueriesUseIndexes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-plan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(path: directory + "/refbot.sqlite")
+        #expect(Store.migrationNames.contains("v19: speed indexes"))
+        let (pendingId, inboundId) = try await store.write { db -> (Int64, Int64) in
+            var inbound = InboundMessage(uidValidity: 1, uid: 1, messageId: "in@example.org", raw: Data("raw".utf8), receivedAt: 100)
+            try inbound.insert(db)
+            let inboundId = try #require(inbound.id)
+            for n in 0..<2_000 {
+                var row = OutboxMessage(
+                    event: "help", ref: nil, recipients: ["alice@example.org"], messageId: "sent\(n)@example.org",
+                    raw: Data(repeating: 65, count: 500), queuedAt: 100, inboundId: n == 0 ? inboundId : nil)
+                try row.insert(db)
+                try Outbox.markSent(row.id!, now: 100, in: db)
+            }
+            var pending = OutboxMessage(
+                event: "help", ref: nil, recipients: ["bob@example.org"], messageId: "due@example.org", raw: Data("x".utf8),
+                queuedAt: 100, inboundId: inboundId)
+            try pending.insert(db)
+            for n in 0..<2 {
+                var bulk = OutboxMessage(
+                    event: "digest", ref: nil, recipients: ["carol@example.org"], messageId: "bulk\(n)@example.org",
+                    raw: Data("x".utf8), queuedAt: 100)
+                try bulk.insert(db)
+            }
+            return (try #require(pending.id), inboundId)
+        }
+        let sql = try await statements(in: store) { db in
+            _ = try SendingWindow.due(now: 200, limit: 100, in: db)
+            _ = try Outbox.arrivalIfFirstAnswer(inboundId: inboundId, outboxId: pendingId, in: db)
+            _ = try Outbox.depth(in: db)
+            _ = try InboundQueue.due(limit: 20, in: db)
+        }
+        #expect(sql.count >= 6, "\(sql)")
+        for statement in sql {
+            let steps = try await plan(statement, in: store)
+            #expect(!steps.contains("SCAN outboxMessage"), "\(statement): \(steps)")
+            #expect(!steps.contains("SCAN inboundMessage"), "\(statement): \(steps)")
+        }
+        let check = try #require(sql.first { $0.contains("NOT EXISTS") })
+        #expect(try await plan(check, in: store).contains("USING COVERING INDEX outboxMessage_inbound (inboundId=? AND state=?)"))
+        // The due rows come in index order: neither the sent rows nor the waiting ones are sorted.
+        let dueQueries = sql.filter { $0.contains("state = 'pending' AND attempts") }
+        #expect(dueQueries.count == 4, "fresh and retried rows, answers and then bulk mail: \(dueQueries)")
+        for due in dueQueries {
+            let steps = try await plan(due, in: store)
+            #expect(steps.contains("USING INDEX outboxMessage_due (state=? AND nextAttemptAt<?)"), "\(due): \(steps)")
+            #expect(!steps.contains("TEMP B-TREE"), "\(due): \(steps)")
+        }
+    }
+}
+
+/// Statements collected by a trace callback.
+private final class SQLSeen: @unchecked Sendable {
+    private var statements: [String] = []
+    private let lock = NSLock()
+    func add(_ sql: String) { lock.withLock { statements.append(sql) } }
+    var all: [String] { lock.withLock { statements } }
+}
