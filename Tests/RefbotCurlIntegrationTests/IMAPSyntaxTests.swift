@@ -65,9 +65,9 @@ struct IMAPSyntaxTests {
 
     @Test("Message-IDs are cut down to what a quoted IMAP string can carry")
     func searchableMessageID() {
-        #expect(CurlIMAPMailbox.searchableMessageID("<a.b@example.test>") == "a.b@example.test")
-        #expect(CurlIMAPMailbox.searchableMessageID("x\" ALL\r\nA1 LOGOUT") == "xALLA1LOGOUT")
-        #expect(CurlIMAPMailbox.searchableMessageID("\"\\\"") == "")
+        #expect(IMAPMailbox.searchableMessageID("<a.b@example.test>") == "a.b@example.test")
+        #expect(IMAPMailbox.searchableMessageID("x\" ALL\r\nA1 LOGOUT") == "xALLA1LOGOUT")
+        #expect(IMAPMailbox.searchableMessageID("\"\\\"") == "")
     }
 
     @Test("mail URLs: scheme, authority and the decoded folder")
