@@ -46,6 +46,7 @@ final class IMAPConnection {
     private let easy: CurlEasy
     private let socket: Int32
     private var parser: IMAPResponseParser
+    private var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
     private var nextTag = 1
     private let timeoutMilliseconds: Int32
     /// `host[:port]`, for messages.
@@ -216,7 +217,7 @@ final class IMAPConnection {
         let offered = capabilities
         // what the login's OK announces (Dovecot: the logged-in set) replaces the pre-login set
         capabilities = []
-        do {
+        do throws(IMAPSessionError) {
             switch auth {
             case .password:
                 if offered.contains("AUTH=PLAIN") {
@@ -394,11 +395,10 @@ final class IMAPConnection {
     /// Reads what is there (after a poll said readable). TLS may hold more than the socket shows:
     /// read until libcurl says again.
     private func receive(doing operation: String) throws(IMAPSessionError) {
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         var total = 0
         while true {
             var got = 0
-            let code = buffer.withUnsafeMutableBytes { raw in
+            let code = readBuffer.withUnsafeMutableBytes { raw in
                 curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &got)
             }
             if code == CURLE_AGAIN { return }
@@ -409,7 +409,7 @@ final class IMAPConnection {
             }
             total += got
             bytesReceived += got
-            buffer.withUnsafeBytes { raw in parser.append(UnsafeRawBufferPointer(rebasing: raw[0..<got])) }
+            readBuffer.withUnsafeBytes { raw in parser.append(UnsafeRawBufferPointer(rebasing: raw[0..<got])) }
             if total >= 4 << 20 { return }  // let the parser catch up
         }
     }

@@ -107,7 +107,7 @@ final class IMAPIdleWatch: InboxWatch, Sendable {
         let box = self.box
         let connect: @Sendable (String) async throws -> Bool = { bearer in
             try await self.thread.run { () throws -> Bool in
-                do {
+                do throws(IMAPSessionError) {
                     let connection = try mailbox.openConnection(bearer: bearer)
                     box.connection = connection
                     return connection.capabilities.contains("IDLE")
@@ -130,22 +130,20 @@ final class IMAPIdleWatch: InboxWatch, Sendable {
         let reissue = mailbox.idleReissueSeconds
         let wake = wakeRead
         let inbox = mailbox.inboxFolder
-        let log = commandLog
-        let count = idleCount
         return try await thread.run { () throws -> Bool in
             guard let connection = box.connection else { return true }
             defer {
                 connection.logout()
-                log.withLock { $0 = connection.commandLog }
+                self.commandLog.withLock { $0 = connection.commandLog }
                 box.connection = nil
             }
             guard supported else { return false }
-            do {
+            do throws(IMAPSessionError) {
                 try connection.command([.raw("EXAMINE"), IMAPMailbox.mailboxArgument(inbox)], doing: "EXAMINE \(inbox)")
                 onNewMail()
                 onEvent(.watching(reissueSeconds: reissue))
                 while !self.isStopped {
-                    count.add(1, ordering: .relaxed)
+                    self.idleCount.add(1, ordering: .relaxed)
                     let end = try connection.idle(untilMilliseconds: reissue * 1000, interruptFD: wake) { item in
                         if case .exists = item { onNewMail() }
                     }

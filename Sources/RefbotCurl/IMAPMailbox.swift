@@ -33,7 +33,7 @@ public final class IMAPMailbox: InboundMailbox {
     private let useMove: Bool
     let maxMessageBytes: Int
     private let endpoint: Result<MailURL, TransportError>
-    private let slot = Mutex<IMAPConnection?>(nil)
+    private let holder = IMAPConnectionHolder()
     let tokens: (any AccessTokenSource)?
     /// The most bytes of messages one `UID FETCH` asks for (a single larger message goes alone).
     let maxCommandBytes: Int
@@ -50,7 +50,7 @@ public final class IMAPMailbox: InboundMailbox {
     ///   - maxMessageBytes: the largest message ``fetch(uids:)`` accepts.
     ///   - tokens: where OAuth2 access tokens come from when `settings.auth` is not `.password`. A
     ///     refused login asks it once for a new token and tries once more.
-    public init(
+    public convenience init(
         settings: IMAPServerSettings, pool: CurlThreadPool, useMove: Bool = true, maxMessageBytes: Int = 64 << 20,
         tokens: (any AccessTokenSource)? = nil
     ) {
@@ -80,9 +80,9 @@ public final class IMAPMailbox: InboundMailbox {
 
     deinit {
         // LOGOUT waits for the answer: do it on a pool thread.
-        let slot = self.slot
+        let holder = self.holder
         pool.runDetached {
-            slot.withLock { connection in
+            holder.connection.withLock { connection in
                 connection?.logout()
                 connection = nil
             }
@@ -93,11 +93,11 @@ public final class IMAPMailbox: InboundMailbox {
     public var inboxFolder: String { (try? endpoint.get().path) ?? "INBOX" }
 
     /// The commands the current connection has sent (names only, the last 200), for tests.
-    var commandLog: [String] { slot.withLock { $0?.commandLog ?? [] } }
+    var commandLog: [String] { holder.connection.withLock { $0?.commandLog ?? [] } }
 
     /// Drops the connection (LOGOUT first), as a broken one would be.
     public func disconnect() async {
-        _ = try? await pool.run { self.slot.withLock { connection in
+        _ = try? await pool.run { self.holder.connection.withLock { connection in
             connection?.logout()
             connection = nil
         } }
@@ -248,7 +248,7 @@ public final class IMAPMailbox: InboundMailbox {
         try await withSession(doing: "creating folder \(name)") { connection, _ in
             do {
                 try connection.command([.raw("CREATE"), Self.mailboxArgument(name)], doing: "CREATE \(name)")
-            } catch let error where error.refusal != nil {
+            } catch let error as IMAPSessionError where error.refusal != nil {
                 let status = error.refusal
                 let text = (status?.text ?? "").uppercased()
                 if status?.codeName == "ALREADYEXISTS" || text.contains("ALREADY EXISTS")
@@ -383,7 +383,7 @@ public final class IMAPMailbox: InboundMailbox {
     /// OAuth2, a login refused with the current token is tried once more with a new one.
     func withSession<T: Sendable>(
         doing operation: String,
-        _ body: @escaping @Sendable (IMAPConnection, String) throws(IMAPSessionError) -> T
+        _ body: @escaping @Sendable (IMAPConnection, String) throws -> T
     ) async throws -> T {
         guard settings.auth.usesToken else { return try await withSession(doing: operation, bearer: "", body) }
         guard let tokens else {
@@ -395,17 +395,17 @@ public final class IMAPMailbox: InboundMailbox {
 
     private func withSession<T: Sendable>(
         doing operation: String, bearer: String,
-        _ body: @escaping @Sendable (IMAPConnection, String) throws(IMAPSessionError) -> T
+        _ body: @escaping @Sendable (IMAPConnection, String) throws -> T
     ) async throws -> T {
         let inbox = try endpoint.get().path
         return try await pool.run { () throws -> T in
-            try self.slot.withLock { (slot: inout IMAPConnection?) throws -> T in
+            try self.holder.connection.withLock { (slot: inout IMAPConnection?) throws -> T in
                 var attempt = 0
                 while true {
                     attempt += 1
                     let current: IMAPConnection
                     var reused = false
-                    do {
+                    do throws(IMAPSessionError) {
                         if let existing = slot, !existing.isClosed {
                             current = existing
                             reused = true
@@ -419,15 +419,25 @@ public final class IMAPMailbox: InboundMailbox {
                     }
                     do {
                         return try body(current, inbox)
-                    } catch {
+                    } catch let error as IMAPSessionError {
                         if !error.keepsConnection { slot = nil }
                         if attempt == 1, reused, error.isBrokenConnection { continue }
                         throw error.transport
+                    } catch let error as TransportError {
+                        throw error
+                    } catch {
+                        slot = nil
+                        throw TransportError.temporary(.other, "IMAP \(operation) failed: \(error)")
                     }
                 }
             }
         }
     }
+}
+
+/// Holds the mailbox's connection, at most one; the lock keeps it to one call at a time.
+final class IMAPConnectionHolder: Sendable {
+    let connection = Mutex<IMAPConnection?>(nil)
 }
 
 extension String {

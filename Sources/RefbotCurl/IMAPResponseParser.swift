@@ -431,9 +431,9 @@ struct IMAPTokenReader {
         let args = words.dropFirst()
         switch name {
         case "UIDVALIDITY":
-            if let value = args.first.flatMap(number) { return .uidValidity(value) }
+            if let value = args.first.flatMap({ number($0) }) { return .uidValidity(value) }
         case "UIDNEXT":
-            if let value = args.first.flatMap(number) { return .uidNext(value) }
+            if let value = args.first.flatMap({ number($0) }) { return .uidNext(value) }
         case "CAPABILITY":
             return .capability(args.map { String(decoding: $0, as: UTF8.self).uppercased() })
         case "COPYUID":

@@ -43,7 +43,7 @@ struct IMAPResponseParserTests {
     }
 
     static let fetch =
-        "* 1 FETCH (UID 7 RFC822.SIZE 30 BODY[] {30}\r\nSubject: hi\r\n\r\nhello there\r\n)\r\n"
+        "* 1 FETCH (UID 7 RFC822.SIZE 28 BODY[] {28}\r\nSubject: hi\r\n\r\nhello there\r\n)\r\n"
         + "* 2 FETCH (UID 9 RFC822.SIZE 3 BODY[] \"a\\\"b\")\r\n* 3 FETCH (FLAGS (\\Seen) UID 10)\r\n"
         + "R3 OK Fetch completed.\r\n"
 
@@ -53,7 +53,7 @@ struct IMAPResponseParserTests {
         #expect(responses.count == 4)
         #expect(
             responses[0]
-                == .untagged(.fetch(sequence: 1, IMAPFetchAttributes(uid: 7, size: 30, body: Array("Subject: hi\r\n\r\nhello there\r\n".utf8)))))
+                == .untagged(.fetch(sequence: 1, IMAPFetchAttributes(uid: 7, size: 28, body: Array("Subject: hi\r\n\r\nhello there\r\n".utf8)))))
         #expect(responses[1] == .untagged(.fetch(sequence: 2, IMAPFetchAttributes(uid: 9, size: 3, body: Array("a\"b".utf8)))))
         #expect(responses[2] == .untagged(.fetch(sequence: 3, IMAPFetchAttributes(uid: 10, flags: ["\\Seen"]))))
     }

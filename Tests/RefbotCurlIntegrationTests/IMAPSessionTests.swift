@@ -179,11 +179,11 @@ struct IMAPSessionTests {
             #expect(try await mailbox.listInbox().uids == [listing.uids[2]])
             #expect(try await mailbox.list(folder: "Done").uids.count == 2)
 
-            let events = Mutex<[InboxWatchEvent]>([])
-            let watch = mailbox.watchInbox(onNewMail: {}) { event in events.withLock { $0.append(event) } }
-            try await waitUntil { events.withLock { $0.contains(.unsupported) } }
+            let seen = WatchRecorder()
+            let watch = mailbox.watchInbox(onNewMail: {}) { event in seen.record(event) }
+            try await waitUntil { seen.events.contains(.unsupported) }
             await watch.stop()
-            #expect(events.withLock { $0 } == [.unsupported])
+            #expect(seen.events == [.unsupported])
         }
     }
 
@@ -191,19 +191,16 @@ struct IMAPSessionTests {
     func idle() async throws {
         try await withMailStack { stack, pool in
             let mailbox = mailbox(stack, pool, idleReissueSeconds: 1)
-            let wakes = Atomic(0)
-            let events = Mutex<[InboxWatchEvent]>([])
-            let watch = mailbox.watchInbox(onNewMail: { wakes.add(1, ordering: .relaxed) }) { event in
-                events.withLock { $0.append(event) }
-            }
-            try await waitUntil { events.withLock { $0.contains(.watching(reissueSeconds: 1)) } }
-            let afterConnect = wakes.load(ordering: .relaxed)
+            let seen = WatchRecorder()
+            let watch = mailbox.watchInbox(onNewMail: { seen.woken() }) { event in seen.record(event) }
+            try await waitUntil { seen.events.contains(.watching(reissueSeconds: 1)) }
+            let afterConnect = seen.wakes
             #expect(afterConnect == 1)  // once after connecting, for mail that came while away
 
             let clock = ContinuousClock()
             let sent = clock.now
             try await deliver(stack, count: 1, prefix: "idle")
-            try await waitUntil { wakes.load(ordering: .relaxed) > afterConnect }
+            try await waitUntil { seen.wakes > afterConnect }
             print("IMAPSessionTests.idle: woken \(clock.now - sent) after the delivery was accepted")
 
             let idle = try #require(watch as? IMAPIdleWatch)
@@ -225,23 +222,20 @@ struct IMAPSessionTests {
     func idleServerGone() async throws {
         try await withMailStack { stack, pool in
             let mailbox = mailbox(stack, pool)
-            let wakes = Atomic(0)
-            let events = Mutex<[InboxWatchEvent]>([])
-            let watch = mailbox.watchInbox(onNewMail: { wakes.add(1, ordering: .relaxed) }) { event in
-                events.withLock { $0.append(event) }
-            }
-            try await waitUntil { events.withLock { $0.count == 1 } }
+            let seen = WatchRecorder()
+            let watch = mailbox.watchInbox(onNewMail: { seen.woken() }) { event in seen.record(event) }
+            try await waitUntil { seen.events.count == 1 }
             try await stack.stopIMAP()
             try await waitUntil {
-                events.withLock { $0.contains { if case .failed(let error, _) = $0 { error.isTemporary } else { false } } }
+                seen.events.contains { if case .failed(let error, _) = $0 { error.isTemporary } else { false } }
             }
             try await stack.startIMAP()
             try await waitUntil(timeout: .seconds(30)) {
-                events.withLock { $0.filter { $0 == .watching(reissueSeconds: 25 * 60) }.count == 2 }
+                seen.events.filter { $0 == .watching(reissueSeconds: 25 * 60) }.count == 2
             }
-            let before = wakes.load(ordering: .relaxed)
+            let before = seen.wakes
             try await deliver(stack, count: 1, prefix: "back")
-            try await waitUntil { wakes.load(ordering: .relaxed) > before }
+            try await waitUntil { seen.wakes > before }
             await watch.stop()
         }
     }
@@ -284,4 +278,13 @@ func waitUntil(timeout: Duration = .seconds(15), _ condition: () -> Bool) async 
         }
         try await Task.sleep(for: .milliseconds(20))
     }
+}
+
+/// What an inbox watch reported, from its threads.
+final class WatchRecorder: Sendable {
+    private let state = Mutex<(events: [InboxWatchEvent], wakes: Int)>(([], 0))
+    func record(_ event: InboxWatchEvent) { state.withLock { $0.events.append(event) } }
+    func woken() { state.withLock { $0.wakes += 1 } }
+    var events: [InboxWatchEvent] { state.withLock { $0.events } }
+    var wakes: Int { state.withLock { $0.wakes } }
 }

@@ -164,10 +164,10 @@ extension Fetcher {
         guard let watching = mailbox as? any InboxWatchingMailbox else { return nil }
         let waker = self.waker
         let logger = self.logger
-        let reported = Mutex<InboxWatchEvent?>(nil)
+        let reported = LastWatchEvent()
         return watching.watchInbox(onNewMail: { waker.nudge() }) { event in
             // the same failure over and over is logged once
-            let repeated = reported.withLock { last -> Bool in
+            let repeated = reported.event.withLock { last -> Bool in
                 defer { last = event }
                 if case .failed(let a, _)? = last, case .failed(let b, _) = event { return a.message == b.message }
                 return false
@@ -188,6 +188,11 @@ extension Fetcher {
             }
         }
     }
+}
+
+/// The watch's last event, to log a repeated failure once.
+private final class LastWatchEvent: Sendable {
+    let event = Mutex<InboxWatchEvent?>(nil)
 }
 
 /// The inbox's UIDVALIDITY and the highest UID handled (see ``Fetcher/inboxMark``).
