@@ -136,8 +136,7 @@ extension Fetcher {
                     return (fetched.uid, try InboundQueue.insertIfNew(message, in: db))
                 }
             }
-            var where_: Logger.Metadata = [:]
-            if let folder { where_["imap.folder"] = "\(folder)" }
+            let where_: Logger.Metadata = folder.map { ["imap.folder": "\($0)"] } ?? [:]
             for (uid, outcome) in outcomes {
                 switch outcome {
                 case .inserted(let id):
