@@ -170,8 +170,9 @@ public final class IMAPMailbox: InboundMailbox {
             var groupBytes = 0
             func flush() throws(IMAPSessionError) {
                 guard !group.isEmpty else { return }
+                let set = IMAPSyntax.sequenceSet(group)
                 let answer = try connection.command(
-                    "UID FETCH \(IMAPSyntax.sequenceSet(group)) (UID RFC822.SIZE BODY.PEEK[])", doing: "fetching messages")
+                    "UID FETCH \(set) (UID RFC822.SIZE BODY.PEEK[])", doing: "fetching UID \(set)")
                 for case .fetch(_, let attributes) in answer.untagged {
                     if let uid = attributes.uid, let body = attributes.body, bodies[uid] == nil { bodies[uid] = body }
                 }
