@@ -1,4 +1,5 @@
 import Foundation
+import RefbotMail
 import RefbotTestSupport
 import Testing
 
