@@ -116,6 +116,13 @@ let package = Package(
             path: "Benchmarks/ScaleBench",
             swiftSettings: strict
         ),
+        // The IMAP fetch benchmark (not a test): `scripts/bench fetch`.
+        .executableTarget(
+            name: "refbot-imap-bench",
+            dependencies: ["RefbotCurl", "RefbotTransport"],
+            path: "Benchmarks/IMAPBench",
+            swiftSettings: strict
+        ),
 
         // Shared by the test targets: the loopback mail stack and mailbox helpers.
         .target(

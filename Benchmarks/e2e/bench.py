@@ -540,6 +540,50 @@ admin_notices_per_hour = 1000000
 
     # --- report ----------------------------------------------------------------------------------
 
+    # --- IMAP fetch: refbot's session against imaplib ---------------------------------------------
+
+    def imap_fetch(self):
+        """refbot's IMAP session (refbot-imap-bench, built beside refbot) reading the whole inbox in
+        batches of 100 and 500 against imaplib's batched UID FETCH BODY.PEEK[] on the same mailbox, in
+        turns; both timed from connect (TLS, login, SELECT, listing) to the last byte."""
+        tool = os.path.join(os.path.dirname(os.path.abspath(self.args.refbot)), "refbot-imap-bench")
+        secret = os.path.join(self.work, "imap-bench-password")
+        with open(secret, "w") as f:
+            f.write("botpass")
+        r = {}
+        for round_ in range(2):
+            for batch in (100, 500):
+                start = time.time()  # from connect to the last byte, as refbot-imap-bench measures
+                imap = self.imap()
+                imap.select("INBOX")
+                typ, data = imap.uid("SEARCH", None, "ALL")
+                uids = [int(u) for u in data[0].split()]
+                total = 0
+                for i in range(0, len(uids), batch):
+                    chunk = uids[i:i + batch]
+                    typ, data = imap.uid("FETCH", f"{chunk[0]}:{chunk[-1]}", "(BODY.PEEK[])")
+                    total += sum(len(part[1]) for part in data if isinstance(part, tuple))
+                took = time.time() - start
+                imap.logout()
+                r[f"imaplib_batch{batch}"] = max(r.get(f"imaplib_batch{batch}", 0), len(uids) / took)
+                log(f"imaplib UID FETCH by {batch}: {len(uids)} messages ({total / 1e6:.1f} MB) in {took:.2f} s "
+                    f"= {len(uids) / took:.0f} msg/s")
+            for batch in (100, 500):
+                out = subprocess.run(
+                    [tool, "--url", f"imaps://127.0.0.1:{self.pb + 993}/INBOX", "--user", BOT, "--password-file", secret,
+                     "--ca-file", self.ca, "--batch", str(batch)], check=True, capture_output=True, text=True).stdout
+                got = json.loads(out.strip().splitlines()[-1])
+                rate = got["messages"] / got["seconds"]
+                r[f"refbot_batch{batch}"] = max(r.get(f"refbot_batch{batch}", 0), rate)
+                log(f"refbot session by {batch}: {got['messages']} messages ({got['bytes'] / 1e6:.1f} MB) in "
+                    f"{got['seconds']:.2f} s (listing {got['list_seconds']:.2f} s) = {rate:.0f} msg/s")
+        for batch in (100, 500):
+            ratio = r[f"refbot_batch{batch}"] / r[f"imaplib_batch{batch}"]
+            r[f"ratio_batch{batch}"] = ratio
+            log(f"fetch by {batch}: refbot {r[f'refbot_batch{batch}']:.0f} msg/s, imaplib {r[f'imaplib_batch{batch}']:.0f} "
+                f"msg/s: {ratio:.2f} x imaplib (target >= 0.5; best of two rounds each)")
+        self.results["fetch"] = r
+
     def report(self):
         r = self.results
         with open(os.path.join(self.stack, "bench-results.json"), "w") as f:
@@ -635,7 +679,7 @@ def sizes(text):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["all", "e2e", "ceilings", "latency", "memory"])
+    parser.add_argument("what", choices=["all", "e2e", "ceilings", "latency", "memory", "fetch"])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--refbot", required=True)
     parser.add_argument("--templates", required=True)
@@ -661,6 +705,9 @@ def main():
             bench.load()
             bench.imap_ceilings()
             bench.smtp_ceilings()
+        if args.what == "fetch":
+            bench.load()
+            bench.imap_fetch()
         if args.what in ("all", "latency"):
             bench.setup()
             for poll in args.poll or [1, 30]:

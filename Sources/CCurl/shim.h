@@ -51,4 +51,9 @@ static inline CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, const c
     return curl_easy_getinfo(handle, info, value);
 }
 
+/* CURLINFO_ACTIVESOCKET: the socket of a CURLOPT_CONNECT_ONLY connection (IMAP session). */
+static inline CURLcode ccurl_getinfo_socket(CURL *handle, curl_socket_t *socket) {
+    return curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, socket);
+}
+
 #endif

@@ -120,7 +120,7 @@ private func curlReadCallback(
 /// Not `Sendable`: it is created, used and released on one thread at a time (inside a
 /// ``CurlThreadPool/run(_:)`` closure, or behind a lock that such closures take).
 final class CurlEasy {
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var lists: [UInt32: UnsafeMutablePointer<curl_slist>] = [:]
     /// `CURLOPT_UPLOAD` is on (left from the last transfer).

@@ -11,7 +11,7 @@ private let curlGlobalInitResult: UInt32 = curl_global_init(Int(CURL_GLOBAL_DEFA
 ///
 /// ```swift
 /// let pool = CurlThreadPool()                 // started; curl_global_init has run
-/// let mailbox = CurlIMAPMailbox(settings: imap, pool: pool)
+/// let mailbox = IMAPMailbox(settings: imap, pool: pool)
 /// let submitter = CurlSMTPSubmitter(settings: smtp, pool: pool)
 /// …
 /// await pool.shutdown()

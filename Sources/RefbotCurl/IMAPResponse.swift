@@ -1,47 +1,9 @@
-/// Reads the IMAP response lines libcurl hands over: untagged lines of a custom command (write
-/// callback) and every server line (header callback).
+/// Reads the IMAP response lines libcurl hands over to its header callback: the capabilities it
+/// asked for while connecting (``IMAPConnection``), and the tagged status in an error's detail.
 enum IMAPResponse {
     /// The response's lines without their line ends (`"\r\n"` is one `Character`: split on `isNewline`).
     static func lines(_ bytes: [UInt8]) -> [Substring] {
         String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
-    }
-
-    /// The UIDs of `* SEARCH 3 4 9` lines.
-    static func searchUIDs(_ bytes: [UInt8]) -> [UInt32] {
-        var uids: [UInt32] = []
-        for line in lines(bytes) {
-            let words = line.split(separator: " ")
-            guard words.count >= 2, words[0] == "*", words[1].uppercased() == "SEARCH" else { continue }
-            uids.append(contentsOf: words.dropFirst(2).compactMap { UInt32($0) })
-        }
-        return uids
-    }
-
-    /// `n` from `UIDVALIDITY n` in a `* STATUS` or `* OK [UIDVALIDITY n]` line.
-    static func uidValidity(_ bytes: [UInt8]) -> UInt32? {
-        for line in lines(bytes) {
-            let upper = line.uppercased()
-            guard let range = upper.firstRange(of: "UIDVALIDITY ") else { continue }
-            let digits = upper[range.upperBound...].prefix(while: \.isNumber)
-            if let value = UInt32(digits) { return value }
-        }
-        return nil
-    }
-
-    /// Old UID → new UID from every `[COPYUID validity source-set destination-set]` (RFC 4315).
-    static func copyUIDs(_ bytes: [UInt8]) -> [UInt32: UInt32] {
-        var map: [UInt32: UInt32] = [:]
-        for line in lines(bytes) {
-            let upper = line.uppercased()
-            guard let start = upper.firstRange(of: "[COPYUID ") else { continue }
-            let rest = upper[start.upperBound...].prefix(while: { $0 != "]" })
-            let words = rest.split(separator: " ")
-            guard words.count == 3, let old = IMAPSyntax.expandSequenceSet(words[1]),
-                let new = IMAPSyntax.expandSequenceSet(words[2]), old.count == new.count
-            else { continue }
-            for (from, to) in zip(old, new) { map[from] = to }
-        }
-        return map
     }
 
     /// The capability names (upper case) from `* CAPABILITY …` lines, and from `[CAPABILITY …]` codes.

@@ -123,26 +123,4 @@ enum IMAPSyntax {
         }
         return parts.joined(separator: ",")
     }
-
-    /// Expands a sequence set such as `3:5,7` into `[3, 4, 5, 7]`, in the order written
-    /// (a range `5:3` counts up, as RFC 3501 reads it); nil if it is not a plain UID set.
-    static func expandSequenceSet(_ text: Substring) -> [UInt32]? {
-        var out: [UInt32] = []
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: ":", omittingEmptySubsequences: false)
-            switch bounds.count {
-            case 1:
-                guard let value = UInt32(bounds[0]) else { return nil }
-                out.append(value)
-            case 2:
-                guard let a = UInt32(bounds[0]), let b = UInt32(bounds[1]) else { return nil }
-                let (low, high) = a <= b ? (a, b) : (b, a)
-                guard high - low < 1_000_000 else { return nil }
-                out.append(contentsOf: low...high)
-            default:
-                return nil
-            }
-        }
-        return out.isEmpty ? nil : out
-    }
 }

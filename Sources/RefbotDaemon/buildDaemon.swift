@@ -116,7 +116,7 @@ public func buildDaemon(
             configuration, store: store, composer: composer, clock: clock, logger: logger, pool: curlPool(),
             onRefresh: metrics.oauthRefreshHook)
         : nil
-    let inbound = mailbox ?? CurlIMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
+    let inbound = mailbox ?? IMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
     let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
 
     let fetcherWaker = Waker()

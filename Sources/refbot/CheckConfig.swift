@@ -104,7 +104,7 @@ struct CheckConfig: AsyncParsableCommand {
             }
             var imapError: String?
             do {
-                try await CurlIMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens).checkLogin()
+                try await IMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens).checkLogin()
             } catch {
                 imapError = Self.explained(error)
             }
@@ -120,7 +120,7 @@ struct CheckConfig: AsyncParsableCommand {
                 let probe = PlusAddressCheck.probeAddress(bot: configuration.bot.address) ?? configuration.bot.address
                 let outcome = await PlusAddressCheck.run(
                     bot: configuration.bot.address, processedFolder: configuration.imap.processedFolder,
-                    mailbox: CurlIMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens),
+                    mailbox: IMAPMailbox(settings: configuration.imapServer, pool: pool, tokens: tokens),
                     submitter: CurlSMTPSubmitter(settings: configuration.smtpServer, pool: pool, tokens: tokens),
                     timeout: max(plusAddressTimeout, 1))
                 switch outcome {

@@ -24,7 +24,7 @@ struct CurlThreadPoolTests {
         let pool = CurlThreadPool(threads: 1)
         await pool.shutdown()
         let settings = IMAPServerSettings(url: "imaps://127.0.0.1:1/INBOX", username: "u", password: "p")
-        let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).listInbox() }
+        let error = await transportError { try await IMAPMailbox(settings: settings, pool: pool).listInbox() }
         #expect(error?.isTemporary == true)
         let smtp = SMTPServerSettings(url: "smtps://127.0.0.1:1")
         let results = await CurlSMTPSubmitter(settings: smtp, pool: pool).submit([

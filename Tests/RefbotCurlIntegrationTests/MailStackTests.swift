@@ -27,7 +27,7 @@ struct MailStackTests {
             await stack.stop()
             #expect(!FileManager.default.fileExists(atPath: stack.directory))
             let pool = CurlThreadPool(threads: 1)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
             let error = await transportError { try await mailbox.checkLogin() }
             #expect(error?.code == .connection)

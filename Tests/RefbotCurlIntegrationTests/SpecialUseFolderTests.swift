@@ -13,7 +13,7 @@ struct SpecialUseFolderTests {
     @Test("LIST (SPECIAL-USE) names the Junk and Archive folders once they exist, and none before")
     func discovery() async throws {
         try await withMailStack { stack, pool in
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
             #expect(try await mailbox.specialUseFolders().isEmpty)
             try await mailbox.createFolderIfMissing("Junk")
@@ -31,7 +31,7 @@ struct SpecialUseFolderTests {
         try await withMailStack { stack, pool in
             try await stack.deliver(testMessage(id: "junk-1@example.test", subject: "JOIN"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 1)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
             try await mailbox.createFolderIfMissing("Junk")
             try await mailbox.createFolderIfMissing("Archive")
@@ -56,7 +56,7 @@ struct SpecialUseFolderTests {
     @Test("A folder that does not exist is a permanent refusal, not an outage")
     func missingFolder() async throws {
         try await withMailStack { stack, pool in
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
             await #expect(throws: TransportError.self) { _ = try await mailbox.list(folder: "NoSuchFolder") }
             do {

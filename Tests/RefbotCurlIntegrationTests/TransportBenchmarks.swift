@@ -29,7 +29,7 @@ struct TransportBenchmarks {
             try chown.run()
             chown.waitUntilExit()
 
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "carol@example.test", password: "carolpass"), pool: pool)
             let listing = try await mailbox.listInbox()
             #expect(listing.uids.count == 1000)

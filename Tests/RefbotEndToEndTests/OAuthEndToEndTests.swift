@@ -79,7 +79,7 @@ struct OAuthEndToEndTests {
             let tokens = OAuthTokenSource(
                 settings: try Self.oauthSettings(server, folder: folder, refreshToken: refresh), pool: pool, logger: .quiet)
             try await stack.deliver(Array("Subject: hello\r\n\r\nHi\r\n".utf8), from: "alice@example.test", to: ["bot@example.test"])
-            let mailbox = CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
+            let mailbox = IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
             var listing = try await mailbox.listInbox()
             for _ in 0..<100 where listing.uids.isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
@@ -105,7 +105,7 @@ struct OAuthEndToEndTests {
             let pool = CurlThreadPool(threads: 1)
             let tokens = OAuthTokenSource(
                 settings: try Self.oauthSettings(server, folder: folder, refreshToken: refresh), pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .oauthbearer), pool: pool, tokens: tokens)
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .oauthbearer), pool: pool, tokens: tokens)
                 .checkLogin()
             try await CurlSMTPSubmitter(settings: Self.submitterSettings(stack, auth: .oauthbearer), pool: pool, tokens: tokens)
                 .checkLogin()
@@ -123,12 +123,12 @@ struct OAuthEndToEndTests {
             let pool = CurlThreadPool(threads: 1)
             let tokens = OAuthTokenSource(
                 settings: try Self.oauthSettings(server, folder: folder, refreshToken: refresh), pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             #expect(try server.count("refresh_token") == 1)
 
             // the provider expires the token early (revoked, or its clock differs); refbot still thinks it good
             try server.expireAccessTokens()
-            _ = try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
+            _ = try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
                 .listInbox()
             #expect(try server.count("refresh_token") == 2)
 
@@ -151,7 +151,7 @@ struct OAuthEndToEndTests {
             let tokens = OAuthTokenSource(
                 settings: try Self.oauthSettings(server, folder: folder, refreshToken: refresh), pool: pool, logger: .quiet)
             for _ in 0..<3 {
-                let mailbox = CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
+                let mailbox = IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens)
                 await #expect(throws: TransportError.permanent(.authentication, "")) { try await mailbox.listInbox() }
                 let results = await CurlSMTPSubmitter(
                     settings: Self.submitterSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens
@@ -202,7 +202,7 @@ struct OAuthEndToEndTests {
             chmod(settings.refreshTokenFile, 0o644)  // the rewrite must not keep a looser mode
             let pool = CurlThreadPool(threads: 1)
             let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
 
             let saved = try String(contentsOfFile: settings.refreshTokenFile, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -216,7 +216,7 @@ struct OAuthEndToEndTests {
 
             // a second rotation starts from the saved token
             try server.expireAccessTokens()
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             let second = try String(contentsOfFile: settings.refreshTokenFile, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(second != saved)
@@ -237,7 +237,7 @@ struct OAuthEndToEndTests {
             settings.scope = "https://outlook.office365.com/.default"
             let pool = CurlThreadPool(threads: 1)
             let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             #expect(try server.count("client_credentials") == 1)
             await pool.shutdown()
         }
@@ -277,7 +277,7 @@ struct OAuthEndToEndTests {
             settings.clientKeyFile = registered.key
             let pool = CurlThreadPool(threads: 1)
             let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             #expect(try server.count("assertion_verified") == 1)
 
             // the registered certificate with someone else's key: the signature does not verify
@@ -308,7 +308,7 @@ struct OAuthEndToEndTests {
             let pool = CurlThreadPool(threads: 1)
             let log = LogCapture()
             let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: log.logger)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             #expect(log.lines.contains { $0.contains("stderr=helper: using cached token") })
             #expect(try server.count("refresh_token") == 0)
             await pool.shutdown()
@@ -393,7 +393,7 @@ struct OAuthEndToEndTests {
             #expect(info.st_mode & 0o777 == 0o600)
             // and the token it wrote works for the daemon
             let tokens = OAuthTokenSource(settings: settings, pool: pool, logger: .quiet)
-            try await CurlIMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
+            try await IMAPMailbox(settings: Self.mailboxSettings(stack, auth: .xoauth2), pool: pool, tokens: tokens).checkLogin()
             await pool.shutdown()
         }
     }

@@ -29,7 +29,7 @@ struct ProviderEndToEndTests {
             _ = try await bot.mailbox("bot@example.test", atLeast: 1)
             // The provider's spam filter files it: into the folder Dovecot lists as \Junk.
             let pool = CurlThreadPool(threads: 1)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: bot.stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
             try await mailbox.createFolderIfMissing("Junk")
             _ = try await mailbox.move(uids: try await mailbox.listInbox().uids, from: nil, to: "Junk")

@@ -243,7 +243,7 @@ public final class MailStack: Sendable {
         user: String, password: String, folder: String = "INBOX", atLeast count: Int = 1,
         timeout: Duration = .seconds(20)
     ) async throws -> [FetchedMessage] {
-        let mailbox = CurlIMAPMailbox(
+        let mailbox = IMAPMailbox(
             settings: imapSettings(user: user, password: password, folder: folder), pool: pool)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout

@@ -78,27 +78,55 @@ extension Fetcher {
             logger.info("IMAP folder in imap.also_poll read again", metadata: ["imap.folder": "\(folder)"])
         }
         let validity = Fetcher.storedValidity(folder: folder, uidValidity: listing.uidValidity)
+        let read = try await readFolder(listing, storedValidity: validity, after: 0, from: folder, to: processed) { batch in
+            do {
+                return FetchOutcome(messages: try await reader.fetch(uids: batch, in: folder))
+            } catch let error as TransportError where error.code == .tooLarge {
+                // Left where it is: the junk folder is the provider's to empty.
+                self.logger.warning(
+                    "Message in imap.also_poll too large to fetch",
+                    metadata: ["imap.folder": "\(folder)", "error": "\(error.message)", "rule": "also-poll"])
+                return FetchOutcome(messages: [])
+            }
+        }
+        return read.stored
+    }
+
+    /// Reads one folder's listed mail with the same rules for the inbox and `imap.also_poll`: mail
+    /// stored before (a crash between the commit and the move) is only moved; the rest is fetched
+    /// in batches of at most ``batchSize`` messages and ``batchBytes`` bytes (where the listing gave
+    /// sizes), each batch stored in one transaction, and only then moved to `processed`.
+    /// `after`: the listing holds only UIDs above it, so only those are looked up in the store.
+    func readFolder(
+        _ listing: FolderListing, storedValidity validity: Int64, after: UInt32, from folder: String?,
+        to processed: String, fetch: ([UInt32]) async throws -> FetchOutcome
+    ) async throws -> (stored: Int, handled: Set<UInt32>) {
         let known = try await store.read { db in
-            try Set(Int64.fetchAll(db, sql: "SELECT uid FROM inboundMessage WHERE uidValidity = ?", arguments: [validity]))
+            try Set(
+                Int64.fetchAll(
+                    db, sql: "SELECT uid FROM inboundMessage WHERE uidValidity = ? AND uid > ?",
+                    arguments: [validity, Int64(after)]))
         }
         let leftBehind = listing.uids.filter { known.contains(Int64($0)) }
         try await file(uids: leftBehind, uidValidity: validity, to: processed, from: folder)
+        var handled = Set(leftBehind)
         var stored = 0
         let fresh = listing.uids.filter { !known.contains(Int64($0)) }
         var start = 0
         while start < fresh.count {
-            let batch = Array(fresh[start..<min(start + Fetcher.batchSize, fresh.count)])
-            start += batch.count
-            let messages: [FetchedMessage]
-            do {
-                messages = try await reader.fetch(uids: batch, in: folder)
-            } catch let error as TransportError where error.code == .tooLarge {
-                // Left where it is: the junk folder is the provider's to empty.
-                logger.warning(
-                    "Message in imap.also_poll too large to fetch",
-                    metadata: ["imap.folder": "\(folder)", "error": "\(error.message)", "rule": "also-poll"])
-                continue
+            var end = start
+            var bytes = 0
+            while end < fresh.count, end - start < Fetcher.batchSize {
+                let size = listing.sizes[fresh[end]] ?? 0
+                if end > start, bytes + size > Fetcher.batchBytes { break }
+                bytes += size
+                end += 1
             }
+            let batch = Array(fresh[start..<end])
+            start = end
+            let outcome = try await fetch(batch)
+            handled.formUnion(outcome.setAside)
+            let messages = outcome.messages
             let now = clock.now()
             let outcomes = try await store.write { db in
                 try messages.map { fetched -> (UInt32, InboundQueue.InsertOutcome) in
@@ -108,19 +136,75 @@ extension Fetcher {
                     return (fetched.uid, try InboundQueue.insertIfNew(message, in: db))
                 }
             }
+            let where_: Logger.Metadata = folder.map { ["imap.folder": "\($0)"] } ?? [:]
             for (uid, outcome) in outcomes {
-                if case .inserted(let id) = outcome {
+                switch outcome {
+                case .inserted(let id):
                     stored += 1
                     logger.info(
                         "Inbound message stored",
-                        metadata: ["inbound.id": "\(id)", "imap.uid": "\(uid)", "imap.folder": "\(folder)"])
+                        metadata: where_.merging(["inbound.id": "\(id)", "imap.uid": "\(uid)"]) { $1 })
+                case .duplicate(let id):
+                    logger.notice(
+                        "Inbound message already stored",
+                        metadata: where_.merging(["inbound.id": "\(id)", "imap.uid": "\(uid)"]) { $1 })
                 }
             }
             if !outcomes.isEmpty { afterStore() }
             try await file(uids: messages.map(\.uid), uidValidity: validity, to: processed, from: folder)
+            handled.formUnion(messages.map(\.uid))
         }
-        return stored
+        return (stored, handled)
     }
+
+    /// Starts the inbox watch (IMAP IDLE) when the mailbox has one: new mail wakes this service at
+    /// once; `imap.poll_seconds` stays the fallback.
+    func startWatching() -> (any InboxWatch)? {
+        guard let watching = mailbox as? any InboxWatchingMailbox else { return nil }
+        let waker = self.waker
+        let logger = self.logger
+        let reported = LastWatchEvent()
+        return watching.watchInbox(onNewMail: { waker.nudge() }) { event in
+            // the same failure over and over is logged once
+            let repeated = reported.event.withLock { last -> Bool in
+                defer { last = event }
+                if case .failed(let a, _)? = last, case .failed(let b, _) = event { return a.message == b.message }
+                return false
+            }
+            switch event {
+            case .watching(let seconds):
+                logger.info("IMAP IDLE watching the inbox", metadata: ["imap.idle_reissue_seconds": "\(seconds)"])
+            case .unsupported:
+                logger.notice(
+                    "IMAP server has no IDLE; new mail is found by polling",
+                    metadata: ["imap.poll_seconds": "\(self.configuration.imap.pollSeconds)"])
+            case .failed(let error, let retry):
+                if !repeated {
+                    logger.warning(
+                        "IMAP IDLE connection failed",
+                        metadata: ["error": "\(error.message)", "imap.retry_seconds": "\(retry)"])
+                }
+            }
+        }
+    }
+}
+
+/// The watch's last event, to log a repeated failure once.
+private final class LastWatchEvent: Sendable {
+    let event = Mutex<InboxWatchEvent?>(nil)
+}
+
+/// The inbox's UIDVALIDITY and the highest UID handled (see ``Fetcher/inboxMark``).
+struct InboxMark: Sendable, Equatable {
+    var uidValidity: UInt32
+    var uid: UInt32
+}
+
+/// What a batch fetch brought: the messages, and the UIDs set aside without bytes (too large,
+/// filed into quarantine).
+struct FetchOutcome: Sendable {
+    var messages: [FetchedMessage]
+    var setAside: [UInt32] = []
 }
 
 extension Fetcher {

@@ -17,8 +17,11 @@ import Synchronization
 /// mail in the inbox, and the next poll recognises it by `(uidValidity, uid)` or Message-ID and
 /// only moves it; a processed or quarantine folder deleted while the daemon runs is created again.
 public final class Fetcher: Service, Sendable {
-    /// Messages fetched and stored per transaction.
-    public static let batchSize = 25
+    /// The most messages fetched and stored per transaction.
+    public static let batchSize = 100
+    /// The most bytes of mail fetched and stored per transaction, where the listing gave sizes (one
+    /// larger message goes alone).
+    public static let batchBytes = 16 << 20
 
     let mailbox: any InboundMailbox
     let store: Store
@@ -38,6 +41,10 @@ public final class Fetcher: Service, Sendable {
     let afterStore: @Sendable () -> Void
     /// Counts IMAP errors by class (`/metrics`).
     let metrics: DaemonMetrics
+    /// The inbox's UIDVALIDITY and the highest UID below which every message has been handled
+    /// (stored and filed); the next poll asks only for UIDs above it. Unset at start: the first
+    /// poll lists the whole inbox, so mail left behind by a crash is found.
+    let inboxMark = Mutex<InboxMark?>(nil)
 
     public init(
         mailbox: any InboundMailbox, store: Store, configuration: Configuration, clock: DaemonClock,
@@ -57,9 +64,11 @@ public final class Fetcher: Service, Sendable {
     }
 
     public func run() async throws {
+        let watch = startWatching()
         try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
             _ = await self.runOnce()
         }
+        await watch?.stop()
     }
 
     /// One poll: returns how many new mails were stored (nil when IMAP failed; the error is logged).
@@ -95,46 +104,26 @@ public final class Fetcher: Service, Sendable {
         let resolved = currentFolders
         let processed = resolved.processed
         let quarantine = resolved.quarantine
-        let listing = try await mailbox.listInbox()
+        // Ask only for UIDs above the highest one already handled; a new UIDVALIDITY makes every UID new.
+        let mark = inboxMark.withLock { $0 }
+        var listing = try await mailbox.listInbox(after: mark?.uid ?? 0)
+        var after = mark?.uid ?? 0
+        if let mark, listing.uidValidity != mark.uidValidity {
+            if mark.uid > 0 { listing = try await mailbox.listInbox(after: 0) }
+            after = 0
+        }
         let uidValidity = Int64(listing.uidValidity)
-
-        // Mail stored before a crash but not yet moved: file it without fetching again.
-        let known = try await store.read { db in
-            try Set(Int64.fetchAll(db, sql: "SELECT uid FROM inboundMessage WHERE uidValidity = ?", arguments: [uidValidity]))
+        let read = try await readFolder(listing, storedValidity: uidValidity, after: after, from: nil, to: processed) {
+            batch in try await self.fetchSkippingOversize(batch, uidValidity: uidValidity, quarantine: quarantine)
         }
-        let leftBehind = listing.uids.filter { known.contains(Int64($0)) }
-        if !leftBehind.isEmpty {
-            try await file(uids: leftBehind, uidValidity: uidValidity, to: processed)
+        // Every listed UID up to the first one not handled is out of the inbox now.
+        var highest = after
+        for uid in listing.uids {
+            guard read.handled.contains(uid) else { break }
+            highest = max(highest, uid)
         }
-
-        var stored = 0
-        let fresh = listing.uids.filter { !known.contains(Int64($0)) }
-        var start = 0
-        while start < fresh.count {
-            let batch = Array(fresh[start..<min(start + Fetcher.batchSize, fresh.count)])
-            start += batch.count
-            let messages = try await fetchSkippingOversize(batch, uidValidity: uidValidity, quarantine: quarantine)
-            let now = clock.now()
-            let outcomes = try await store.write { db in
-                try messages.map { fetched -> (UInt32, InboundQueue.InsertOutcome) in
-                    let message = InboundMessage(
-                        uidValidity: Int64(fetched.uidValidity), uid: Int64(fetched.uid),
-                        messageId: Fetcher.messageID(in: fetched.raw), raw: Data(fetched.raw), receivedAt: now)
-                    return (fetched.uid, try InboundQueue.insertIfNew(message, in: db))
-                }
-            }
-            for (uid, outcome) in outcomes {
-                switch outcome {
-                case .inserted(let id):
-                    stored += 1
-                    logger.info("Inbound message stored", metadata: ["inbound.id": "\(id)", "imap.uid": "\(uid)"])
-                case .duplicate(let id):
-                    logger.notice("Inbound message already stored", metadata: ["inbound.id": "\(id)", "imap.uid": "\(uid)"])
-                }
-            }
-            if !outcomes.isEmpty { afterStore() }
-            try await file(uids: messages.map(\.uid), uidValidity: Int64(listing.uidValidity), to: processed)
-        }
+        inboxMark.withLock { $0 = InboxMark(uidValidity: listing.uidValidity, uid: highest) }
+        var stored = read.stored
         for folder in resolved.alsoPoll {
             stored += try await pollAlso(folder, processed: processed)
         }
@@ -146,12 +135,13 @@ public final class Fetcher: Service, Sendable {
     /// one by one and files each such message straight into the quarantine folder, with a
     /// quarantined row (no bytes) so it is neither lost nor fetched again.
     private func fetchSkippingOversize(_ batch: [UInt32], uidValidity: Int64, quarantine: String) async throws
-        -> [FetchedMessage]
+        -> FetchOutcome
     {
         do {
-            return try await mailbox.fetch(uids: batch)
+            return FetchOutcome(messages: try await mailbox.fetch(uids: batch))
         } catch let error as TransportError where error.code == .tooLarge {
             var fetched: [FetchedMessage] = []
+            var setAside: [UInt32] = []
             for uid in batch {
                 do {
                     fetched += try await mailbox.fetch(uids: [uid])
@@ -166,6 +156,7 @@ public final class Fetcher: Service, Sendable {
                         return id
                     }
                     let mapping = try await moveCreatingFolder(uids: [uid], from: nil, to: quarantine)
+                    setAside.append(uid)
                     if let id {
                         try await store.write { db in
                             try InboundQueue.recordQuarantineFiled(id, folder: quarantine, uid: mapping[uid].map(Int64.init), in: db)
@@ -176,7 +167,7 @@ public final class Fetcher: Service, Sendable {
                         metadata: ["imap.uid": "\(uid)", "imap.folder": "\(quarantine)", "error": "\(error.message)"])
                 }
             }
-            return fetched
+            return FetchOutcome(messages: fetched, setAside: setAside)
         }
     }
 

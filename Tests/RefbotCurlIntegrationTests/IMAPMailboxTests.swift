@@ -5,9 +5,9 @@ import RefbotTransport
 import Testing
 
 @Suite(
-    "CurlIMAPMailbox against Dovecot", .serialized,
+    "IMAPMailbox against Dovecot", .serialized,
     .enabled(if: TestEnvironment.serversAvailable || TestEnvironment.isCI))
-struct CurlIMAPMailboxTests {
+struct IMAPMailboxTests {
     @Test("listInbox and fetch over IMAPS with the CA file return the delivered bytes, in the order asked")
     func listAndFetchOverIMAPS() async throws {
         try await withMailStack { stack, pool in
@@ -24,7 +24,7 @@ struct CurlIMAPMailboxTests {
             }
             _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 3)
 
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps), pool: pool)
             let listing = try await mailbox.listInbox()
             #expect(listing.uids == [1, 2, 3])
@@ -47,7 +47,7 @@ struct CurlIMAPMailboxTests {
     @Test("IMAP with STARTTLS required logs in over TLS")
     func startTLS() async throws {
         try await withMailStack { stack, pool in
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "alice@example.test", password: "alicepass", tls: .starttls),
                 pool: pool)
             try await mailbox.checkLogin()
@@ -59,7 +59,7 @@ struct CurlIMAPMailboxTests {
             #expect(login?.contains(", TLS") == true, "Dovecot's login line: \(login ?? "none")")
 
             // plain mode (TLS not required) works as well
-            let plain = CurlIMAPMailbox(
+            let plain = IMAPMailbox(
                 settings: stack.imapSettings(user: "bob@example.test", password: "bobpass", tls: .plain), pool: pool)
             try await plain.checkLogin()
 
@@ -71,13 +71,13 @@ struct CurlIMAPMailboxTests {
         try await withMailStack { stack, pool in
             var settings = stack.imapSettings(user: "bot@example.test", password: "botpass", tls: .imaps)
             settings.caFile = ""
-            let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).listInbox() }
+            let error = await transportError { try await IMAPMailbox(settings: settings, pool: pool).listInbox() }
             #expect(error?.code == .tls)
             #expect(error?.isTemporary == true)
             #expect(error?.message.contains("imap.ca_file") == true)
 
             settings.tlsVerify = false
-            let unverified = try await CurlIMAPMailbox(settings: settings, pool: pool).listInbox()
+            let unverified = try await IMAPMailbox(settings: settings, pool: pool).listInbox()
             #expect(unverified.uids.isEmpty)
         }
     }
@@ -86,7 +86,7 @@ struct CurlIMAPMailboxTests {
     func wrongPassword() async throws {
         try await withMailStack { stack, pool in
             let settings = stack.imapSettings(user: "bot@example.test", password: "wrong")
-            let error = await transportError { try await CurlIMAPMailbox(settings: settings, pool: pool).checkLogin() }
+            let error = await transportError { try await IMAPMailbox(settings: settings, pool: pool).checkLogin() }
             #expect(error?.code == .authentication)
             #expect(error?.isTemporary == false)
             #expect(error?.message.contains("imap.password_file") == true)
@@ -99,7 +99,7 @@ struct CurlIMAPMailboxTests {
             try await stack.deliver(
                 testMessage(id: "outage@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             #expect(try await mailbox.listInbox().uids == [1])
 
@@ -129,7 +129,7 @@ struct CurlIMAPMailboxTests {
             try FileManager.default.setAttributes(
                 [.ownerAccountName: "mail", .groupOwnerAccountName: "mail"], ofItemAtPath: seenFile)
 
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             let listing = try await mailbox.listInbox()
             #expect(listing.uids.count == 2)
@@ -156,7 +156,7 @@ struct CurlIMAPMailboxTests {
             try await stack.deliver(
                 testMessage(id: "first@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 1)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             #expect(try await mailbox.listInbox().uids == [1])
             // The bot's folder stays selected; the next message arrives while it is.
@@ -173,7 +173,7 @@ struct CurlIMAPMailboxTests {
             try await stack.deliver(
                 testMessage(id: "only@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             let fetched = try await mailbox.fetch(uids: [7, 1, 99])
             #expect(fetched.map(\.uid) == [1])
@@ -189,7 +189,7 @@ struct CurlIMAPMailboxTests {
                 try await stack.deliver(message, from: "alice@example.test", to: ["bot@example.test"])
             }
             _ = try await stack.messages(user: "bot@example.test", password: "botpass", atLeast: 4)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool,
                 useMove: useMove)
             try await mailbox.createFolderIfMissing("Processed")
@@ -202,7 +202,7 @@ struct CurlIMAPMailboxTests {
             #expect(map == [1: 2, 3: 3, 4: 4])
             #expect(try await mailbox.listInbox().uids.isEmpty)
 
-            let processed = CurlIMAPMailbox(
+            let processed = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass", folder: "Processed"),
                 pool: pool)
             #expect(try await processed.listInbox().uids == [1, 2, 3, 4])
@@ -222,7 +222,7 @@ struct CurlIMAPMailboxTests {
             try await stack.deliver(
                 testMessage(id: "back@example.test"), from: "alice@example.test", to: ["bot@example.test"])
             _ = try await stack.messages(user: "bot@example.test", password: "botpass")
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             try await mailbox.createFolderIfMissing("Quarantine")
             #expect(try await mailbox.move(uids: [1], from: nil, to: "Quarantine") == [1: 1])
@@ -236,7 +236,7 @@ struct CurlIMAPMailboxTests {
     @Test("createFolderIfMissing twice is fine, also for names with spaces and non-ASCII letters")
     func createFolderTwice() async throws {
         try await withMailStack { stack, pool in
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             try await mailbox.createFolderIfMissing("Processed")
             try await mailbox.createFolderIfMissing("Processed")
@@ -273,7 +273,7 @@ struct CurlIMAPMailboxTests {
                 }
             }
             #expect(uid.count == 3)
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "bot@example.test", password: "botpass"), pool: pool)
             #expect(try await mailbox.search(messageID: "search-2@example.test", in: "INBOX") == [try #require(uid["search-2"])])
             #expect(try await mailbox.search(messageID: "<search-3@example.test>", in: "INBOX") == [try #require(uid["search-3"])])
@@ -296,7 +296,7 @@ struct CurlIMAPMailboxTests {
     func releaseLogsOut() async throws {
         try await withMailStack { stack, pool in
             do {
-                let mailbox = CurlIMAPMailbox(
+                let mailbox = IMAPMailbox(
                     settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
                 #expect(try await mailbox.listInbox().uids.isEmpty)
             }
@@ -320,7 +320,7 @@ struct CurlIMAPMailboxTests {
             let loginsBefore = try await waitForLog(logPath) { _ in true }
                 .components(separatedBy: "Login: user=<carol@example.test>").count
 
-            let mailbox = CurlIMAPMailbox(
+            let mailbox = IMAPMailbox(
                 settings: stack.imapSettings(user: "carol@example.test", password: "carolpass"), pool: pool)
             let listing = try await mailbox.listInbox()
             var fetched: [FetchedMessage] = []
