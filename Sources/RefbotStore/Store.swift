@@ -74,6 +74,25 @@ public final class Store: Sendable {
         try await pool.write(body)
     }
 
+    /// Runs `body` in one write transaction whose commit is on disk when this returns: the log is
+    /// synced at the commit (`synchronous = FULL` for this one transaction), where ordinary commits
+    /// (`NORMAL`) survive a killed process but not a power loss. For a commit that something outside
+    /// the database then relies on, such as inbound mail stored before the IMAP server is told to
+    /// move it away: one fsync per fetched batch.
+    public func writeDurably<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw StoreError(code: .invalidState, message: "a durable write returned nothing") }
+            return result
+        }
+    }
+
     /// Runs `body` in one write transaction, blocking the calling thread (never call it from the
     /// cooperative pool; it is for callbacks on transport threads).
     public func writeBlocking<T>(_ body: (Database) throws -> T) throws -> T {

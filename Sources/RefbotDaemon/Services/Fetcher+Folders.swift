@@ -128,7 +128,8 @@ extension Fetcher {
             handled.formUnion(outcome.setAside)
             let messages = outcome.messages
             let now = clock.now()
-            let outcomes = try await store.write { db in
+            // Durable before the move below: once the server has filed the mail away, this copy is the only one.
+            let outcomes = try await store.writeDurably { db in
                 try messages.map { fetched -> (UInt32, InboundQueue.InsertOutcome) in
                     let message = InboundMessage(
                         uidValidity: validity, uid: Int64(fetched.uid), messageId: Fetcher.messageID(in: fetched.raw),
