@@ -6,6 +6,9 @@ import Foundation
 //
 //   mail-bench ROOT [OUT]   OUT: where the generated mix is written (OUT/mix/*.eml, for the Python side
 //                           to read the same bytes) and the figures (OUT/swift-results.tsv)
+//
+// MAIL_BENCH_QUICK=1 runs one round of each workload over a 600-message mix, for profilers such as
+// `valgrind --tool=callgrind`; its figures are not comparable with a full run.
 
 let root = CommandLine.arguments.dropFirst().first ?? FileManager.default.currentDirectoryPath
 let out = CommandLine.arguments.dropFirst(2).first.map { URL(fileURLWithPath: $0) }
@@ -47,8 +50,9 @@ let bot = EmailAddress(localPart: "referrals", domain: "example.org", displayNam
 let member = EmailAddress(localPart: "dana", domain: "example.net", displayName: "Dana Whitfield")
 let notification = "Carol Diaz was referred to you for \"Kitchen remodels\".\n\nReply ACCEPT to take this referral or REJECT with a reason."
 
+let quick = ProcessInfo.processInfo.environment["MAIL_BENCH_QUICK"] == "1"
 var mix: [[UInt8]] = []
-for index in 0..<10_000 {
+for index in 0..<(quick ? 600 : 10_000) {
     var builder = MessageBuilder(
         from: member, to: [bot], subject: SafeHeaderValue("Re: [R-\(index)] New referral: \(sentence(4))"),
         messageID: MessageID.make(unique: "bench-\(index)", domain: "example.net"),
@@ -85,7 +89,7 @@ for index in 0..<10_000 {
     mix.append(builder.build())
 }
 
-if let out {
+if let out, !quick {
     let folder = out.appendingPathComponent("mix")
     try? FileManager.default.removeItem(at: folder)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -131,7 +135,7 @@ func run(_ key: String, _ name: String, _ messages: [[UInt8]], minimumSeconds: D
             }
         }
         rounds += 1
-    } while (clock.now - start) < .seconds(minimumSeconds)
+    } while !quick && (clock.now - start) < .seconds(minimumSeconds)
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let count = Double(messages.count * rounds)
@@ -154,12 +158,53 @@ func runTrim(_ key: String, _ name: String, _ bodies: [[UInt8]], minimumSeconds:
             checksum &+= newText.utf8.count &+ commandScore(subject: "", newText: newText)
         }
         rounds += 1
-    } while (clock.now - start) < .seconds(minimumSeconds)
+    } while !quick && (clock.now - start) < .seconds(minimumSeconds)
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     results.append((key, Double(texts.count * rounds) / seconds, Double(bytes * rounds) / 1e6 / seconds))
     print(String(format: "%@: %d bodies x %d rounds: %.0f bodies/s, %.1f MB/s (checksum %d)", name, texts.count, rounds,
                  Double(texts.count * rounds) / seconds, Double(bytes * rounds) / 1e6 / seconds, checksum))
+}
+
+// MAIL_BENCH_DUMP=FILE writes what the pipeline reads from every input (and from variants of the reply bodies
+// with other case, line ends, blanks and combining marks) to FILE, for comparing two versions of the reader.
+if let dump = ProcessInfo.processInfo.environment["MAIL_BENCH_DUMP"] {
+    var lines: [String] = []
+    func describe(_ subject: String, _ text: String) -> String {
+        let reply = ReplyTrimmer.trim(text)
+        let command: String
+        switch CommandParser.parse(subject: subject, newText: reply.newText) {
+        case .success(let parsed): command = "\(parsed)"
+        case .failure(let error): command = "error \(error)"
+        }
+        return "\(reply.newText.debugDescription) | \(reply.elided.debugDescription) | \(command.debugDescription)"
+    }
+    for raw in corpusMessages + mix {
+        guard let message = try? MessageParser.parse(raw) else {
+            lines.append("unparsed")
+            continue
+        }
+        lines.append("\(message.headers.map { "\($0.name)=\($0.value)" }) \(message.subject.debugDescription) "
+            + "\(message.from?.description ?? "-") \(message.parts.map { "\($0.contentType) \($0.text?.count ?? -1)" })")
+        lines.append(describe(message.subject, message.textBody))
+    }
+    let variants: [(String) -> String] = [
+        { $0 }, { $0.uppercased() }, { $0.lowercased() }, { $0.replacingOccurrences(of: "\n", with: "\r\n") },
+        { $0.replacingOccurrences(of: " ", with: "\u{A0}") }, { $0.replacingOccurrences(of: "e", with: "e\u{301}") },
+        { $0.replacingOccurrences(of: "o", with: "ö") }, { $0.replacingOccurrences(of: "a", with: "Å") },
+        { $0.replacingOccurrences(of: "\n", with: "\n\u{3000}") }, { $0.replacingOccurrences(of: "i", with: "İ") },
+        { $0.replacingOccurrences(of: "n", with: "Н") }, { $0.replacingOccurrences(of: ":", with: "：") },
+        { $0.replacingOccurrences(of: "t", with: "😀") }, { $0.replacingOccurrences(of: "\n", with: " \n") },
+    ]
+    for body in corpusBodies {
+        let text = String(decoding: body, as: UTF8.self)
+        for (number, variant) in variants.enumerated() {
+            let changed = variant(text)
+            lines.append("\(number) " + describe(number % 2 == 0 ? "Re: [R-1] \(changed.prefix(30))" : "", changed))
+        }
+    }
+    try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dump))
+    exit(0)
 }
 
 print("mail-bench: \(corpusMessages.count) fixture messages, \(corpusBodies.count) corpus bodies, \(mix.count) generated")
