@@ -174,11 +174,13 @@ public enum CommandParser {
         }) {
             return ascii
         }
-        let upper = word.uppercased()
+        let upper = Array(word.uppercased())
         guard upper.count >= 3, upper.count <= 12 else { return nil }
         var best: (CommandWord, Int)?
         for candidate in CommandWord.allCases {
-            let distance = editDistance(Array(upper), Array(candidate.rawValue))
+            // the distance is at least the difference in length
+            guard abs(candidate.rawValue.utf8.count - upper.count) <= (candidate.rawValue.count > 5 ? 2 : 1) else { continue }
+            let distance = editDistance(upper, Array(candidate.rawValue))
             if distance <= (candidate.rawValue.count > 5 ? 2 : 1), distance < (best?.1 ?? Int.max) {
                 best = (candidate, distance)
             }

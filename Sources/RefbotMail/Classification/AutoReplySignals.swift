@@ -76,9 +76,31 @@ public enum AutoReplySignals {
         }
         // Content-Type: multipart/report; report-type=delivery-status
         if message.contentType == "multipart/report" { return "dsn-report" }
-        let subject = message.subject.trimmingCharacters(in: .whitespaces).lowercased()
-        if outOfOfficeSubjects.contains(where: { subject.hasPrefix($0) }) { return "out-of-office" }
+        if isOutOfOffice(message.subject) { return "out-of-office" }
         return nil
+    }
+
+    private static let outOfOfficeSubjectBytes = outOfOfficeSubjects.map { Array($0.utf8) }
+
+    /// Whether the subject starts like a vacation reply; an ASCII subject is compared as bytes.
+    private static func isOutOfOffice(_ subject: String) -> Bool {
+        var subject = subject
+        if let ascii: Bool = subject.withUTF8({ bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            // `.whitespaces` in ASCII: space and tab
+            var start = 0
+            while start < bytes.count, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+            return outOfOfficeSubjectBytes.contains { prefix in
+                prefix.count <= bytes.count - start
+                    && zip(prefix, bytes[start...]).allSatisfy { expected, byte in
+                        (byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte) == expected
+                    }
+            }
+        }) {
+            return ascii
+        }
+        let lower = subject.trimmingCharacters(in: .whitespaces).lowercased()
+        return outOfOfficeSubjects.contains { lower.hasPrefix($0) }
     }
 
     private static func firstToken(_ value: String) -> String {

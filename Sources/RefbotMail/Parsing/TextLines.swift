@@ -52,7 +52,25 @@ enum TextLines {
     /// Joins lines split at LF, CRLF or CR with LF.
     static func normalizingLineEnds(_ text: String) -> String {
         guard text.utf8.contains(13) else { return text }
-        return split(text).joined(separator: "\n")
+        var text = text
+        return text.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { output in
+                var count = 0
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == 13 {
+                        output[count] = 10
+                        if index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1 }
+                    } else {
+                        output[count] = byte
+                    }
+                    count += 1
+                    index += 1
+                }
+                return count
+            }
+        }
     }
 
     /// Whether a scalar is a space, tab or no-break space.
@@ -62,6 +80,13 @@ enum TextLines {
 
     /// The text without leading and trailing scalars in `set` (blanks by default).
     static func trim(_ text: String, _ set: Set<Unicode.Scalar>? = nil) -> String {
+        // nothing to trim when both ends are ASCII characters outside the set (most header values)
+        guard let firstByte = text.utf8.first, let lastByte = text.utf8.last else { return text }
+        if firstByte < 0x80, lastByte < 0x80 {
+            let first = Unicode.Scalar(firstByte)
+            let last = Unicode.Scalar(lastByte)
+            if !(set?.contains(first) ?? isBlank(first)), !(set?.contains(last) ?? isBlank(last)) { return text }
+        }
         let scalars = text.unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex
