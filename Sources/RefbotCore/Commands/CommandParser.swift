@@ -174,7 +174,12 @@ public enum CommandParser {
         }) {
             return ascii
         }
-        let upper = Array(word.uppercased())
+        var upperText = word.uppercased()
+        // text whose every scalar is a character of its own is compared by scalars, as ASCII is by bytes
+        if upperText.withUTF8({ SimpleText.check($0) }) {
+            return closest(scalars: upperText.unicodeScalars.map(\.value))
+        }
+        let upper = Array(upperText)
         guard upper.count >= 3, upper.count <= 12 else { return nil }
         var best: (CommandWord, Int)?
         for candidate in CommandWord.allCases {
@@ -191,14 +196,15 @@ public enum CommandParser {
     /// ``closest(to:)`` for an ASCII word: the same edit distance on bytes, with one set of rows for all candidates.
     private static func closestASCII(_ word: UnsafeBufferPointer<UInt8>) -> CommandWord? {
         guard word.count >= 3, word.count <= 12 else { return nil }
-        var upper = [UInt8](repeating: 0, count: word.count)
-        for index in 0..<word.count {
-            let byte = word[index]
-            upper[index] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
-        }
+        return closest(scalars: word.map { UInt32($0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0) })
+    }
+
+    /// ``closest(to:)`` for an upper-cased word given as scalars that are each a character.
+    private static func closest(scalars upper: [UInt32]) -> CommandWord? {
+        guard upper.count >= 3, upper.count <= 12 else { return nil }
         var rows = [Int](repeating: 0, count: 3 * 16)
         var best: (CommandWord, Int)?
-        for (candidate, bytes) in commandBytes {
+        for (candidate, bytes) in commandScalars {
             let limit = bytes.count > 5 ? 2 : 1
             // the distance is at least the difference in length
             guard abs(bytes.count - upper.count) <= limit else { continue }
@@ -231,7 +237,7 @@ public enum CommandParser {
     }
 
     /// ``editDistance(_:_:)`` on bytes of at most 15 each, in `rows` (three rows of 16).
-    private static func editDistance(_ a: [UInt8], _ b: [UInt8], rows: inout [Int]) -> Int {
+    private static func editDistance(_ a: [UInt32], _ b: [UInt32], rows: inout [Int]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         return rows.withUnsafeMutableBufferPointer { rows in
@@ -259,6 +265,8 @@ public enum CommandParser {
 
     /// Every command word with its UTF-8 bytes.
     private static let commandBytes: [(CommandWord, [UInt8])] = CommandWord.allCases.map { ($0, Array($0.rawValue.utf8)) }
+    /// Every command word with its scalars (all ASCII).
+    private static let commandScalars: [(CommandWord, [UInt32])] = commandBytes.map { ($0.0, $0.1.map(UInt32.init)) }
 
     /// ``CommandWord/init(word:)``: ASCII words are trimmed, upper-cased and looked up as bytes.
     static func commandWord(_ word: String) -> CommandWord? {

@@ -132,17 +132,43 @@ struct ReplyLines {
         return String(decoding: lowered[range], as: UTF8.self).count
     }
 
-    private func hasPrefix(_ range: Range<Int>, anyOf prefixes: [[UInt8]]) -> Bool {
-        prefixes.contains { prefix in
+    private func hasPrefix(_ range: Range<Int>, anyOf prefixes: PatternTable) -> Bool {
+        guard let first = range.first else { return false }
+        return prefixes.byFirstByte[Int(lowered[first])].contains { prefix in
             prefix.count <= range.count && lowered[range.lowerBound..<(range.lowerBound + prefix.count)].elementsEqual(prefix)
         }
     }
 
-    private func hasSuffix(_ range: Range<Int>, anyOf suffixes: [[UInt8]]) -> Bool {
-        suffixes.contains { suffix in
+    private func hasSuffix(_ range: Range<Int>, anyOf suffixes: PatternTable) -> Bool {
+        guard let last = range.last else { return false }
+        return suffixes.byLastByte[Int(lowered[last])].contains { suffix in
             suffix.count <= range.count && lowered[(range.upperBound - suffix.count)..<range.upperBound].elementsEqual(suffix)
         }
     }
+
+    /// Byte patterns grouped by their first and by their last byte, so a line is compared only with the
+    /// patterns that can match it.
+    struct PatternTable {
+        var byFirstByte = [[[UInt8]]](repeating: [], count: 256)
+        var byLastByte = [[[UInt8]]](repeating: [], count: 256)
+
+        init(_ patterns: [String]) {
+            for pattern in patterns {
+                let bytes = Array(pattern.utf8)
+                guard let first = bytes.first, let last = bytes.last else { continue }
+                byFirstByte[Int(first)].append(bytes)
+                byLastByte[Int(last)].append(bytes)
+            }
+        }
+    }
+
+    private static let attributionEndings = PatternTable(QuoteHeaderPatterns.attributionEndings)
+    private static let attributionStarts = PatternTable(QuoteHeaderPatterns.attributionStarts)
+    private static let signatureStarts = PatternTable(QuoteHeaderPatterns.signatureStarts)
+    private static let signatureEndings = PatternTable(QuoteHeaderPatterns.signatureEndings)
+    private static let embeddedMessageMarkers = PatternTable(QuoteHeaderPatterns.embeddedMessageMarkers)
+    private static let fromMy = PatternTable(["from my "])
+    private static let devices = PatternTable(LineClassifier.devices)
 
     /// Whether a lowered line holds the ASCII character `byte` (as a character of its own, as `String.contains`).
     private func contains(_ line: Int, _ range: Range<Int>, _ byte: UInt8) -> Bool {
@@ -189,12 +215,12 @@ struct ReplyLines {
         let core = trim(lower) { byte in
             byte == 45 || byte == 95 || byte == 42 || byte == 61 || byte == 62 || byte == 32 || byte == 9 || byte == 58
         }
-        return hasPrefix(core, anyOf: QuoteHeaderPatterns.embeddedMessageMarkerBytes)
+        return hasPrefix(core, anyOf: ReplyLines.embeddedMessageMarkers)
     }
 
     /// A whole attribution on one line: it ends like one, and has a date, an address or a start word.
     private func isSingleLineAttribution(_ line: Int, _ lower: Range<Int>) -> Bool {
-        guard hasSuffix(lower, anyOf: QuoteHeaderPatterns.attributionEndingBytes), loweredCount(line, lower, atMost: 300)
+        guard hasSuffix(lower, anyOf: ReplyLines.attributionEndings), loweredCount(line, lower, atMost: 300)
         else { return false }
         return looksLikeAttributionStart(line, lower) || contains(line, lower, UInt8(ascii: "@")) || containsNumber(lower)
     }
@@ -205,7 +231,7 @@ struct ReplyLines {
 
     /// A start word ("On ", "Am ", "Le ") or a leading digit.
     private func hasStrongStart(_ lower: Range<Int>) -> Bool {
-        hasPrefix(lower, anyOf: QuoteHeaderPatterns.attributionStartBytes) || startsWithNumber(lower)
+        hasPrefix(lower, anyOf: ReplyLines.attributionStarts) || startsWithNumber(lower)
     }
 
     /// Gmail's date-first attribution without a verb: `2016-03-03 17:21 GMT+01:00 Some One`, `2013/7/20 sam …`.
@@ -247,20 +273,18 @@ struct ReplyLines {
             byte == 40 || byte == 41 || byte == 60 || byte == 62 || byte == 91 || byte == 93 || byte == 42 || byte == 95
                 || byte == 32 || byte == 9
         }
-        if hasPrefix(core, anyOf: QuoteHeaderPatterns.signatureStartBytes) {
+        if hasPrefix(core, anyOf: ReplyLines.signatureStarts) {
             return !LineClassifier.continuesAsSentence(String(decoding: lowered[core], as: UTF8.self))
         }
-        if hasSuffix(lower, anyOf: QuoteHeaderPatterns.signatureEndingBytes) { return true }
+        if hasSuffix(lower, anyOf: ReplyLines.signatureEndings) { return true }
         // From My Iphone 6
         if hasPrefix(core, anyOf: ReplyLines.fromMy) {
-            let device = (core.lowerBound + ReplyLines.fromMy[0].count)..<core.upperBound
-            return hasPrefix(device, anyOf: ReplyLines.deviceBytes)
+            let device = (core.lowerBound + 8)..<core.upperBound
+            return hasPrefix(device, anyOf: ReplyLines.devices)
         }
         return false
     }
 
-    private static let fromMy = [Array("from my ".utf8)]
-    private static let deviceBytes = LineClassifier.devices.map { Array($0.utf8) }
     private static let headerNameBytes = Set(QuoteHeaderPatterns.headerNames.map { Array($0.utf8) })
 
     /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.
@@ -301,13 +325,13 @@ struct ReplyLines {
                 // only a bare "> wrote:" or ">:" continues an unquoted attribution
                 guard loweredCount(end, endLine, atMost: 40) else { continue }
                 let bare = trim(endLine) { $0 == 62 || $0 == 32 }
-                guard hasSuffix(endLine, anyOf: QuoteHeaderPatterns.attributionEndingBytes)
-                    || hasSuffix(bare, anyOf: QuoteHeaderPatterns.attributionEndingBytes)
+                guard hasSuffix(endLine, anyOf: ReplyLines.attributionEndings)
+                    || hasSuffix(bare, anyOf: ReplyLines.attributionEndings)
                 else { continue }
                 endLine = bare
             }
             guard loweredCount(end, endLine, atMost: 300),
-                kind == .quote || hasSuffix(endLine, anyOf: QuoteHeaderPatterns.attributionEndingBytes)
+                kind == .quote || hasSuffix(endLine, anyOf: ReplyLines.attributionEndings)
             else { continue }
             if kind == .marker, hasStrongStart(endLine) { continue }
             var strong: Int?
