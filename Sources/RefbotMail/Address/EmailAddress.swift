@@ -355,7 +355,26 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// A cleaned display name: encoded words decoded, whitespace collapsed; nil when empty.
     private static func displayName(_ raw: String) -> String? {
-        let decoded = EncodedWord.decode(raw)
+        var decoded = EncodedWord.decode(raw)
+        // ASCII: `Character.isWhitespace` is tab, LF, VT, FF, CR and space
+        if let ascii: String? = decoded.withUTF8({ bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            for byte in bytes {
+                if byte == 32 || (byte >= 9 && byte <= 13) {
+                    if !output.isEmpty { pendingSpace = true }
+                } else {
+                    if pendingSpace { output.append(32) }
+                    pendingSpace = false
+                    output.append(byte)
+                }
+            }
+            return .some(output.isEmpty ? nil : String(decoding: output, as: UTF8.self))
+        }) {
+            return ascii
+        }
         let collapsed = decoded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         return collapsed.isEmpty ? nil : collapsed
     }

@@ -25,7 +25,27 @@ enum TransferEncoding {
                 var written = 0
                 var accumulator: UInt32 = 0
                 var bits: UInt32 = 0
-                for byte in input {
+                var index = 0
+                let end = input.count
+                while index < end {
+                    // four alphabet characters on a group boundary make three bytes at once
+                    if bits == 0, index + 4 <= end {
+                        let a = table[Int(input[index])]
+                        let b = table[Int(input[index + 1])]
+                        let c = table[Int(input[index + 2])]
+                        let d = table[Int(input[index + 3])]
+                        if (a | b | c | d) < 64 {
+                            let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                            output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                            output[written + 2] = UInt8(truncatingIfNeeded: group)
+                            written += 3
+                            index += 4
+                            continue
+                        }
+                    }
+                    let byte = input[index]
+                    index += 1
                     let value = table[Int(byte)]
                     if value == 0xFF {
                         if byte == UInt8(ascii: "=") {
