@@ -7,14 +7,16 @@ enum UTF8Text {
     /// Whether no scalar of the (valid UTF-8) bytes joins a neighbour into one grapheme cluster.
     ///
     /// Conservative: scalars outside common scripts (Latin, Greek, Cyrillic, CJK, kana, Hangul syllables,
-    /// punctuation and symbols) count as joining, and so does CR (CR LF is one character).
+    /// punctuation and symbols, controls, the replacement character) count as joining, and so does a CR
+    /// before an LF (CR LF is one character).
     static func isStandaloneText(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         var index = range.lowerBound
         let end = range.upperBound
         while index < end {
             let byte = bytes[index]
             if byte < 0x80 {
-                if byte == 0x0D { return false }
+                // CR LF is one character; a lone CR is a character of its own
+                if byte == 0x0D, index + 1 < end, bytes[index + 1] == 0x0A { return false }
                 index += 1
                 continue
             }
@@ -38,10 +40,12 @@ enum UTF8Text {
     /// Scalars below U+10000 that never join the scalar before or after them into one grapheme cluster.
     static func isStandalone(_ scalar: UInt32) -> Bool {
         switch scalar {
-        case 0x00A0...0x02FF, 0x0370...0x0482, 0x048A...0x052F, 0x1E00...0x1FFF: true
+        case 0x0080...0x02FF, 0x0370...0x0482, 0x048A...0x052F, 0x1E00...0x1FFF: true
         case 0x2000...0x200B, 0x200E...0x20CF, 0x2100...0x2BFF: true
         case 0x3000...0x3029, 0x3030...0x3098, 0x309B...0x30FF, 0x3100...0x9FFF, 0xAC00...0xD7A3: true
-        case 0xFF01...0xFF9D: true
+        // full-width forms; the object replacement and replacement characters (U+FFFD stands in for bytes
+        // that are not UTF-8)
+        case 0xFF01...0xFF9D, 0xFFFC...0xFFFD: true
         default: false
         }
     }
