@@ -214,19 +214,22 @@ public struct AuthenticationResults: Sendable {
         }) {
             return fast
         }
+        // other text by characters, slicing rather than copying each one
         var parts: [String] = []
-        var current = ""
         var inQuotes = false
-        for character in text {
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
             if character == "\"" { inQuotes.toggle() }
             if character == separator, !inQuotes {
-                parts.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
-                current = ""
-            } else {
-                current.append(character)
+                parts.append(text[start..<index].trimmingCharacters(in: .whitespacesAndNewlines))
+                start = next
             }
+            index = next
         }
-        parts.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+        parts.append(text[start...].trimmingCharacters(in: .whitespacesAndNewlines))
         return parts
     }
 
