@@ -29,7 +29,7 @@ public struct AuthenticationResults: Sendable {
         for statement in statements.dropFirst() {
             let tokens = splitOutsideQuotes(statement, separator: " ")
                 .flatMap { splitOutsideQuotes($0, separator: "\t") }
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .map { trimmed(Substring($0)) }
                 .filter { !$0.isEmpty }
             guard let head = tokens.first, let equals = head.firstIndex(of: "=") else { continue }
             var method = String(head[..<equals]).lowercased()
@@ -224,12 +224,12 @@ public struct AuthenticationResults: Sendable {
             let next = text.index(after: index)
             if character == "\"" { inQuotes.toggle() }
             if character == separator, !inQuotes {
-                parts.append(text[start..<index].trimmingCharacters(in: .whitespacesAndNewlines))
+                parts.append(trimmed(text[start..<index]))
                 start = next
             }
             index = next
         }
-        parts.append(text[start...].trimmingCharacters(in: .whitespacesAndNewlines))
+        parts.append(trimmed(text[start...]))
         return parts
     }
 
@@ -240,6 +240,23 @@ public struct AuthenticationResults: Sendable {
         guard let first = range.first, let last = range.last else { return part }
         func isPlain(_ byte: UInt8) -> Bool { byte > 32 && byte < 0x80 }
         if isPlain(bytes[first]), isPlain(bytes[last]) { return part }
-        return part.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed(Substring(part))
+    }
+
+    private static let whitespaceAndNewline = CharacterSet.whitespacesAndNewlines
+
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` by Unicode scalars, without bridging to NSString
+    /// (which trims by scalars too).
+    private static func trimmed(_ text: Substring) -> String {
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, whitespaceAndNewline.contains(scalars[start]) { start = scalars.index(after: start) }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard whitespaceAndNewline.contains(scalars[before]) else { break }
+            end = before
+        }
+        return String(scalars[start..<end])
     }
 }
