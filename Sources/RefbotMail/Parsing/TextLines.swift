@@ -41,9 +41,12 @@ enum TextLines {
     /// Whether two ASCII field names are equal, ignoring case (non-ASCII bytes must match exactly).
     static func equalsIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        return zip(lhs.utf8, rhs.utf8).allSatisfy { a, b in
-            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
+        var left = lhs.utf8.makeIterator()
+        var right = rhs.utf8.makeIterator()
+        while let a = left.next(), let b = right.next() {
+            if a != b, !(a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
         }
+        return true
     }
 
     /// Whitespace including line breaks, for trimming header values.
