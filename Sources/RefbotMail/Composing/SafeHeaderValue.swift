@@ -55,26 +55,6 @@ public struct SafeHeaderValue: Sendable, Equatable, Hashable, ExpressibleByStrin
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// The cleaning on Unicode scalars, as ``clean(_:)`` does it on bytes.
-    static func cleanScalars(_ untrusted: String) -> String {
-        var output = String.UnicodeScalarView()
-        var pendingSpace = false
-        for scalar in untrusted.unicodeScalars {
-            let isControl = scalar.value < 32 || scalar.value == 127 || (scalar.value >= 0x80 && scalar.value < 0xA0)
-                || scalar == "\u{2028}" || scalar == "\u{2029}" || scalar == "\u{85}"
-            if isControl || scalar == " " {
-                pendingSpace = !output.isEmpty
-                continue
-            }
-            if pendingSpace {
-                output.append(" ")
-                pendingSpace = false
-            }
-            output.append(scalar)
-        }
-        return String(output)
-    }
-
     /// A literal header value, cleaned like any other.
     public init(stringLiteral value: String) {
         self.init(value)
