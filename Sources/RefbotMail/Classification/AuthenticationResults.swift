@@ -29,7 +29,7 @@ public struct AuthenticationResults: Sendable {
         for statement in statements.dropFirst() {
             let tokens = splitOutsideQuotes(statement, separator: " ")
                 .flatMap { splitOutsideQuotes($0, separator: "\t") }
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .map { trimmed(Substring($0)) }
                 .filter { !$0.isEmpty }
             guard let head = tokens.first, let equals = head.firstIndex(of: "=") else { continue }
             var method = String(head[..<equals]).lowercased()
@@ -147,6 +147,33 @@ public struct AuthenticationResults: Sendable {
     }
 
     private static func removingComments(_ text: String) -> String {
+        var text = text
+        // text whose every scalar is a character of its own is read as bytes (the delimiters are ASCII)
+        if let fast: String = text.withUTF8({ bytes in
+            guard UTF8Text.isStandaloneText(bytes, 0..<bytes.count) else { return nil }
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
+            var depth = 0
+            var inQuotes = false
+            for byte in bytes {
+                if depth == 0, byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+                if !inQuotes {
+                    if byte == UInt8(ascii: "(") {
+                        depth += 1
+                        continue
+                    }
+                    if byte == UInt8(ascii: ")"), depth > 0 {
+                        depth -= 1
+                        if depth == 0 { output.append(32) }
+                        continue
+                    }
+                }
+                if depth == 0 { output.append(byte) }
+            }
+            return String(decoding: output, as: UTF8.self)
+        }) {
+            return fast
+        }
         var output = ""
         var depth = 0
         var inQuotes = false
@@ -169,19 +196,67 @@ public struct AuthenticationResults: Sendable {
     }
 
     private static func splitOutsideQuotes(_ text: String, separator: Character) -> [String] {
+        var text = text
+        if let separatorByte = separator.asciiValue, let fast: [String] = text.withUTF8({ bytes in
+            guard UTF8Text.isStandaloneText(bytes, 0..<bytes.count) else { return nil }
+            var parts: [String] = []
+            var start = 0
+            var inQuotes = false
+            for index in 0..<bytes.count {
+                if bytes[index] == UInt8(ascii: "\"") { inQuotes.toggle() }
+                if bytes[index] == separatorByte, !inQuotes {
+                    parts.append(trimmedPart(bytes, start..<index))
+                    start = index + 1
+                }
+            }
+            parts.append(trimmedPart(bytes, start..<bytes.count))
+            return parts
+        }) {
+            return fast
+        }
+        // other text by characters, slicing rather than copying each one
         var parts: [String] = []
-        var current = ""
         var inQuotes = false
-        for character in text {
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
             if character == "\"" { inQuotes.toggle() }
             if character == separator, !inQuotes {
-                parts.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
-                current = ""
-            } else {
-                current.append(character)
+                parts.append(trimmed(text[start..<index]))
+                start = next
             }
+            index = next
         }
-        parts.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+        parts.append(trimmed(text[start...]))
         return parts
+    }
+
+    /// The part as a string without surrounding `.whitespacesAndNewlines`; Foundation trims only when an end
+    /// is not a plain ASCII character.
+    private static func trimmedPart(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let part = UTF8Text.string(bytes, range)
+        guard let first = range.first, let last = range.last else { return part }
+        func isPlain(_ byte: UInt8) -> Bool { byte > 32 && byte < 0x80 }
+        if isPlain(bytes[first]), isPlain(bytes[last]) { return part }
+        return trimmed(Substring(part))
+    }
+
+    private static let whitespaceAndNewline = CharacterSet.whitespacesAndNewlines
+
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` by Unicode scalars, without bridging to NSString
+    /// (which trims by scalars too).
+    private static func trimmed(_ text: Substring) -> String {
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, whitespaceAndNewline.contains(scalars[start]) { start = scalars.index(after: start) }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard whitespaceAndNewline.contains(scalars[before]) else { break }
+            end = before
+        }
+        return String(scalars[start..<end])
     }
 }

@@ -76,9 +76,56 @@ public enum AutoReplySignals {
         }
         // Content-Type: multipart/report; report-type=delivery-status
         if message.contentType == "multipart/report" { return "dsn-report" }
-        let subject = message.subject.trimmingCharacters(in: .whitespaces).lowercased()
-        if outOfOfficeSubjects.contains(where: { subject.hasPrefix($0) }) { return "out-of-office" }
+        if isOutOfOffice(message.subject) { return "out-of-office" }
         return nil
+    }
+
+    private static let outOfOfficeSubjectBytes = outOfOfficeSubjects.map { Array($0.utf8) }
+    /// The longest pattern in bytes; lowercasing never shortens a scalar to under half its bytes.
+    private static let outOfOfficeLongest = outOfOfficeSubjectBytes.map(\.count).max() ?? 0
+
+    /// Whether the subject starts like a vacation reply.
+    ///
+    /// A subject whose every scalar is a character of its own (``UTF8Text/isStandaloneText(_:_:)``), with no
+    /// no-break space and a lowercase ``UTF8Text/appendLowercased(_:_:to:)`` knows, is compared as bytes;
+    /// for such text that is what `hasPrefix` on the lowercased string gives.
+    private static func isOutOfOffice(_ subject: String) -> Bool {
+        var subject = subject
+        if let fast: Bool = subject.withUTF8({ bytes in
+            guard UTF8Text.isStandaloneText(bytes, 0..<bytes.count) else { return nil }
+            // leading `.whitespaces`: tab and the space separators
+            var start = 0
+            while start < bytes.count {
+                let byte = bytes[start]
+                if byte == 32 || byte == 9 {
+                    start += 1
+                } else if byte == 0xE2, start + 2 < bytes.count,
+                    (bytes[start + 1] == 0x80 && (bytes[start + 2] <= 0x8A || bytes[start + 2] == 0xAF))
+                        || (bytes[start + 1] == 0x81 && bytes[start + 2] == 0x9F)
+                {
+                    start += 3
+                } else if byte == 0xE3, start + 2 < bytes.count, bytes[start + 1] == 0x80, bytes[start + 2] == 0x80 {
+                    start += 3
+                } else {
+                    break
+                }
+            }
+            let end = min(bytes.count, start + outOfOfficeLongest * 2)
+            var lower: [UInt8] = []
+            lower.reserveCapacity(end - start)
+            // appendLowercased turns a no-break space into a space, which lowercased() does not
+            let hasNoBreakSpace = zip(bytes[start..<end], bytes[start..<end].dropFirst()).contains { $0 == 0xC2 && $1 == 0xA0 }
+            guard !hasNoBreakSpace, UTF8Text.appendLowercased(bytes, start..<end, to: &lower) else {
+                return nil
+            }
+            return outOfOfficeSubjectBytes.contains { prefix in
+                prefix.count <= lower.count && lower[..<prefix.count].elementsEqual(prefix)
+            }
+        }) {
+            return fast
+        }
+        let lower = subject.trimmingCharacters(in: .whitespaces).lowercased()
+        return outOfOfficeSubjects.contains { lower.hasPrefix($0) }
     }
 
     private static func firstToken(_ value: String) -> String {

@@ -10,22 +10,49 @@ public struct SafeHeaderValue: Sendable, Equatable, Hashable, ExpressibleByStrin
 
     /// Cleans untrusted text for use in a header.
     public init(_ untrusted: String) {
-        var output = String.UnicodeScalarView()
+        var untrusted = untrusted
+        value = untrusted.withUTF8 { SafeHeaderValue.clean($0) }
+    }
+
+    /// The cleaning on UTF-8 bytes: C0 and C1 controls (C1 are `C2 80`–`C2 9F`), DEL and the line and
+    /// paragraph separators (`E2 80 A8`, `E2 80 A9`) become spaces; other scalars are copied whole.
+    private static func clean(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
         var pendingSpace = false
-        for scalar in untrusted.unicodeScalars {
-            let isControl = scalar.value < 32 || scalar.value == 127 || (scalar.value >= 0x80 && scalar.value < 0xA0)
-                || scalar == "\u{2028}" || scalar == "\u{2029}" || scalar == "\u{85}"
-            if isControl || scalar == " " {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            var length = 1
+            var isSpace = false
+            if byte < 0x80 {
+                isSpace = byte <= 32 || byte == 127
+            } else if byte == 0xC2, index + 1 < count, bytes[index + 1] < 0xA0 {
+                isSpace = true
+                length = 2
+            } else if byte == 0xE2, index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+                isSpace = true
+                length = 3
+            } else {
+                length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            }
+            if isSpace {
                 pendingSpace = !output.isEmpty
+                index += length
                 continue
             }
             if pendingSpace {
-                output.append(" ")
+                output.append(32)
                 pendingSpace = false
             }
-            output.append(scalar)
+            let end = min(index + length, count)
+            while index < end {
+                output.append(bytes[index])
+                index += 1
+            }
         }
-        value = String(output)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// A literal header value, cleaned like any other.

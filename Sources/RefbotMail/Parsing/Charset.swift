@@ -94,11 +94,43 @@ enum Charset {
     }()
 
     /// The Foundation encoding for a charset name, or nil when it is unknown.
+    private static let nameTrim = TextLines.whitespaceAndNewlines.union(["\"", "'"])
+
     static func encoding(named name: String) -> String.Encoding? {
-        let key = TextLines.trim(name, TextLines.whitespaceAndNewlines.union(["\"", "'"])).lowercased()
+        let key = TextLines.trim(name, nameTrim).lowercased()
         guard let cf = table[key] else { return nil }
         if cf == 0x0800_0100 { return .utf8 }
         return String.Encoding(rawValue: 0x8000_0000 | cf)
+    }
+
+    private static let windows1252 = String.Encoding(rawValue: 0x8000_0500)
+
+    /// UTF-8, the ISO 8859 family, the Windows code pages and KOI8: ASCII bytes mean ASCII in each.
+    private static func isASCIISuperset(_ encoding: String.Encoding) -> Bool {
+        if encoding == .utf8 { return true }
+        let cf = encoding.rawValue & 0x7FFF_FFFF
+        return (0x0200...0x02FF).contains(cf) || (0x0500...0x05FF).contains(cf) || cf == 0x0A02 || cf == 0x0A08
+    }
+
+    /// Windows-1252 bytes 0x80–0x9F; 0 where the code page defines no character.
+    private static let windows1252High: [UInt16] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ]
+
+    /// Windows-1252 by table; nil when a byte has no character there (Foundation then decides, as before).
+    static func decodeWindows1252(_ bytes: [UInt8]) -> String? {
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes {
+            if byte >= 0x80, byte < 0xA0 {
+                let value = windows1252High[Int(byte - 0x80)]
+                guard value != 0, let scalar = Unicode.Scalar(value) else { return nil }
+                scalars.append(scalar)
+            } else {
+                scalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return String(scalars)
     }
 
     /// Whether the charset name is one this type can convert.
@@ -108,11 +140,20 @@ enum Charset {
     static func decode(_ bytes: some Collection<UInt8>, charset: String?) -> String {
         let array = Array(bytes)
         if array.isEmpty { return "" }
-        if let charset, let encoding = encoding(named: charset), encoding != .utf8 {
+        let encoding: String.Encoding? = charset.flatMap { Charset.encoding(named: $0) }
+        // every charset this type reads as an ASCII superset gives ASCII bytes their ASCII meaning
+        let asciiSuperset = encoding.map { Charset.isASCIISuperset($0) } ?? true
+        if asciiSuperset, array.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: array, as: UTF8.self)
+        }
+        if let encoding, encoding != .utf8 {
+            // Windows-1252 (and ISO 8859-1 and US-ASCII, read as it) by table; Foundation for the rest
+            if encoding == Charset.windows1252, let text = decodeWindows1252(array) { return text }
             if let text = String(bytes: array, encoding: encoding) { return text }
         }
         if let text = String(validating: array, as: UTF8.self) { return text }
-        if let text = String(bytes: array, encoding: String.Encoding(rawValue: 0x8000_0500)) { return text }
+        if let text = decodeWindows1252(array) { return text }
+        if let text = String(bytes: array, encoding: Charset.windows1252) { return text }
         return String(decoding: array, as: UTF8.self)
     }
 }

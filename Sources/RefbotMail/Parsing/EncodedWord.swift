@@ -8,42 +8,51 @@ import Foundation
 /// two words survives.
 enum EncodedWord {
     /// Decodes every encoded word in a header value.
+    ///
+    /// Works on the value's UTF-8 bytes: encoded words are ASCII, and every non-ASCII byte, like a
+    /// non-ASCII scalar, can only be plain text between them.
     static func decode(_ value: String) -> String {
         guard mayContainWord(value) else { return value }
-        let scalars = Array(value.unicodeScalars)
-        // where each encoded word's text could end: the next "?=" and the next character an encoded word
-        // may not contain; computed once so that malformed input costs linear time
-        var nextTerminator = [Int](repeating: scalars.count, count: scalars.count + 1)
-        var nextBreak = [Int](repeating: scalars.count, count: scalars.count + 1)
-        if scalars.count >= 2 {
-            for index in stride(from: scalars.count - 2, through: 0, by: -1) {
-                nextTerminator[index] = scalars[index] == "?" && scalars[index + 1] == "=" ? index : nextTerminator[index + 1]
+        var value = value
+        return value.withUTF8 { decode(bytes: $0) }
+    }
+
+    private static func decode(bytes s: UnsafeBufferPointer<UInt8>) -> String {
+        let count = s.count
+        // where each encoded word's text could end: the next "?=" and the next byte an encoded word may not
+        // contain; computed once so that malformed input costs linear time
+        var nextTerminator = [Int](repeating: count, count: count + 1)
+        var nextBreak = [Int](repeating: count, count: count + 1)
+        if count >= 2 {
+            for index in stride(from: count - 2, through: 0, by: -1) {
+                nextTerminator[index] = s[index] == UInt8(ascii: "?") && s[index + 1] == UInt8(ascii: "=") ? index : nextTerminator[index + 1]
             }
         }
-        for index in stride(from: scalars.count - 1, through: 0, by: -1) {
-            let scalar = scalars[index]
-            let breaks = scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || !scalar.isASCII
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            let byte = s[index]
+            let breaks = byte == 32 || byte == 9 || byte == 10 || byte == 13 || byte >= 0x80
             nextBreak[index] = breaks ? index : nextBreak[index + 1]
         }
         let bounds = Bounds(nextTerminator: nextTerminator, nextBreak: nextBreak)
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity(count)
         var pendingBytes: [UInt8] = []
         var pendingCharset: String?
-        var pendingWhitespace = ""
         var index = 0
 
         func flush() {
             if let charset = pendingCharset {
-                output += oneLine(Charset.decode(pendingBytes, charset: charset))
+                output.append(contentsOf: oneLine(Charset.decode(pendingBytes, charset: charset)).utf8)
             }
             pendingBytes = []
             pendingCharset = nil
         }
+        func startsWord(_ at: Int) -> Bool {
+            s[at] == UInt8(ascii: "=") && at + 1 < count && s[at + 1] == UInt8(ascii: "?")
+        }
 
-        while index < scalars.count {
-            if scalars[index] == "=", index + 1 < scalars.count, scalars[index + 1] == "?",
-                let word = parseWord(scalars, at: index, bounds)
-            {
+        while index < count {
+            if startsWord(index), let word = parseWord(s, at: index, bounds) {
                 if pendingCharset != nil, pendingCharset?.lowercased() == word.charset.lowercased() {
                     pendingBytes += word.bytes
                 } else {
@@ -51,36 +60,25 @@ enum EncodedWord {
                     pendingCharset = word.charset
                     pendingBytes = word.bytes
                 }
-                pendingWhitespace = ""
                 index = word.end
                 // whitespace between two encoded words is dropped; keep it in case no word follows
                 var look = index
-                var whitespace = ""
-                while look < scalars.count, scalars[look] == " " || scalars[look] == "\t" || scalars[look] == "\r"
-                    || scalars[look] == "\n"
-                {
-                    whitespace.unicodeScalars.append(scalars[look])
-                    look += 1
-                }
-                if look < scalars.count, scalars[look] == "=", look + 1 < scalars.count, scalars[look + 1] == "?",
-                    parseWord(scalars, at: look, bounds) != nil
-                {
+                while look < count, s[look] == 32 || s[look] == 9 || s[look] == 13 || s[look] == 10 { look += 1 }
+                if look < count, startsWord(look), parseWord(s, at: look, bounds) != nil {
                     index = look
                 } else {
-                    pendingWhitespace = whitespace
-                    index = look
                     flush()
-                    output += pendingWhitespace
-                    pendingWhitespace = ""
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: s[index..<look]))
+                    index = look
                 }
                 continue
             }
             flush()
-            output.unicodeScalars.append(scalars[index])
+            output.append(s[index])
             index += 1
         }
         flush()
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decoded text with every control character (CR, LF, NUL, tab, …) and line separator turned into a
@@ -127,31 +125,35 @@ enum EncodedWord {
         var nextBreak: [Int]
     }
 
-    /// Parses `=?charset[*lang]?enc?text?=` starting at `start`.
-    private static func parseWord(_ s: [Unicode.Scalar], at start: Int, _ bounds: Bounds) -> Word? {
+    /// Parses `=?charset[*lang]?enc?text?=` starting at `start` (the charset is at most 41 scalars).
+    private static func parseWord(_ s: UnsafeBufferPointer<UInt8>, at start: Int, _ bounds: Bounds) -> Word? {
         var i = start + 2
-        var charset = ""
-        while i < s.count, s[i] != "?" {
-            if s[i] == " " || s[i] == "\n" || charset.unicodeScalars.count > 40 { return nil }
-            charset.unicodeScalars.append(s[i])
+        var charsetBytes: [UInt8] = []
+        var scalars = 0
+        while i < s.count, s[i] != UInt8(ascii: "?") {
+            if s[i] & 0xC0 != 0x80 {
+                if s[i] == 32 || s[i] == 10 || scalars > 40 { return nil }
+                scalars += 1
+            }
+            charsetBytes.append(s[i])
             i += 1
         }
-        guard i + 2 < s.count, s[i + 2] == "?" else { return nil }
+        guard i + 2 < s.count, s[i + 2] == UInt8(ascii: "?") else { return nil }
         let encoding = s[i + 1]
         i += 3
         guard i <= s.count else { return nil }
         let terminator = bounds.nextTerminator[i]
-        guard terminator < s.count, bounds.nextBreak[i] >= terminator, !charset.isEmpty else { return nil }
-        let text = s[i..<terminator].map { UInt8(truncatingIfNeeded: $0.value) }
+        guard terminator < s.count, bounds.nextBreak[i] >= terminator, !charsetBytes.isEmpty else { return nil }
+        let text = UnsafeBufferPointer(rebasing: s[i..<terminator])
         i = terminator
-        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }
+        if let star = charsetBytes.firstIndex(of: UInt8(ascii: "*")) { charsetBytes.removeSubrange(star...) }
         let bytes: [UInt8]
         switch encoding {
-        case "B", "b": bytes = TransferEncoding.decodeBase64(text)
-        case "Q", "q": bytes = TransferEncoding.decodeQuotedPrintable(text, underscoreIsSpace: true)
+        case UInt8(ascii: "B"), UInt8(ascii: "b"): bytes = TransferEncoding.decodeBase64(text)
+        case UInt8(ascii: "Q"), UInt8(ascii: "q"): bytes = TransferEncoding.decodeQuotedPrintable(text, underscoreIsSpace: true)
         default: return nil
         }
-        return Word(charset: charset, bytes: bytes, end: i + 2)
+        return Word(charset: String(decoding: charsetBytes, as: UTF8.self), bytes: bytes, end: i + 2)
     }
 
     /// Whether a header value needs encoding (non-ASCII or control characters).

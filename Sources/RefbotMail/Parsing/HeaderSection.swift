@@ -36,8 +36,9 @@ enum HeaderSection {
 
         func finish() {
             guard inField else { return }
-            let nameText = TextLines.trim(String(decoding: name, as: UTF8.self))
-            let valueText = TextLines.trim(text(value), TextLines.whitespaceAndNewlines)
+            // ASCII whitespace is trimmed from the bytes (the same in UTF-8 and Windows-1252), the rest from the text
+            let nameText = TextLines.trim(String(decoding: trimmingASCIIWhitespace(name[...]), as: UTF8.self))
+            let valueText = TextLines.trim(text(trimmingASCIIWhitespace(value[...])), TextLines.whitespaceAndNewlines)
             if !nameText.isEmpty { fields.append(HeaderField(name: nameText, rawValue: valueText)) }
             name = []
             value = []
@@ -73,8 +74,17 @@ enum HeaderSection {
     }
 
     /// Header bytes as text: UTF-8 when valid (RFC 6532), otherwise Windows-1252.
-    static func text(_ bytes: [UInt8]) -> String {
+    static func text(_ bytes: ArraySlice<UInt8>) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         return Charset.decode(bytes, charset: "windows-1252")
+    }
+
+    /// The bytes without leading and trailing spaces, tabs, CRs and LFs.
+    private static func trimmingASCIIWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 32 || bytes[start] == 9 || bytes[start] == 13 || bytes[start] == 10 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 || bytes[end - 1] == 13 || bytes[end - 1] == 10 { end -= 1 }
+        return bytes[start..<end]
     }
 }

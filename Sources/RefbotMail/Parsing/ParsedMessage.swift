@@ -82,6 +82,32 @@ public struct ParsedMessage: Sendable {
 
     /// The `<id>` tokens in a header value without brackets; bare tokens when there are no brackets.
     static func messageIDs(in value: String) -> [String] {
+        var value = value
+        if let ascii: [String] = value.withUTF8({ bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var ids: [String] = []
+            var index = 0
+            while index < bytes.count {
+                guard bytes[index] == UInt8(ascii: "<") else {
+                    index += 1
+                    continue
+                }
+                var close = index + 1
+                while close < bytes.count, bytes[close] != UInt8(ascii: ">") { close += 1 }
+                guard close < bytes.count else { break }
+                // without the spaces and tabs around it (`.whitespaces` in ASCII)
+                var start = index + 1
+                var end = close
+                while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+                while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+                if start < end { ids.append(UTF8Text.string(bytes, start..<end)) }
+                index = close + 1
+            }
+            // no bracketed ids: the fallback below splits the value
+            return ids.isEmpty ? nil : ids
+        }) {
+            return ascii
+        }
         var ids: [String] = []
         var rest = Substring(value)
         while let open = rest.firstIndex(of: "<") {

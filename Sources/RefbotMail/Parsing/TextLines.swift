@@ -41,9 +41,12 @@ enum TextLines {
     /// Whether two ASCII field names are equal, ignoring case (non-ASCII bytes must match exactly).
     static func equalsIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        return zip(lhs.utf8, rhs.utf8).allSatisfy { a, b in
-            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
+        var left = lhs.utf8.makeIterator()
+        var right = rhs.utf8.makeIterator()
+        while let a = left.next(), let b = right.next() {
+            if a != b, !(a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
         }
+        return true
     }
 
     /// Whitespace including line breaks, for trimming header values.
@@ -52,7 +55,25 @@ enum TextLines {
     /// Joins lines split at LF, CRLF or CR with LF.
     static func normalizingLineEnds(_ text: String) -> String {
         guard text.utf8.contains(13) else { return text }
-        return split(text).joined(separator: "\n")
+        var text = text
+        return text.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { output in
+                var count = 0
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == 13 {
+                        output[count] = 10
+                        if index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1 }
+                    } else {
+                        output[count] = byte
+                    }
+                    count += 1
+                    index += 1
+                }
+                return count
+            }
+        }
     }
 
     /// Whether a scalar is a space, tab or no-break space.
@@ -62,6 +83,13 @@ enum TextLines {
 
     /// The text without leading and trailing scalars in `set` (blanks by default).
     static func trim(_ text: String, _ set: Set<Unicode.Scalar>? = nil) -> String {
+        // nothing to trim when both ends are ASCII characters outside the set (most header values)
+        guard let firstByte = text.utf8.first, let lastByte = text.utf8.last else { return text }
+        if firstByte < 0x80, lastByte < 0x80 {
+            let first = Unicode.Scalar(firstByte)
+            let last = Unicode.Scalar(lastByte)
+            if !(set?.contains(first) ?? isBlank(first)), !(set?.contains(last) ?? isBlank(last)) { return text }
+        }
         let scalars = text.unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex

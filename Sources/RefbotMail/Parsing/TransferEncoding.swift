@@ -15,28 +15,58 @@ enum TransferEncoding {
 
     /// Decodes base64, skipping characters outside the alphabet and stopping at padding.
     static func decodeBase64(_ input: some Collection<UInt8>) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            if byte == UInt8(ascii: "=") {
-                // padding ends a group; a later group may follow in concatenated base64
-                accumulator = 0
-                bits = 0
-                continue
-            }
-            let value = base64Values[Int(byte)]
-            if value == 0xFF { continue }
-            accumulator = (accumulator << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
+        if let output = input.withContiguousStorageIfAvailable({ decodeBase64(buffer: $0) }) { return output }
+        return Array(input).withUnsafeBufferPointer { decodeBase64(buffer: $0) }
+    }
+
+    private static func decodeBase64(buffer input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        base64Values.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4 + 3) { output, count in
+                var written = 0
+                var accumulator: UInt32 = 0
+                var bits: UInt32 = 0
+                var index = 0
+                let end = input.count
+                while index < end {
+                    // four alphabet characters on a group boundary make three bytes at once
+                    if bits == 0, index + 4 <= end {
+                        let a = table[Int(input[index])]
+                        let b = table[Int(input[index + 1])]
+                        let c = table[Int(input[index + 2])]
+                        let d = table[Int(input[index + 3])]
+                        if (a | b | c | d) < 64 {
+                            let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                            output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                            output[written + 2] = UInt8(truncatingIfNeeded: group)
+                            written += 3
+                            index += 4
+                            continue
+                        }
+                    }
+                    let byte = input[index]
+                    index += 1
+                    let value = table[Int(byte)]
+                    if value == 0xFF {
+                        if byte == UInt8(ascii: "=") {
+                            // padding ends a group; a later group may follow in concatenated base64
+                            accumulator = 0
+                            bits = 0
+                        }
+                        continue
+                    }
+                    accumulator = (accumulator << 6) | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[written] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                        written += 1
+                        accumulator &= (1 << bits) - 1
+                    }
+                }
+                count = written
             }
         }
-        return output
     }
 
     /// Encodes base64; `lineLength` 0 means one line, otherwise lines are split with CRLF.
@@ -81,51 +111,68 @@ enum TransferEncoding {
     ///
     /// A `=` that starts no valid escape is kept as it is, as most readers do.
     static func decodeQuotedPrintable(_ input: some Collection<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
-        let bytes = Array(input)
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "=") {
-                // soft line break: "=" followed by optional whitespace and a line end
-                var look = index + 1
-                while look < bytes.count, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
-                if look < bytes.count, bytes[look] == 13 || bytes[look] == 10 {
-                    if bytes[look] == 13, look + 1 < bytes.count, bytes[look + 1] == 10 { look += 1 }
-                    index = look + 1
-                    continue
-                }
-                if look == bytes.count {
-                    index = look
-                    continue
-                }
-                if index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
-                    output.append(high << 4 | low)
-                    index += 3
-                    continue
-                }
-                output.append(byte)
-                index += 1
-            } else if underscoreIsSpace, byte == UInt8(ascii: "_") {
-                output.append(32)
-                index += 1
-            } else if byte == 32 || byte == 9 {
-                // trailing whitespace before a line end was added in transit (RFC 2045 6.7 rule 3)
-                var look = index
-                while look < bytes.count, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
-                if !underscoreIsSpace, look < bytes.count, bytes[look] == 13 || bytes[look] == 10 {
-                    index = look
-                } else {
-                    output.append(contentsOf: bytes[index..<look])
-                    index = look
-                }
-            } else {
-                output.append(byte)
-                index += 1
-            }
+        if let output = input.withContiguousStorageIfAvailable({
+            decodeQuotedPrintable(buffer: $0, underscoreIsSpace: underscoreIsSpace)
+        }) {
+            return output
         }
-        return output
+        return Array(input).withUnsafeBufferPointer { decodeQuotedPrintable(buffer: $0, underscoreIsSpace: underscoreIsSpace) }
+    }
+
+    private static func decodeQuotedPrintable(buffer bytes: UnsafeBufferPointer<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { output, written in
+            var count = 0
+            var index = 0
+            let end = bytes.count
+            while index < end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "=") {
+                    // soft line break: "=" followed by optional whitespace and a line end
+                    var look = index + 1
+                    while look < end, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
+                    if look < end, bytes[look] == 13 || bytes[look] == 10 {
+                        if bytes[look] == 13, look + 1 < end, bytes[look + 1] == 10 { look += 1 }
+                        index = look + 1
+                        continue
+                    }
+                    if look == end {
+                        index = look
+                        continue
+                    }
+                    if index + 2 < end, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                        output[count] = high << 4 | low
+                        count += 1
+                        index += 3
+                        continue
+                    }
+                    output[count] = byte
+                    count += 1
+                    index += 1
+                } else if underscoreIsSpace, byte == UInt8(ascii: "_") {
+                    output[count] = 32
+                    count += 1
+                    index += 1
+                } else if byte == 32 || byte == 9 {
+                    // trailing whitespace before a line end was added in transit (RFC 2045 6.7 rule 3)
+                    var look = index
+                    while look < end, bytes[look] == 32 || bytes[look] == 9 { look += 1 }
+                    if !underscoreIsSpace, look < end, bytes[look] == 13 || bytes[look] == 10 {
+                        index = look
+                    } else {
+                        while index < look {
+                            output[count] = bytes[index]
+                            count += 1
+                            index += 1
+                        }
+                    }
+                } else {
+                    output[count] = byte
+                    count += 1
+                    index += 1
+                }
+            }
+            written = count
+        }
     }
 
     /// Encodes text as quoted-printable with CRLF line ends and lines of at most 76 characters.

@@ -18,15 +18,9 @@ enum LineKind: Sendable, Equatable {
     case delimiter
 }
 
-/// Classifies the lines of a reply, then joins attributions that wrap over several lines.
+/// Classifies one line of a reply as a `String`; ``ReplyLines`` does the same on bytes for most lines and
+/// calls ``kind(_:)`` for the others, then joins attributions that wrap over several lines.
 enum LineClassifier {
-    /// The kind of every line; attribution lines that wrap are all marked `.marker`.
-    static func classify(_ lines: [String]) -> [LineKind] {
-        var kinds = lines.map(kind)
-        markWrappedAttributions(lines, &kinds)
-        return kinds
-    }
-
     /// The kind of a single line, without context.
     static func kind(_ line: String) -> LineKind {
         let trimmed = TextLines.trim(line)
@@ -117,7 +111,7 @@ enum LineClassifier {
         return lower.count <= 200 && lower.unicodeScalars.count > day + 1
     }
 
-    private static let devices = [
+    static let devices = [
         "iphone", "ipad", "android", "samsung", "galaxy", "mobile", "phone", "blackberry", "tablet", "ipod",
     ]
 
@@ -134,7 +128,7 @@ enum LineClassifier {
     /// Whether a line that opens like a client signature goes on as the member's own sentence: "Sent from my
     /// office, the quote is attached" has a clause of three or more words after a comma, semicolon or full
     /// stop. "Sent from my iPhone, please excuse typos" is still a signature.
-    private static func continuesAsSentence(_ core: String) -> Bool {
+    static func continuesAsSentence(_ core: String) -> Bool {
         let scalars = Array(core.unicodeScalars)
         var index = 0
         while index + 1 < scalars.count {
@@ -166,61 +160,4 @@ enum LineClassifier {
         return name.count <= 20 && QuoteHeaderPatterns.headerNames.contains(String(name))
     }
 
-    /// Joins attributions that a client wrapped over up to five lines ("On …, Name <" / "mail@x> wrote:").
-    ///
-    /// From each line that ends like an attribution, looks back up to four lines (at most one blank) for
-    /// where it starts: the nearest line with a start word or a leading digit, else the nearest line with
-    /// an address. A line that is a whole attribution by itself is not extended.
-    private static func markWrappedAttributions(_ lines: [String], _ kinds: inout [LineKind]) {
-        for end in lines.indices {
-            guard kinds[end] == .text || kinds[end] == .header || kinds[end] == .marker || kinds[end] == .quote
-            else { continue }
-            // cheap checks first: the line must end with ":" (or "----") and a quoted one must be short
-            guard let last = lines[end].unicodeScalars.last(where: { $0 != " " && $0 != "\t" }),
-                last == ":" || last == "：" || last == "-"
-            else { continue }
-            if kinds[end] == .quote, lines[end].utf8.count > 80 { continue }
-            var endLine = normalizedLower(TextLines.trim(lines[end]))
-            if kinds[end] == .quote {
-                // only a bare "> wrote:" or ">:" continues an unquoted attribution
-                guard endLine.count <= 40 else { continue }
-                let bare = TextLines.trim(endLine, [">", " "])
-                guard endsLikeAttribution(endLine) || endsLikeAttribution(bare) else { continue }
-                endLine = bare
-            }
-            guard endLine.count <= 300, kinds[end] == .quote || endsLikeAttribution(endLine) else { continue }
-            if kinds[end] == .marker, hasStrongStart(endLine) { continue }
-            var strong: Int?
-            var weak: Int?
-            var blanks = 0
-            var length = endLine.count
-            var look = end - 1
-            while look >= 0, look >= end - 4 {
-                let line = normalizedLower(TextLines.trim(lines[look]))
-                if line.isEmpty {
-                    blanks += 1
-                    if blanks > 1 { break }
-                    look -= 1
-                    continue
-                }
-                guard kinds[look] == .text || kinds[look] == .header else { break }
-                length += line.count + 1
-                if length > 400 { break }
-                if hasStrongStart(line) {
-                    strong = look
-                    break
-                }
-                if weak == nil, line.contains("@") || line.contains("<") { weak = look }
-                look -= 1
-            }
-            guard let start = strong ?? weak else { continue }
-            for index in start...end { kinds[index] = .marker }
-        }
-    }
-
-    /// A start word ("On ", "Am ", "Le ") or a leading digit.
-    private static func hasStrongStart(_ lower: String) -> Bool {
-        if TextLines.hasPrefix(lower, anyOf: QuoteHeaderPatterns.attributionStartBytes) { return true }
-        return lower.first?.isNumber ?? false
-    }
 }

@@ -29,10 +29,16 @@ import Foundation
 public enum ReplyTrimmer {
     /// Splits `body` into new text and elided text.
     public static func trim(_ body: String) -> TrimmedReply {
-        let lines = TextLines.split(body)
-        let kinds = LineClassifier.classify(lines)
-        var keep = [Bool](repeating: true, count: lines.count)
-        var end = lines.count  // lines at or after `end` are cut
+        var body = body
+        return body.withUTF8 { trim(ReplyLines($0)) }
+    }
+
+    /// Work is on the UTF-8 bytes of the body (``ReplyLines``); only the two results are made as strings.
+    private static func trim(_ lines: ReplyLines) -> TrimmedReply {
+        let kinds = lines.kinds
+        let count = lines.count
+        var keep = [Bool](repeating: true, count: count)
+        var end = count  // lines at or after `end` are cut
 
         // 1. the first delimiter ends the new text, unless nothing but blank lines precede it: then it
         //    opens a signature block that a client put above the quote (the member writes below the
@@ -50,22 +56,27 @@ public enum ReplyTrimmer {
         // 2. signatures go wherever they are
         for index in 0..<end where kinds[index] == .signature { keep[index] = false }
 
-        func isKept(_ index: Int) -> Bool { index < end && keep[index] }
         func kind(_ index: Int) -> LineKind { kinds[index] }
-        let live = (0..<end).filter { keep[$0] }
-        let firstContent = live.first { kind($0) != .empty }
+        func isQuoted(_ kind: LineKind) -> Bool { kind == .quote || kind == .marker || kind == .header }
+        let firstContent = (0..<end).first { keep[$0] && kind($0) != .empty }
 
         // 3. reply below the quote: [marker, then only quotes/markers/headers/empties], then text to the end
         var handled = false
         if let firstContent, kind(firstContent) == .marker {
-            let lastQuoted = live.last { [.quote, .marker, .header].contains(kind($0)) }
+            let lastQuoted = (0..<end).last { keep[$0] && isQuoted(kind($0)) }
             if let lastQuoted {
-                let between = live.filter { $0 > firstContent && $0 < lastQuoted }
-                let after = live.filter { $0 > lastQuoted }
-                if !between.contains(where: { kind($0) == .text }), after.contains(where: { kind($0) == .text }),
-                    after.allSatisfy({ kind($0) == .text || kind($0) == .empty })
-                {
-                    for index in live where index <= lastQuoted { keep[index] = false }
+                var textBetween = false
+                for index in (firstContent + 1)..<max(firstContent + 1, lastQuoted) where keep[index] && kind(index) == .text {
+                    textBetween = true
+                    break
+                }
+                var textAfter = false
+                var onlyTextAfter = true
+                for index in (lastQuoted + 1)..<max(lastQuoted + 1, end) where keep[index] {
+                    if kind(index) == .text { textAfter = true } else if kind(index) != .empty { onlyTextAfter = false }
+                }
+                if !textBetween, textAfter, onlyTextAfter {
+                    for index in 0...lastQuoted where keep[index] { keep[index] = false }
                     handled = true
                 }
             }
@@ -85,7 +96,7 @@ public enum ReplyTrimmer {
                 if lastOther < 0, isLive, kind(index) != .text, kind(index) != .empty { lastOther = index }
             }
             var previousContent: LineKind?
-            for index in live {
+            for index in 0..<end where keep[index] {
                 if kind(index) == .marker, previousContent == .text {
                     if !quoteAfter[index + 1] {
                         end = index
@@ -106,7 +117,7 @@ public enum ReplyTrimmer {
         let firstKeptText = (0..<end).first { keep[$0] && kind($0) == .text }
         var index = 0
         while index < end {
-            guard isKept(index), kind(index) == .header else {
+            guard keep[index], kind(index) == .header else {
                 index += 1
                 continue
             }
@@ -139,30 +150,107 @@ public enum ReplyTrimmer {
         }
 
         // 7. an unquoted copy of refbot's own notification
+        let bytes = lines.bytes
         let kept = (0..<end).filter { keep[$0] }
-        let firstText = kept.first { !TextLines.isBlank(lines[$0]) }
-        for (position, index) in kept.enumerated() where index != firstText && namesBothCommands(lines[index]) {
+        let firstText = kept.first { !isBlank(bytes, lines.ranges[$0]) }
+        for (position, index) in kept.enumerated() where index != firstText && namesBothCommands(lines, index) {
             // cut from the start of that line's paragraph
             var start = position
-            while start > 0, kept[start - 1] != firstText,
-                !TextLines.isBlank(lines[kept[start - 1]])
-            {
+            while start > 0, kept[start - 1] != firstText, !isBlank(bytes, lines.ranges[kept[start - 1]]) {
                 start -= 1
             }
             end = kept[start]
             break
         }
 
-        var newLines: [String] = []
-        var elidedLines: [String] = []
-        for index in lines.indices {
+        var newLines: [Range<Int>] = []
+        var elidedLines: [Range<Int>] = []
+        for index in 0..<count {
             if index < end && keep[index] {
-                newLines.append(lines[index])
+                newLines.append(lines.ranges[index])
             } else {
-                elidedLines.append(lines[index])
+                elidedLines.append(lines.ranges[index])
             }
         }
-        return TrimmedReply(newText: tidy(newLines), elided: tidy(elidedLines))
+        return TrimmedReply(newText: tidy(bytes, newLines), elided: tidy(bytes, elidedLines))
+    }
+
+    /// Whether the line holds nothing but blanks (``TextLines/isBlank(_:)-(StringProtocol)``).
+    private static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        UTF8Text.trimBlanks(bytes, range).isEmpty
+    }
+
+    /// ``namesBothCommands(_:)``, read as a string only when the line holds both words.
+    private static func namesBothCommands(_ lines: ReplyLines, _ index: Int) -> Bool {
+        let line = lines.bytes[lines.ranges[index]]
+        guard line.count >= 13, contains(line, accept), contains(line, reject) else { return false }
+        return namesBothCommands(lines.string(index))
+    }
+
+    private static let accept = Array("ACCEPT".utf8)
+    private static let reject = Array("REJECT".utf8)
+
+    private static func contains(_ haystack: Slice<UnsafeBufferPointer<UInt8>>, _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        var index = haystack.startIndex
+        let last = haystack.endIndex - needle.count
+        while index <= last {
+            if haystack[index] == needle[0], haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    /// Joins lines, collapsing runs of blank lines and trimming blank lines and whitespace at both ends
+    /// (each line without trailing spaces, tabs and CRs; leading lines that are blank dropped; the first
+    /// line without leading and trailing spaces, tabs and no-break spaces).
+    private static func tidy(_ bytes: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
+        var output: [Range<Int>] = []
+        output.reserveCapacity(lines.count)
+        for line in lines {
+            var end = line.upperBound
+            while end > line.lowerBound, bytes[end - 1] == 32 || bytes[end - 1] == 9 || bytes[end - 1] == 13 { end -= 1 }
+            let trimmed = line.lowerBound..<end
+            if trimmed.isEmpty, output.last?.isEmpty ?? true { continue }
+            output.append(trimmed)
+        }
+        while output.last?.isEmpty == true { output.removeLast() }
+        var first = 0
+        while first < output.count, isBlank(bytes, output[first]) { first += 1 }
+        guard first < output.count else { return "" }
+        // leading blanks of the first line go too, so the first word is the command
+        var head = output[first]
+        var start = head.lowerBound
+        var stop = head.upperBound
+        while start < stop {
+            if bytes[start] == 32 || bytes[start] == 9 {
+                start += 1
+            } else if bytes[start] == 0xC2, start + 1 < stop, bytes[start + 1] == 0xA0 {
+                start += 2
+            } else {
+                break
+            }
+        }
+        while stop > start {
+            if bytes[stop - 1] == 32 || bytes[stop - 1] == 9 {
+                stop -= 1
+            } else if bytes[stop - 1] == 0xA0, stop - 2 >= start, bytes[stop - 2] == 0xC2 {
+                stop -= 2
+            } else {
+                break
+            }
+        }
+        head = start..<stop
+        output[first] = head
+        var size = 0
+        for line in output[first...] { size += line.count + 1 }
+        var text: [UInt8] = []
+        text.reserveCapacity(size)
+        for (position, line) in output[first...].enumerated() {
+            if position > 0 { text.append(10) }
+            text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[line]))
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether a line names both reply commands of a referral notification ("Reply ACCEPT … or REJECT …").
@@ -171,19 +259,4 @@ public enum ReplyTrimmer {
         return words.contains("ACCEPT") && words.contains("REJECT")
     }
 
-    /// Joins lines, collapsing runs of blank lines and trimming blank lines and whitespace at both ends.
-    private static func tidy(_ lines: [String]) -> String {
-        var output: [String] = []
-        for line in lines {
-            let trimmed = line.trimmingTrailingWhitespace()
-            if trimmed.isEmpty, output.last?.isEmpty ?? true { continue }
-            output.append(trimmed)
-        }
-        while output.last?.isEmpty == true { output.removeLast() }
-        while let first = output.first, TextLines.isBlank(first) { output.removeFirst() }
-        guard !output.isEmpty else { return "" }
-        // leading blanks of the first line go too, so the first word is the command
-        output[0] = TextLines.trim(output[0], [" ", "\t", "\u{A0}"])
-        return output.joined(separator: "\n")
-    }
 }
