@@ -29,16 +29,24 @@ public struct ApproveHandler: CommandHandler {
                 detail: owner.map { "We told \($0.displayName) and the members who follow them." })
         ]
         if let owner {
-            let ownerTag = try ledger.makeReplyTag(
-                for: owner.email, action: ListingHandler.ownerAction, ref: target.id.description, now: context.now,
-                expiresAt: context.now + ListingHandler.ownerTagSeconds)
-            notifications.append(
-                Notification(
-                    event: .listingApproved, to: [owner.email], ref: target.id.description, replyTag: ownerTag.token,
-                    values: listing.mailValues(owner: owner, now: context.now)))
-            notifications += try Self.newListingNotices(listing, owner: owner, ledger: ledger, now: context.now)
+            notifications += try Self.liveNotices(listing, ref: target.id.description, owner: owner, ledger: ledger, now: context.now)
         }
         return notifications
+    }
+
+    /// What a listing going live mails: `listing.approved` to its owner (with a reply address for the
+    /// owner's words on it) and `listing.new` to the owner's followers.
+    static func liveNotices(_ listing: Listing, ref: String, owner: Member, ledger: any Ledger, now: Int64) throws
+        -> [Notification]
+    {
+        let ownerTag = try ledger.makeReplyTag(
+            for: owner.email, action: ListingHandler.ownerAction, ref: ref, now: now,
+            expiresAt: now + ListingHandler.ownerTagSeconds)
+        return [
+            Notification(
+                event: .listingApproved, to: [owner.email], ref: ref, replyTag: ownerTag.token,
+                values: listing.mailValues(owner: owner, now: now))
+        ] + (try newListingNotices(listing, owner: owner, ledger: ledger, now: now))
     }
 
     /// `listing.new` to every active follower of the owner, one mail each.

@@ -166,14 +166,8 @@ public struct ComplianceOverrideHandler: CommandHandler {
                     + (owner.map { " We told \($0.displayName) and the members who follow them." } ?? ""))
         ]
         if let owner {
-            let ownerTag = try ledger.makeReplyTag(
-                for: owner.email, action: ListingHandler.ownerAction, ref: target.id.description, now: context.now,
-                expiresAt: context.now + ListingHandler.ownerTagSeconds)
-            notifications.append(
-                Notification(
-                    event: .listingApproved, to: [owner.email], ref: target.id.description, replyTag: ownerTag.token,
-                    values: listing.mailValues(owner: owner, now: context.now)))
-            notifications += try ApproveHandler.newListingNotices(listing, owner: owner, ledger: ledger, now: context.now)
+            notifications += try ApproveHandler.liveNotices(
+                listing, ref: target.id.description, owner: owner, ledger: ledger, now: context.now)
         }
         return notifications
     }
