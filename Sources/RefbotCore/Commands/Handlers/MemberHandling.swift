@@ -97,18 +97,8 @@ public enum MemberHandling {
 
     private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
-    /// Year, month, day of a Unix time (H. Hinnant's days-to-civil algorithm).
+    /// Year, month, day (UTC) of a Unix time.
     private static func civil(_ time: Int64) -> (Int, Int, Int) {
-        let days = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
+        RecognitionMonth.civil(days: time >= 0 ? time / 86_400 : (time - 86_399) / 86_400)
     }
 }
