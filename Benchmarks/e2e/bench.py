@@ -706,6 +706,7 @@ def main():
             bench.imap_ceilings()
             bench.smtp_ceilings()
         if args.what == "fetch":
+            bench.setup()
             bench.load()
             bench.imap_fetch()
         if args.what in ("all", "latency"):
