@@ -157,10 +157,8 @@ public enum CommandParser {
     public static func unknown(line: String) -> CommandError {
         let trimmed = trimmedWhitespace(line)
         let first = splitWord(trimmed)?.0 ?? trimmed
-        let suggestion = closest(to: first).map { " Did you mean \($0)?" } ?? ""
         return CommandError(
-            line: trimmed,
-            problem: "\"\(first.prefix(40))\" is not a command we know.\(suggestion)",
+            line: trimmed, unknownWord: first,
             remedy: "Send HELP for the list of commands, or put the command word first on the line.")
     }
 
