@@ -86,6 +86,13 @@ extension StoreLedger {
             inboundWhere.append("id IN (SELECT inboundId FROM outboxMessage WHERE ref IN (\(refList)) AND inboundId IS NOT NULL)")
             inboundArguments += refs
         }
+        // Webhook posts whose body names the person, waiting or kept until the retention purge: a
+        // receiver must not get, nor refbot keep, what was just erased.
+        if !words.isEmpty {
+            try db.execute(
+                sql: "DELETE FROM webhookDelivery WHERE " + words.map { _ in "instr(lower(body), ?) > 0" }.joined(separator: " OR "),
+                arguments: StatementArguments(words))
+        }
         guard !inboundWhere.isEmpty else { return erasure }
         try db.execute(
             sql: """

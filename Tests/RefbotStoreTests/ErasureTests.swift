@@ -101,6 +101,27 @@ struct ErasureTests {
         }
     }
 
+    @Test("Webhook posts that name the erased person are withdrawn, waiting or delivered; others stay")
+    func webhookPosts() async throws {
+        let (store, _) = try makeStore()
+        let left = try await store.write { db -> [String] in
+            try seed(db)
+            for (n, body) in [
+                "{\"customer\":{\"email\":\"Carol@Diaz.example\"}}", "{\"customer\":{\"name\":\"Carol Diaz\"}}",
+                "{\"object\":{\"id\":\"L-1\"}}",
+            ].enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO webhookDelivery (deliveryId, eventId, url, event, objectKey, dedupeKey, body, state, createdAt, nextAttemptAt)
+                        VALUES (?, ?, 'https://crm.example.org/hook', 'referral.updated', 'referral:R-1', ?, ?, ?, 1, 1)
+                        """, arguments: ["d\(n)", "e\(n)", "k\(n)", body, n == 1 ? "delivered" : "pending"])
+            }
+            _ = try StoreLedger(db).erase(email: "carol@diaz.example", now: Self.now, currentMessageID: nil)
+            return try String.fetchAll(db, sql: "SELECT deliveryId FROM webhookDelivery ORDER BY id")
+        }
+        #expect(left == ["d2"])
+    }
+
     @Test("An address nobody holds erases nothing")
     func nobody() async throws {
         let (store, _) = try makeStore()
