@@ -97,24 +97,14 @@ public final class IdleDropProxy: Sendable {
     }
 
     private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            let server = LoopbackSocket.connect(port: targetPort) ?? -1
-            let accepted = state.withLock { state -> Bool in
-                guard !state.stopped, server >= 0 else { return false }
+        LoopbackSocket.relay(from: listener, to: targetPort) { client, server in
+            state.withLock { state -> Bool in
+                guard !state.stopped else { return false }
                 state.connections += 1
                 state.open[client] = server
                 return true
             }
-            guard accepted else {
-                close(client)
-                if server >= 0 { close(server) }
-                continue
-            }
+        } start: { client, server in
             // The pair is released once both pumps have ended.
             let pending = Atomic(2)
             let finish: @Sendable () -> Void = { [self] in

@@ -45,6 +45,32 @@ enum LoopbackSocket {
         return fd
     }
 
+    /// Accepts clients on `listener` until it is shut down, connects each to 127.0.0.1:`targetPort`
+    /// and passes the pair to `admit`, then to `start`; a pair that cannot connect or that `admit`
+    /// refuses is closed.
+    static func relay(
+        from listener: Int32, to targetPort: Int, admit: (_ client: Int32, _ server: Int32) -> Bool,
+        start: (_ client: Int32, _ server: Int32) -> Void
+    ) {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            guard let server = connect(port: targetPort) else {
+                close(client)
+                continue
+            }
+            guard admit(client, server) else {
+                close(client)
+                close(server)
+                continue
+            }
+            start(client, server)
+        }
+    }
+
     static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
