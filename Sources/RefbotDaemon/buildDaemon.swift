@@ -67,7 +67,7 @@ public struct Daemon: Sendable {
 
     /// Ends the kept SMTP session and stops the libcurl threads.
     public func shutdown() async {
-        await sender.submitter.close()
+        await sender.closeSessions()
         await pool?.shutdown()
     }
 }
@@ -107,7 +107,8 @@ public func buildDaemon(
     var pool: CurlThreadPool?
     func curlPool() -> CurlThreadPool {
         if let pool { return pool }
-        let made = CurlThreadPool(threads: 2)
+        // one thread per SMTP session, and one for IMAP and token requests
+        let made = CurlThreadPool(threads: 1 + configuration.smtp.maxConnections)
         pool = made
         return made
     }
@@ -118,13 +119,17 @@ public func buildDaemon(
         : nil
     let inbound = mailbox ?? IMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
     let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
+    // A submitter given by a test is the only one; the daemon's own opens up to smtp.max_connections.
+    let extraOutbound: [any MailSubmitter] = submitter != nil ? [] : (1..<max(configuration.smtp.maxConnections, 1)).map { _ in
+        CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
+    }
 
     let fetcherWaker = Waker()
     let processorWaker = Waker()
     let senderWaker = Waker()
     let databaseOutage = OutageLog.database()
     let sender = Sender(
-        submitter: outbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
+        submitter: outbound, extraSubmitters: extraOutbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
         logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics)
     let webhooks = WebhookSender(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger, post: webhookPost,

@@ -4,7 +4,7 @@ import RefbotCore
 extension StoreLedger {
     public func listingsFollowed(by memberId: Int64, since: Int64, limit: Int) throws -> [Listing] {
         try Listing.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT listing.* FROM follow JOIN listing ON listing.ownerId = follow.followedId
                 JOIN member ON member.id = listing.ownerId
@@ -16,14 +16,14 @@ extension StoreLedger {
 
     public func announcements(since: Int64, limit: Int) throws -> [AnnouncementSummary] {
         try Row.fetchAll(
-            db, sql: "SELECT id, title, link, createdAt FROM announcement WHERE createdAt >= ? ORDER BY createdAt, id LIMIT ?",
+            cached: db, sql: "SELECT id, title, link, createdAt FROM announcement WHERE createdAt >= ? ORDER BY createdAt, id LIMIT ?",
             arguments: [since, limit]
         ).map { AnnouncementSummary(id: $0["id"], title: $0["title"], link: $0["link"], createdAt: $0["createdAt"]) }
     }
 
     public func listingsExpiring(ownedBy memberId: Int64, now: Int64, until: Int64) throws -> [Listing] {
         try Listing.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM listing WHERE ownerId = ? AND state IN ('live', 'pending')
                   AND expiresAt IS NOT NULL AND expiresAt > ? AND expiresAt <= ?
@@ -35,7 +35,7 @@ extension StoreLedger {
 extension StoreLedger {
     public func recordDigestItems(_ items: [WaitingItem], mailTagHash: String, now: Int64) throws {
         for item in items {
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO digestItem (tagHash, number, ref, words, itemTagHash, createdAt) VALUES (?, ?, ?, ?, ?, ?)
                     """,
@@ -46,7 +46,7 @@ extension StoreLedger {
     public func digestItem(mailTagHash: String, number: Int) throws -> DigestItemRecord? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM digestItem WHERE tagHash = ? AND number = ?", arguments: [mailTagHash.lowercased(), number])
+                cached: db, sql: "SELECT * FROM digestItem WHERE tagHash = ? AND number = ?", arguments: [mailTagHash.lowercased(), number])
         else { return nil }
         let words: String = row["words"]
         return DigestItemRecord(
@@ -55,6 +55,6 @@ extension StoreLedger {
     }
 
     public func digestItemCount(mailTagHash: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM digestItem WHERE tagHash = ?", arguments: [mailTagHash.lowercased()]) ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM digestItem WHERE tagHash = ?", arguments: [mailTagHash.lowercased()]) ?? 0
     }
 }

@@ -11,7 +11,7 @@ extension StoreLedger {
         let candidates: [SearchCandidate]
         if query.isEmpty {
             let rows = try Row.fetchAll(
-                db,
+                cached: db,
                 sql: """
                     SELECT * FROM listing
                     WHERE state = 'live' AND (expiresAt IS NULL OR expiresAt > :now)
@@ -73,10 +73,10 @@ extension StoreLedger {
     public func listings(state: ListingState?, limit: Int) throws -> [Listing] {
         if let state {
             return try Listing.fetchAll(
-                db, sql: "SELECT * FROM listing WHERE state = ? ORDER BY id LIMIT ?",
+                cached: db, sql: "SELECT * FROM listing WHERE state = ? ORDER BY id LIMIT ?",
                 arguments: [state.rawValue, limit])
         }
-        return try Listing.fetchAll(db, sql: "SELECT * FROM listing ORDER BY id LIMIT ?", arguments: [limit])
+        return try Listing.fetchAll(cached: db, sql: "SELECT * FROM listing ORDER BY id LIMIT ?", arguments: [limit])
     }
 
     public func listings(ownedBy memberId: Int64) throws -> [Listing] {
@@ -85,7 +85,7 @@ extension StoreLedger {
 
     public func listingsToExpire(now: Int64) throws -> [Listing] {
         try Listing.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM listing
                 WHERE state IN ('pending', 'live') AND expiresAt IS NOT NULL AND expiresAt <= ?
@@ -94,21 +94,21 @@ extension StoreLedger {
     }
 
     public func follow(followerId: Int64, followedId: Int64, now: Int64) throws -> Bool {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT OR IGNORE INTO follow (followerId, followedId, createdAt) VALUES (?, ?, ?)",
             arguments: [followerId, followedId, now])
         return db.changesCount > 0
     }
 
     public func unfollow(followerId: Int64, followedId: Int64) throws -> Bool {
-        try db.execute(
+        try db.executeCached(
             sql: "DELETE FROM follow WHERE followerId = ? AND followedId = ?", arguments: [followerId, followedId])
         return db.changesCount > 0
     }
 
     public func followers(of memberId: Int64) throws -> [Member] {
         try Member.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT member.* FROM follow JOIN member ON member.id = follow.followerId
                 WHERE follow.followedId = ? AND member.state = 'active'

@@ -4,7 +4,7 @@ import RefbotCore
 /// Held commands, announcements, exports and the member list (``MemberLedger``).
 extension StoreLedger {
     public func holdCommand(_ held: HeldCommand) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO heldCommand (tokenHash, inboundId, sender, createdAt, expiresAt, confirmedAt)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -14,7 +14,7 @@ extension StoreLedger {
     }
 
     public func heldCommand(token: String) throws -> HeldCommand? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM heldCommand WHERE tokenHash = ?", arguments: [token.lowercased()])
+        guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM heldCommand WHERE tokenHash = ?", arguments: [token.lowercased()])
         else { return nil }
         return HeldCommand(
             token: row["tokenHash"], inboundId: row["inboundId"], sender: row["sender"], createdAt: row["createdAt"],
@@ -23,12 +23,12 @@ extension StoreLedger {
 
     public func heldCommandCount(sender: String, since time: Int64) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM heldCommand WHERE sender = ? AND createdAt >= ?",
+            cached: db, sql: "SELECT COUNT(*) FROM heldCommand WHERE sender = ? AND createdAt >= ?",
             arguments: [Member.normalizedEmail(sender), time]) ?? 0
     }
 
     public func markHeldCommandConfirmed(token: String, at time: Int64) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE heldCommand SET confirmedAt = ? WHERE tokenHash = ? AND confirmedAt IS NULL",
             arguments: [time, token.lowercased()])
     }
@@ -43,7 +43,7 @@ extension StoreLedger {
     }
 
     public func recordAnnouncement(title: String, link: String?, body: String, sentCount: Int, now: Int64) throws -> Int64 {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO announcement (title, link, body, createdAt, sentCount) VALUES (?, ?, ?, ?, ?)",
             arguments: [title, link, body, now, sentCount])
         return db.lastInsertedRowID
@@ -69,7 +69,7 @@ extension StoreLedger {
             }
         }
         let connectionRows = try Row.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT connection.*, member.email AS exportCounterpart
                 FROM connection

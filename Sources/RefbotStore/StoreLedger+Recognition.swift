@@ -54,11 +54,11 @@ extension StoreLedger {
 extension StoreLedger {
     public func recognitionStandings(of memberId: Int64, month: RecognitionMonth) throws -> [Recognition.Standing]? {
         let key = month.description
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM recognitionMonth WHERE month = ?)", arguments: [key]) == true
+        guard try Bool.fetchOne(cached: db, sql: "SELECT EXISTS (SELECT 1 FROM recognitionMonth WHERE month = ?)", arguments: [key]) == true
         else { return nil }
         var standings: [Recognition.Category: Recognition.Standing] = [:]
         for row in try Row.fetchAll(
-            db, sql: "SELECT category, count, rank, ranked FROM recognitionStanding WHERE month = ? AND memberId = ?",
+            cached: db, sql: "SELECT category, count, rank, ranked FROM recognitionStanding WHERE month = ? AND memberId = ?",
             arguments: [key, memberId])
         {
             guard let category = Recognition.Category(rawValue: row["category"]) else { continue }
@@ -67,7 +67,7 @@ extension StoreLedger {
         // Unranked in a category: 0, no rank, out of how many were ranked there.
         let ranked = try Dictionary(
             Row.fetchAll(
-                db, sql: "SELECT category, MAX(ranked) AS ranked FROM recognitionStanding WHERE month = ? GROUP BY category",
+                cached: db, sql: "SELECT category, MAX(ranked) AS ranked FROM recognitionStanding WHERE month = ? GROUP BY category",
                 arguments: [key]
             ).map { ($0["category"] as String, $0["ranked"] as Int) }, uniquingKeysWith: { a, _ in a })
         return Recognition.Category.allCases.map { category in
@@ -82,14 +82,14 @@ extension StoreLedger {
     @discardableResult
     public func recordRecognition(_ board: Recognition.Board, now: Int64, finished: Bool) throws -> Bool {
         let key = board.month.description
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO recognitionMonth (month, startedAt, finishedAt) VALUES (?, ?, ?) ON CONFLICT(month) DO NOTHING",
             arguments: [key, now, finished ? now : nil])
         guard db.changesCount == 1 else { return false }
         for category in Recognition.Category.allCases {
             let list = board.ranked(category)
             for (index, tally) in list.enumerated() {
-                try db.execute(
+                try db.executeCached(
                     sql: "INSERT INTO recognitionStanding (month, memberId, category, count, rank, ranked) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [key, tally.memberId, category.rawValue, tally.count, index + 1, list.count])
             }

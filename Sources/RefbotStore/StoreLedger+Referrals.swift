@@ -51,10 +51,10 @@ extension StoreLedger {
     }
 
     public func messageIDs(about ref: String) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT messageId FROM outboxMessage WHERE ref = ? ORDER BY id", arguments: [ref])
+        try String.fetchAll(cached: db, sql: "SELECT messageId FROM outboxMessage WHERE ref = ? ORDER BY id", arguments: [ref])
     }
 
     public func latestAnnouncementTitle() throws -> String? {
-        try String.fetchOne(db, sql: "SELECT title FROM announcement ORDER BY createdAt DESC, id DESC LIMIT 1")
+        try String.fetchOne(cached: db, sql: "SELECT title FROM announcement ORDER BY createdAt DESC, id DESC LIMIT 1")
     }
 }

@@ -14,11 +14,11 @@ public struct StoreLedger: Ledger {
     // MARK: MemberLedger
 
     public func member(email: String) throws -> Member? {
-        try Member.filter(Column("email") == Member.normalizedEmail(email)).fetchOne(db)
+        try Member.fetchOne(cached: db, sql: "SELECT * FROM member WHERE email = ?", arguments: [Member.normalizedEmail(email)])
     }
 
     public func member(id: Int64) throws -> Member? {
-        try Member.fetchOne(db, key: id)
+        try Member.fetchOne(cached: db, sql: "SELECT * FROM member WHERE id = ?", arguments: [id])
     }
 
     /// Saves the member; a member who has left loses every tag made for them until then.
@@ -33,14 +33,14 @@ public struct StoreLedger: Ledger {
         let tag = ReplyTag(
             token: StoreLedger.randomToken(), memberEmail: Member.normalizedEmail(email), action: action, ref: ref,
             expiresAt: min(expiresAt, now + ReplyTag.maxLifetimeSeconds))
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO replyToken (tokenHash, memberEmail, action, ref, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [tag.hash, tag.memberEmail, tag.action, tag.ref, now, tag.expiresAt])
         return tag
     }
 
     public func replyTag(hash: String) throws -> ReplyTag? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM replyToken WHERE tokenHash = ?", arguments: [hash.lowercased()])
+        guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM replyToken WHERE tokenHash = ?", arguments: [hash.lowercased()])
         else { return nil }
         return ReplyTag(
             token: "", hash: row["tokenHash"], memberEmail: row["memberEmail"], action: row["action"], ref: row["ref"],
@@ -48,12 +48,12 @@ public struct StoreLedger: Ledger {
     }
 
     public func revokeReplyTag(hash: String, at time: Int64) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE replyToken SET revokedAt = ? WHERE tokenHash = ? AND revokedAt IS NULL", arguments: [time, hash])
     }
 
     public func revokeReplyTags(memberEmail email: String, at time: Int64) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE replyToken SET revokedAt = ? WHERE memberEmail = ? AND revokedAt IS NULL",
             arguments: [time, Member.normalizedEmail(email)])
     }
@@ -61,7 +61,7 @@ public struct StoreLedger: Ledger {
     public func revokeReplyTags(ref: String, keeping actions: Set<String>, at time: Int64) throws {
         let kept = Array(actions)
         let placeholders = kept.isEmpty ? "" : " AND action NOT IN (" + kept.map { _ in "?" }.joined(separator: ", ") + ")"
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE replyToken SET revokedAt = ? WHERE ref = ? AND revokedAt IS NULL" + placeholders,
             arguments: StatementArguments([time, ref] as [any DatabaseValueConvertible]) + StatementArguments(kept))
     }
@@ -76,7 +76,7 @@ public struct StoreLedger: Ledger {
     // MARK: ListingLedger
 
     public func listing(id: Int64) throws -> Listing? {
-        try Listing.fetchOne(db, key: id)
+        try Listing.fetchOne(cached: db, sql: "SELECT * FROM listing WHERE id = ?", arguments: [id])
     }
 
     /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
@@ -91,7 +91,7 @@ public struct StoreLedger: Ledger {
 
     public func areConnected(_ a: Int64, _ b: Int64) throws -> Bool {
         try Bool.fetchOne(
-            db,
+            cached: db,
             sql: """
                 SELECT EXISTS (SELECT 1 FROM connection WHERE state = 'accepted'
                   AND ((requesterId = ? AND addresseeId = ?) OR (requesterId = ? AND addresseeId = ?)))
@@ -101,7 +101,7 @@ public struct StoreLedger: Ledger {
     // MARK: ReferralLedger
 
     public func referral(id: Int64) throws -> Referral? {
-        try Referral.fetchOne(db, key: id)
+        try Referral.fetchOne(cached: db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [id])
     }
 
     /// Saves the referral; when it closes every tag about it dies, except that after a rejection or

@@ -30,6 +30,7 @@ import RefbotTransport
 /// | `smtp.ca_file`, `smtp.tls_verify`, `smtp.starttls`, `smtp.helo_name` | | `""`, true, true, domain of bot.address |
 /// | `smtp.min_backoff_seconds`, `smtp.max_backoff_seconds` | integers ≥ 1 | 300, 3600 |
 /// | `smtp.max_per_minute`, `smtp.max_per_day` | integers ≥ 0 (0: no limit) | 0, 0 |
+/// | `smtp.max_connections` | integer 1–8: SMTP sessions open at once for a deep outbox | 2 |
 /// | `imap.also_poll` | list of folder names read like the inbox (e.g. `["Junk"]`) | `[]` |
 /// | `http.listen` | `host:port` | `127.0.0.1:8080` |
 /// | `http.trusted_proxies` | array of CIDRs or addresses whose `X-Forwarded-For` counts | `[]` |
@@ -198,6 +199,15 @@ extension Configuration {
             c.smtp.maxPerDay = preset?.maxPerDay ?? 0
             r.integer("max_per_minute", min: 0).map { c.smtp.maxPerMinute = $0 }
             r.integer("max_per_day", min: 0).map { c.smtp.maxPerDay = $0 }
+            if let connections = r.integer("max_connections", min: 1) {
+                if connections > Configuration.SMTP.connectionsLimit {
+                    r.problem(
+                        "max_connections", "is \(connections); refbot opens at most \(Configuration.SMTP.connectionsLimit)",
+                        "use a number from 1 to \(Configuration.SMTP.connectionsLimit) (most providers allow 2 or 3 at once)")
+                } else {
+                    c.smtp.maxConnections = connections
+                }
+            }
             if c.smtp.maxPerDay > 0, c.smtp.maxPerMinute > c.smtp.maxPerDay {
                 r.problem(
                     "max_per_minute", "is \(c.smtp.maxPerMinute), more than max_per_day (\(c.smtp.maxPerDay))",

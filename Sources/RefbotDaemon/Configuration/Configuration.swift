@@ -66,6 +66,9 @@ public struct Configuration: Sendable, Equatable {
         public var maxPerDay = 0
         /// `password`, or an OAuth2 access token from `[oauth]` (`xoauth2`, `oauthbearer`).
         public var auth: MailAuthMechanism = .password
+        /// The most SMTP sessions the Sender keeps open at once: a deep outbox goes out over this
+        /// many, each recipient's mail in order on one of them (``Sender/lanes(for:count:)``).
+        public var maxConnections = 2
     }
 
     /// `[http]`
@@ -183,4 +186,9 @@ public struct Configuration: Sendable, Equatable {
     private func domain(of address: String) -> String {
         address.split(separator: "@").last.map(String.init) ?? "localhost"
     }
+}
+
+extension Configuration.SMTP {
+    /// The largest `smtp.max_connections` accepted.
+    public static let connectionsLimit = 8
 }

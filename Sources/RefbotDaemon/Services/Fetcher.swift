@@ -178,7 +178,7 @@ public final class Fetcher: Service, Sendable {
         try await store.write { db in
             for uid in uids {
                 if let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM inboundMessage WHERE uidValidity = ? AND uid = ?", arguments: [uidValidity, Int64(uid)])
+                    cached: db, sql: "SELECT id FROM inboundMessage WHERE uidValidity = ? AND uid = ?", arguments: [uidValidity, Int64(uid)])
                 {
                     try InboundQueue.recordFiled(id, folder: folder, uid: mapping[uid].map(Int64.init), in: db)
                 }

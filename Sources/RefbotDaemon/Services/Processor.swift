@@ -105,7 +105,7 @@ public final class Processor: Service, Sendable {
                 let outcome = try self.handle(row, id: id, now: now, in: db)
                 // Acted on: the copy kept shows no reply tag (the tag it answered is kept as its hash).
                 if let redacted = TagRedaction.redacted(row.raw, bot: self.bot) {
-                    try db.execute(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+                    try db.executeCached(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
                 }
                 return outcome
             }
@@ -194,7 +194,7 @@ public final class Processor: Service, Sendable {
         let trimmed = ReplyTrimmer.trim(message.textBody)
         let answeredTag = try tagHash(of: message, inboundId: id, in: db)
         if let answeredTag {
-            try db.execute(sql: "UPDATE inboundMessage SET tagHash = ? WHERE id = ?", arguments: [answeredTag, id])
+            try db.executeCached(sql: "UPDATE inboundMessage SET tagHash = ? WHERE id = ?", arguments: [answeredTag, id])
         }
         if let answered = try probeReply(answeredTag, sender: sender.address, now: now, in: db) {
             // Any reply to the member's own bounce probe: the address reads mail.
@@ -682,10 +682,10 @@ public final class Processor: Service, Sendable {
     /// its link named (kept with the link's use, never in the mail); otherwise the tag of the
     /// address it came to.
     func tagHash(of message: ParsedMessage, inboundId: Int64, in db: Database) throws -> String? {
-        if let recorded = try String.fetchOne(db, sql: "SELECT tagHash FROM inboundMessage WHERE id = ?", arguments: [inboundId]) {
+        if let recorded = try String.fetchOne(cached: db, sql: "SELECT tagHash FROM inboundMessage WHERE id = ?", arguments: [inboundId]) {
             return recorded
         }
-        if let linked = try String.fetchOne(db, sql: "SELECT tagHash FROM linkUse WHERE inboundId = ?", arguments: [inboundId]) {
+        if let linked = try String.fetchOne(cached: db, sql: "SELECT tagHash FROM linkUse WHERE inboundId = ?", arguments: [inboundId]) {
             return linked
         }
         return tag(of: message).map(ReplyTag.hash)

@@ -29,6 +29,9 @@ public final class Sender: Service, Sendable {
     public static let batchSize = 100
 
     let submitter: any MailSubmitter
+    /// More SMTP sessions for a deep outbox (`smtp.max_connections` − 1): a batch is shared out
+    /// among `submitter` and these by recipient (``lanes(for:count:)``).
+    let extraSubmitters: [any MailSubmitter]
     let store: Store
     let composer: MailComposer
     let configuration: Configuration
@@ -52,10 +55,11 @@ public final class Sender: Service, Sendable {
     let metrics: DaemonMetrics
 
     public init(
-        submitter: any MailSubmitter, store: Store, composer: MailComposer, configuration: Configuration,
-        clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker(),
+        submitter: any MailSubmitter, extraSubmitters: [any MailSubmitter] = [], store: Store, composer: MailComposer,
+        configuration: Configuration, clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker(),
         databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.extraSubmitters = extraSubmitters
         self.metrics = metrics
         self.waker = waker
         self.databaseOutage = databaseOutage
@@ -74,8 +78,36 @@ public final class Sender: Service, Sendable {
         try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
             _ = try await self.runOnce()
         }
-        // The SMTP session stays open between passes; it ends with the service.
+        // The SMTP sessions stay open between passes; they end with the service.
+        await closeSessions()
+    }
+
+    /// Ends every kept SMTP session (`QUIT`).
+    public func closeSessions() async {
         await submitter.close()
+        for extra in extraSubmitters { await extra.close() }
+    }
+
+    /// The fewest mails that make a lane of their own: below this, a second session would cost
+    /// more (a TLS handshake and a login) than it saves.
+    static let mailsPerLane = 8
+
+    /// Shares a batch out among at most `count` SMTP sessions: lists of row indices, one per
+    /// session, in batch order within each. All the mail to one recipient list goes on one lane,
+    /// so it reaches the server in the order it was queued; a new recipient list joins the lane
+    /// with the fewest mails so far. A batch under two lanes' worth stays on one session.
+    static func lanes(for rows: [OutboxMessage], count: Int) -> [[Int]] {
+        let lanes = min(count, rows.count / mailsPerLane)
+        guard lanes > 1 else { return [Array(rows.indices)] }
+        var result = Array(repeating: [Int](), count: lanes)
+        var laneOf: [String: Int] = [:]
+        for (index, row) in rows.enumerated() {
+            let key = row.recipientList.map { $0.lowercased() }.sorted().joined(separator: ",")
+            let lane = laneOf[key] ?? result.indices.min { result[$0].count < result[$1].count } ?? 0
+            laneOf[key] = lane
+            result[lane].append(index)
+        }
+        return result.filter { !$0.isEmpty }
     }
 
     /// When the next attempt of a deferred mail is due: its age, clamped to the backoff bounds,
@@ -115,8 +147,9 @@ public final class Sender: Service, Sendable {
             let mails = rows.map {
                 OutgoingMail(envelopeFrom: $0.envelopeFrom, recipients: $0.recipientList, data: [UInt8]($0.raw))
             }
-            // Each result is recorded as soon as the server has answered, before the next mail goes out.
-            await submitter.submit(mails) { index, result in
+            // Each result is recorded as soon as the server has answered, before the next mail goes
+            // out on that session (each lane's session waits for its own record).
+            let report: @Sendable (Int, Result<Void, TransportError>) -> Void = { index, result in
                 guard rows.indices.contains(index), let id = rows[index].id else { return }
                 switch result {
                 case .success: self.metrics.mailSent(event: rows[index].event)
@@ -140,6 +173,19 @@ public final class Sender: Service, Sendable {
                     }
                 }
             }
+            let lanes = Self.lanes(for: rows, count: 1 + extraSubmitters.count)
+            if lanes.count == 1 {
+                await submitter.submit(mails, onResult: report)
+            } else {
+                let submitters = [submitter] + extraSubmitters
+                await withTaskGroup(of: Void.self) { group in
+                    for (lane, indices) in lanes.enumerated() {
+                        let session = submitters[lane]
+                        let laneMails = indices.map { mails[$0] }
+                        group.addTask { await session.submit(laneMails) { index, result in report(indices[index], result) } }
+                    }
+                }
+            }
             if outage.isDown || !sentUnrecorded.withLock({ $0.isEmpty }) { break }
         }
         _ = try await reportFailures(now: clock.now())
@@ -157,7 +203,7 @@ public final class Sender: Service, Sendable {
             try await store.write { db in
                 for (id, at) in pending {
                     try Outbox.markSent(id, now: at, in: db)
-                    if let raw = try Data.fetchOne(db, sql: "SELECT raw FROM outboxMessage WHERE id = ?", arguments: [id]) {
+                    if let raw = try Data.fetchOne(cached: db, sql: "SELECT raw FROM outboxMessage WHERE id = ?", arguments: [id]) {
                         try self.keepWithoutTags(id, raw: raw, in: db)
                     }
                 }
@@ -178,7 +224,7 @@ public final class Sender: Service, Sendable {
     /// a tag is its recipient's alone, and the database keeps only its hash.
     private func keepWithoutTags(_ id: Int64, raw: Data, in db: Database) throws {
         guard let bot = EmailAddress(configuration.bot.address), let redacted = TagRedaction.redacted(raw, bot: bot) else { return }
-        try db.execute(sql: "UPDATE outboxMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+        try db.executeCached(sql: "UPDATE outboxMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
     }
 
     /// Records one delivery result in its own transaction; returns whether the mail was sent.

@@ -49,13 +49,13 @@ public enum LedgerHistory {
 
     /// The newest history row now: take it at the start of a transaction, and stamp after it.
     public static func mark(in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM ledgerEvent") ?? 0
+        try Int64.fetchOne(cached: db, sql: "SELECT coalesce(max(id), 0) FROM ledgerEvent") ?? 0
     }
 
     /// Stamps the changes written since `mark` (in the caller's transaction) that have no author
     /// yet. Rows an unstamping path left earlier keep no author rather than a wrong one.
     public static func stamp(actor: String, method: Method, inboundId: Int64?, after mark: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE ledgerEvent SET actor = ?, method = ?, inboundId = ? WHERE method IS NULL AND id > ?",
             arguments: [actor, method.rawValue, inboundId, mark])
     }
@@ -65,7 +65,7 @@ public enum LedgerHistory {
         ref: String, action: String, fromState: String? = nil, toState: String? = nil, at: Int64, actor: String,
         method: Method, detail: String?, in db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO ledgerEvent (ref, action, fromState, toState, at, actor, method, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -74,7 +74,7 @@ public enum LedgerHistory {
 
     /// Every change of one object, oldest first.
     public static func events(ref: String, in db: Database) throws -> [Event] {
-        try Row.fetchAll(db, sql: "SELECT * FROM ledgerEvent WHERE ref = ? ORDER BY at, id", arguments: [ref]).map { row in
+        try Row.fetchAll(cached: db, sql: "SELECT * FROM ledgerEvent WHERE ref = ? ORDER BY at, id", arguments: [ref]).map { row in
             Event(
                 id: row["id"], ref: row["ref"], action: row["action"], fromState: row["fromState"], toState: row["toState"],
                 at: row["at"], actor: row["actor"], method: (row["method"] as String?).flatMap(Method.init(rawValue:)),

@@ -23,14 +23,14 @@ public enum InboundQueue {
     /// its Message-ID and raw bytes are.
     public static func insertIfNew(_ message: InboundMessage, in db: Database) throws -> InsertOutcome {
         if let existing = try Int64.fetchOne(
-            db, sql: "SELECT id FROM inboundMessage WHERE uidValidity = ? AND uid = ?",
+            cached: db, sql: "SELECT id FROM inboundMessage WHERE uidValidity = ? AND uid = ?",
             arguments: [message.uidValidity, message.uid])
         {
             return .duplicate(existing)
         }
         if let messageId = message.messageId,
             let existing = try Int64.fetchOne(
-                db, sql: "SELECT id FROM inboundMessage WHERE messageId = ? AND raw = ? LIMIT 1",
+                cached: db, sql: "SELECT id FROM inboundMessage WHERE messageId = ? AND raw = ? LIMIT 1",
                 arguments: [messageId, message.raw])
         {
             return .duplicate(existing)
@@ -69,7 +69,7 @@ public enum InboundQueue {
 
     /// Marks a row quarantined at once (a mail that can never be handled, such as one past the size limit).
     public static func markQuarantined(_ id: Int64, reason: String, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE inboundMessage SET state = 'quarantined', lastError = ?, processedAt = ?,
                   disposition = 'quarantined' WHERE id = ? AND state = 'received'
@@ -81,10 +81,10 @@ public enum InboundQueue {
     public static func recordFailure(
         _ id: Int64, error: String, quarantineAt: Int = 3, now: Int64, in db: Database
     ) throws -> Bool {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE inboundMessage SET attempts = attempts + 1, lastError = ? WHERE id = ? AND state = 'received'",
             arguments: [error, id])
-        let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM inboundMessage WHERE id = ?", arguments: [id]) ?? 0
+        let attempts = try Int.fetchOne(cached: db, sql: "SELECT attempts FROM inboundMessage WHERE id = ?", arguments: [id]) ?? 0
         if attempts >= quarantineAt {
             try markQuarantined(id, reason: error, now: now, in: db)
             return true
@@ -94,7 +94,7 @@ public enum InboundQueue {
 
     /// Records where the original was filed in IMAP.
     public static func recordFiled(_ id: Int64, folder: String, uid: Int64?, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE inboundMessage SET filedFolder = ?, filedUid = ? WHERE id = ?", arguments: [folder, uid, id])
     }
 
@@ -109,7 +109,7 @@ public enum InboundQueue {
 
     /// Records that a quarantined row's original is now in the quarantine folder.
     public static func recordQuarantineFiled(_ id: Int64, folder: String, uid: Int64?, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE inboundMessage SET quarantineFiled = 1, filedFolder = ?, filedUid = ? WHERE id = ?",
             arguments: [folder, uid, id])
     }
@@ -117,7 +117,7 @@ public enum InboundQueue {
     /// Counts of rows by state.
     public static func counts(in db: Database) throws -> [InboundMessage.State: Int] {
         var result: [InboundMessage.State: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM inboundMessage GROUP BY state") {
+        for row in try Row.fetchAll(cached: db, sql: "SELECT state, COUNT(*) AS n FROM inboundMessage GROUP BY state") {
             if let state = InboundMessage.State(rawValue: row["state"]) { result[state] = row["n"] }
         }
         return result
@@ -126,7 +126,7 @@ public enum InboundQueue {
     private static func setFinal(
         _ id: Int64, state: InboundMessage.State, disposition: String, now: Int64, in db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE inboundMessage SET state = ?, disposition = ?, processedAt = ? WHERE id = ? AND state = 'received'",
             arguments: [state.rawValue, disposition, now, id])
         guard db.changesCount == 1 else {

@@ -21,7 +21,7 @@ public enum Outbox {
         var row = message
         try row.insert(db)
         guard let id = row.id else { throw StoreError(code: .invalidState, message: "inserted outbox mail has no id") }
-        try db.execute(sql: "UPDATE outboxMessage SET envelopeFrom = ? WHERE id = ?", arguments: [envelopeFrom(id), id])
+        try db.executeCached(sql: "UPDATE outboxMessage SET envelopeFrom = ? WHERE id = ?", arguments: [envelopeFrom(id), id])
         return id
     }
 
@@ -63,21 +63,21 @@ public enum Outbox {
 
     /// Marks a row accepted by the SMTP server.
     public static func markSent(_ id: Int64, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE outboxMessage SET state = 'sent', sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?",
             arguments: [now, id])
     }
 
     /// Records a temporary failure and when to try again.
     public static func deferDelivery(_ id: Int64, until next: Int64, error: String, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE outboxMessage SET attempts = attempts + 1, nextAttemptAt = ?, lastError = ? WHERE id = ?",
             arguments: [next, error, id])
     }
 
     /// Gives up on a row.
     public static func fail(_ id: Int64, error: String, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE outboxMessage SET state = 'failed', attempts = attempts + 1, lastError = ? WHERE id = ?",
             arguments: [error, id])
     }
@@ -89,14 +89,14 @@ public enum Outbox {
     public static func retryFailed(ids: [Int64]? = nil, now: Int64, in db: Database) throws -> Int {
         if let ids {
             for id in ids {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ?
                         WHERE id = ? AND state = 'failed' AND purgedAt IS NULL
                         """, arguments: [now, now, id])
             }
         } else {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE outboxMessage SET state = 'pending', nextAttemptAt = ?, firstQueuedAt = ? WHERE state = 'failed' AND purgedAt IS NULL AND cancelledAt IS NULL",
                 arguments: [now, now])
         }
@@ -108,7 +108,7 @@ public enum Outbox {
     /// answer only); `outboxMessage_inbound` keeps it from walking every sent row.
     public static func arrivalIfFirstAnswer(inboundId: Int64, outboxId: Int64, in db: Database) throws -> Int64? {
         try Int64.fetchOne(
-            db,
+            cached: db,
             sql: """
                 SELECT receivedAt FROM inboundMessage WHERE id = ? AND NOT EXISTS
                   (SELECT 1 FROM outboxMessage WHERE inboundId = ? AND state = 'sent' AND id <> ?)
@@ -118,18 +118,18 @@ public enum Outbox {
 
     /// The number of rows waiting to be sent.
     public static func depth(in db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM outboxMessage WHERE state = 'pending'") ?? 0
     }
 
     /// The earliest `nextAttemptAt` of a pending row, if any.
     public static func nextDue(in db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MIN(nextAttemptAt) FROM outboxMessage WHERE state = 'pending'")
+        try Int64.fetchOne(cached: db, sql: "SELECT MIN(nextAttemptAt) FROM outboxMessage WHERE state = 'pending'")
     }
 
     /// Rows in a state, newest first.
     public static func list(state: OutboxMessage.State, limit: Int = 100, in db: Database) throws -> [OutboxMessage] {
         try OutboxMessage.fetchAll(
-            db, sql: "SELECT * FROM outboxMessage WHERE state = ? ORDER BY id DESC LIMIT ?",
+            cached: db, sql: "SELECT * FROM outboxMessage WHERE state = ? ORDER BY id DESC LIMIT ?",
             arguments: [state.rawValue, limit])
     }
 
@@ -141,7 +141,7 @@ public enum Outbox {
     /// Counts of rows by state.
     public static func counts(in db: Database) throws -> [OutboxMessage.State: Int] {
         var result: [OutboxMessage.State: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outboxMessage GROUP BY state") {
+        for row in try Row.fetchAll(cached: db, sql: "SELECT state, COUNT(*) AS n FROM outboxMessage GROUP BY state") {
             if let state = OutboxMessage.State(rawValue: row["state"]) { result[state] = row["n"] }
         }
         return result

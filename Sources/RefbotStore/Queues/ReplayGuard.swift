@@ -14,7 +14,7 @@ public enum ReplayGuard {
     /// Message-IDs are compared as written; senders ASCII-lowercased.
     public static func firstSeen(messageId: String, sender: String, in db: Database) throws -> Int64?? {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT inboundId FROM commandSeen WHERE messageId = ? AND sender = ?",
+            cached: db, sql: "SELECT inboundId FROM commandSeen WHERE messageId = ? AND sender = ?",
             arguments: [messageId, Member.normalizedEmail(sender)])
         else { return nil }
         return .some(row["inboundId"])
@@ -22,7 +22,7 @@ public enum ReplayGuard {
 
     /// Records that the command of this mail is being acted on, in the caller's transaction.
     public static func record(messageId: String, sender: String, inboundId: Int64, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT OR IGNORE INTO commandSeen (messageId, sender, inboundId, seenAt) VALUES (?, ?, ?, ?)",
             arguments: [messageId, Member.normalizedEmail(sender), inboundId, now])
     }

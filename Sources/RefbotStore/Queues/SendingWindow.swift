@@ -15,7 +15,7 @@ public enum SendingWindow {
     /// Recipients of mail the server accepted after `time` (each row counts its envelope recipients).
     public static func recipientsSent(after time: Int64, in db: Database) throws -> Int {
         try Int.fetchOne(
-            db,
+            cached: db,
             sql: """
                 SELECT COALESCE(SUM(length(recipients) - length(replace(recipients, char(10), '')) + 1), 0)
                 FROM outboxMessage WHERE state = 'sent' AND sentAt > ?
@@ -25,7 +25,7 @@ public enum SendingWindow {
     /// The sent time of the oldest sent row after `time`: when the window starts to free up.
     public static func oldestSent(after time: Int64, in db: Database) throws -> Int64? {
         try Int64.fetchOne(
-            db, sql: "SELECT MIN(sentAt) FROM outboxMessage WHERE state = 'sent' AND sentAt > ?", arguments: [time])
+            cached: db, sql: "SELECT MIN(sentAt) FROM outboxMessage WHERE state = 'sent' AND sentAt > ?", arguments: [time])
     }
 
     /// Pending rows due at `now`, answers and notifications before ``bulkEvents``; within each,
@@ -46,7 +46,7 @@ public enum SendingWindow {
 public enum FailureReport {
     /// Notes when a row was given up on; it waits for the next summary.
     public static func noteFailed(_ id: Int64, at time: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE outboxMessage SET failedAt = ?, failureReportedAt = NULL WHERE id = ?", arguments: [time, id])
     }
 
@@ -55,7 +55,7 @@ public enum FailureReport {
     /// own address refuses mail.
     public static func unreported(in db: Database) throws -> [(row: OutboxMessage, failedAt: Int64)] {
         try Row.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM outboxMessage
                 WHERE failureReportedAt IS NULL AND failedAt IS NOT NULL AND state = 'failed'
@@ -67,13 +67,13 @@ public enum FailureReport {
 
     /// When the last summary was queued, if ever.
     public static func lastReportAt(in db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MAX(failureReportedAt) FROM outboxMessage")
+        try Int64.fetchOne(cached: db, sql: "SELECT MAX(failureReportedAt) FROM outboxMessage")
     }
 
     /// Marks rows as reported at `time`.
     public static func markReported(_ ids: [Int64], at time: Int64, in db: Database) throws {
         for id in ids {
-            try db.execute(sql: "UPDATE outboxMessage SET failureReportedAt = ? WHERE id = ?", arguments: [time, id])
+            try db.executeCached(sql: "UPDATE outboxMessage SET failureReportedAt = ? WHERE id = ?", arguments: [time, id])
         }
     }
 }

@@ -8,18 +8,18 @@ public enum UnprovenReplyLog {
     /// How many answers went to `address` since `time`.
     public static func count(address: String, since time: Int64, in db: Database) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE address = ? AND sentAt > ?", arguments: [address, time]) ?? 0
+            cached: db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE address = ? AND sentAt > ?", arguments: [address, time]) ?? 0
     }
 
     /// How many answers went to any unproven address since `time`.
     public static func countAll(since time: Int64, in db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE sentAt > ?", arguments: [time]) ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE sentAt > ?", arguments: [time]) ?? 0
     }
 
     /// Records one answer, and forgets those older than a day.
     public static func record(address: String, event: String, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO unprovenReply (address, event, sentAt) VALUES (?, ?, ?)", arguments: [address, event, now])
-        try db.execute(sql: "DELETE FROM unprovenReply WHERE sentAt < ?", arguments: [now - 86_400])
+        try db.executeCached(sql: "DELETE FROM unprovenReply WHERE sentAt < ?", arguments: [now - 86_400])
     }
 }

@@ -79,7 +79,7 @@ public enum WebhookQueue {
     /// Pending rows for `url` due at `now` whose object has no older pending row for that url, oldest first.
     public static func due(url: String, now: Int64, limit: Int, in db: Database) throws -> [WebhookDelivery] {
         try WebhookDelivery.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM webhookDelivery w
                 WHERE w.url = ? AND w.state = 'pending' AND w.nextAttemptAt <= ?
@@ -92,7 +92,7 @@ public enum WebhookQueue {
 
     /// Marks a row delivered (the receiver answered 2xx).
     public static func markDelivered(_ id: Int64, status: Int, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE webhookDelivery SET state = 'delivered', deliveredAt = ?, attempts = attempts + 1,
                   lastStatus = ?, lastError = NULL WHERE id = ?
@@ -101,14 +101,14 @@ public enum WebhookQueue {
 
     /// Records a failed attempt and when to try again.
     public static func deferDelivery(_ id: Int64, until next: Int64, status: Int?, error: String, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE webhookDelivery SET attempts = attempts + 1, nextAttemptAt = ?, lastStatus = ?, lastError = ? WHERE id = ?",
             arguments: [next, status, error, id])
     }
 
     /// Gives up on a row.
     public static func fail(_ id: Int64, status: Int?, error: String, now: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE webhookDelivery SET state = 'failed', failedAt = ?, attempts = attempts + 1, lastStatus = ?,
                   lastError = ? WHERE id = ?
@@ -122,13 +122,13 @@ public enum WebhookQueue {
         var changed = 0
         if let ids {
             for id in ids {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE webhookDelivery SET state = 'pending', attempts = 0, nextAttemptAt = ?, failedAt = NULL WHERE id = ? AND state = 'failed'",
                     arguments: [now, id])
                 changed += db.changesCount
             }
         } else {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE webhookDelivery SET state = 'pending', attempts = 0, nextAttemptAt = ?, failedAt = NULL WHERE state = 'failed'",
                 arguments: [now])
             changed = db.changesCount
@@ -139,21 +139,21 @@ public enum WebhookQueue {
     /// Rows in a state, oldest first.
     public static func list(state: WebhookDelivery.State, limit: Int = 100, in db: Database) throws -> [WebhookDelivery] {
         try WebhookDelivery.fetchAll(
-            db, sql: "SELECT * FROM webhookDelivery WHERE state = ? ORDER BY id LIMIT ?", arguments: [state.rawValue, limit])
+            cached: db, sql: "SELECT * FROM webhookDelivery WHERE state = ? ORDER BY id LIMIT ?", arguments: [state.rawValue, limit])
     }
 
     /// Every row for one url, oldest first (tests and the admin command).
     public static func all(url: String? = nil, in db: Database) throws -> [WebhookDelivery] {
         if let url {
-            return try WebhookDelivery.fetchAll(db, sql: "SELECT * FROM webhookDelivery WHERE url = ? ORDER BY id", arguments: [url])
+            return try WebhookDelivery.fetchAll(cached: db, sql: "SELECT * FROM webhookDelivery WHERE url = ? ORDER BY id", arguments: [url])
         }
-        return try WebhookDelivery.fetchAll(db, sql: "SELECT * FROM webhookDelivery ORDER BY id")
+        return try WebhookDelivery.fetchAll(cached: db, sql: "SELECT * FROM webhookDelivery ORDER BY id")
     }
 
     /// Counts of rows by state.
     public static func counts(in db: Database) throws -> [WebhookDelivery.State: Int] {
         var result: [WebhookDelivery.State: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM webhookDelivery GROUP BY state") {
+        for row in try Row.fetchAll(cached: db, sql: "SELECT state, COUNT(*) AS n FROM webhookDelivery GROUP BY state") {
             if let state = WebhookDelivery.State(rawValue: row["state"]) { result[state] = row["n"] }
         }
         return result
@@ -163,7 +163,7 @@ public enum WebhookQueue {
     /// name members and customers: kept no longer than mail is). Returns how many.
     @discardableResult
     public static func purge(olderThan cutoff: Int64, limit: Int = 500, in db: Database) throws -> Int {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 DELETE FROM webhookDelivery WHERE id IN (
                   SELECT id FROM webhookDelivery
@@ -175,6 +175,6 @@ public enum WebhookQueue {
 
     /// The number of rows waiting to be posted.
     public static func depth(in db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhookDelivery WHERE state = 'pending'") ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM webhookDelivery WHERE state = 'pending'") ?? 0
     }
 }

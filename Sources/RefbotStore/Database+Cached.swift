@@ -1,0 +1,49 @@
+import GRDB
+
+// The hot queries (those run for every inbound command or every mail sent) go through the
+// connection's statement cache: SQLite parses the text, and GRDB's authorizer walks its columns,
+// once per connection instead of once per call. Only constant SQL belongs here; text built from
+// values would fill the cache.
+
+extension Database {
+    /// ``Database/execute(sql:arguments:)`` of one statement, prepared once per connection.
+    public func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
+
+extension FetchableRecord {
+    /// ``FetchableRecord/fetchOne(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchOne(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> Self? {
+        try fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// ``FetchableRecord/fetchAll(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchAll(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Self] {
+        try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+}
+
+extension DatabaseValueConvertible {
+    /// ``DatabaseValueConvertible/fetchOne(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchOne(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> Self? {
+        try fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// ``DatabaseValueConvertible/fetchAll(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchAll(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Self] {
+        try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+}
+
+extension Row {
+    /// ``Row/fetchOne(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchOne(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> Row? {
+        try fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// ``Row/fetchAll(_:sql:arguments:adapter:)`` through the statement cache.
+    public static func fetchAll(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+}
