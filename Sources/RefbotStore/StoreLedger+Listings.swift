@@ -23,23 +23,25 @@ extension StoreLedger {
         } else {
             guard let match = StoreLedger.matchExpression(for: query) else { return [] }
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT listing.*, bm25(listingSearch, \(StoreLedger.searchWeights)) AS matchScore
-                    FROM listingSearch JOIN listing ON listing.id = listingSearch.rowid
-                    WHERE listingSearch MATCH :match
-                      AND listing.state = 'live' AND (listing.expiresAt IS NULL OR listing.expiresAt > :now)
-                      AND listing.ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
-                    ORDER BY coalesce(listing.featuredUntil, 0) > :now DESC, matchScore,
-                      listing.createdAt DESC, listing.id DESC
-                    LIMIT :limit
-                    """, arguments: ["match": match, "now": now, "limit": limit])
+                cached: db, sql: StoreLedger.matchingListingsSQL, arguments: ["match": match, "now": now, "limit": limit])
             candidates = try rows.map {
                 SearchCandidate(listing: try Listing(row: $0), matchScore: $0["matchScore"] as Double?)
             }
         }
         return Array(SearchRanking.rank(candidates, now: now).prefix(limit))
     }
+
+    /// Live listings matching an FTS5 expression, best first (one constant text, so it is prepared once).
+    static let matchingListingsSQL = """
+        SELECT listing.*, bm25(listingSearch, \(StoreLedger.searchWeights)) AS matchScore
+        FROM listingSearch JOIN listing ON listing.id = listingSearch.rowid
+        WHERE listingSearch MATCH :match
+          AND listing.state = 'live' AND (listing.expiresAt IS NULL OR listing.expiresAt > :now)
+          AND listing.ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
+        ORDER BY coalesce(listing.featuredUntil, 0) > :now DESC, matchScore,
+          listing.createdAt DESC, listing.id DESC
+        LIMIT :limit
+        """
 
     /// The FTS5 MATCH expression for a query, or `nil` when the member's text holds nothing searchable.
     ///

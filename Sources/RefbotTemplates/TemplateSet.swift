@@ -103,31 +103,88 @@ public struct TemplateSet: Sendable {
             throw TemplateError(code: .missing, message: "no template for \(event.rawValue)")
         }
         let context = values.mapValues(\.mustacheValue)
-        let rendered = template.render(context, library: library)
-        var lines = rendered.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)[...]
-        while let first = lines.first, first.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
-        guard let subjectLine = lines.first, subjectLine.hasPrefix("Subject:") else {
+        let rendered = Array(template.render(context, library: library).utf8)
+        var lines = Self.lines(rendered)[...]
+        while let first = lines.first, Self.isBlank(rendered[first]) { lines = lines.dropFirst() }
+        let prefix = Array("Subject:".utf8)
+        guard let subjectLine = lines.first, rendered[subjectLine].starts(with: prefix) else {
             throw TemplateError(code: .invalid, message: "\(event.rawValue).txt rendered without a Subject: line first")
         }
-        let subject = subjectLine.dropFirst("Subject:".count).trimmingCharacters(in: .whitespaces)
+        let subject = String(decoding: rendered[subjectLine].dropFirst(prefix.count), as: UTF8.self)
+            .trimmingCharacters(in: .whitespaces)
         var body = lines.dropFirst()
-        while let first = body.first, first.trimmingCharacters(in: .whitespaces).isEmpty { body = body.dropFirst() }
-        let textBody = Self.tidy(body.joined(separator: "\n"))
+        while let first = body.first, Self.isBlank(rendered[first]) { body = body.dropFirst() }
+        let textBody = Self.tidy(rendered, lines: body)
         let htmlBody = html[event].map { $0.render(context, library: library) }
         return RenderedMail(subject: subject, text: textBody, html: htmlBody)
     }
 
     /// Trailing spaces off every line, at most one blank line in a row, one final newline.
     static func tidy(_ text: String) -> String {
-        var out: [Substring] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            var trimmed = line
-            while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
-            if trimmed.isEmpty, out.last?.isEmpty ?? true { continue }
-            out.append(trimmed)
+        let bytes = Array(text.utf8)
+        return tidy(bytes, lines: lines(bytes)[...])
+    }
+
+    /// ``tidy(_:)`` of the given lines of `bytes`, joined with LF.
+    private static func tidy(_ bytes: [UInt8], lines: ArraySlice<Range<Int>>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 1)
+        var lastWasBlank = true
+        var pendingBlank = false
+        for line in lines {
+            var end = line.upperBound
+            while end > line.lowerBound, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            if end == line.lowerBound {
+                // a blank line is written only when text follows it, and never two in a row
+                if !lastWasBlank { pendingBlank = true }
+                lastWasBlank = true
+                continue
+            }
+            if !out.isEmpty { out.append(UInt8(ascii: "\n")) }
+            if pendingBlank { out.append(UInt8(ascii: "\n")) }
+            pendingBlank = false
+            out.append(contentsOf: bytes[line.lowerBound..<end])
+            lastWasBlank = false
         }
-        while out.last?.isEmpty == true { out.removeLast() }
-        return out.joined(separator: "\n") + "\n"
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The lines of UTF-8 text, split where `Character.isNewline` would split it: CRLF, LF, CR,
+    /// VT, FF, NEL (U+0085), LS (U+2028) and PS (U+2029); as ranges of byte offsets, without the breaks.
+    static func lines(_ bytes: [UInt8]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            var breakLength = 0
+            switch byte {
+            case 0x0A, 0x0B, 0x0C: breakLength = 1
+            case 0x0D: breakLength = index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+            case 0xC2: breakLength = index + 1 < bytes.count && bytes[index + 1] == 0x85 ? 2 : 0
+            case 0xE2:
+                breakLength = index + 2 < bytes.count && bytes[index + 1] == 0x80
+                    && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9) ? 3 : 0
+            default: breakLength = 0
+            }
+            if breakLength == 0 {
+                index += 1
+                continue
+            }
+            result.append(start..<index)
+            index += breakLength
+            start = index
+        }
+        result.append(start..<bytes.count)
+        return result
+    }
+
+    /// Whether a line holds only white space (Foundation's `.whitespaces`: tab and the space separators).
+    private static func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
+        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return true }
+        guard line.contains(where: { $0 >= 0x80 }) else { return false }
+        return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).isEmpty
     }
 }
 

@@ -102,20 +102,44 @@ public struct MessageBuilder: Sendable {
     }
 
     private static func textEntity(_ text: String, subtype: String) -> Entity {
-        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        // a text part always ends with a line break
-        if !normalized.hasSuffix("\n") { normalized += "\n" }
-        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
-        let sevenBit = normalized.unicodeScalars.allSatisfy { $0.isASCII && ($0.value >= 32 || $0 == "\n" || $0 == "\t") }
-            && lines.allSatisfy { $0.utf8.count <= 76 * 13 }
+        // One pass over the bytes: CRLF and a lone CR become LF, the text ends with a line break,
+        // and whether it can go as 7bit (ASCII, no control but tab, no line over 988 octets).
+        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(text.utf8.count + 1)
+        var sevenBit = true
+        var lineLength = 0
+        var afterCR = false
+        for byte in text.utf8 {
+            if byte == lf && afterCR {
+                afterCR = false
+                continue
+            }
+            afterCR = byte == cr
+            if byte == lf || byte == cr {
+                normalized.append(lf)
+                lineLength = 0
+                continue
+            }
+            normalized.append(byte)
+            lineLength += 1
+            if byte >= 0x80 || (byte < 32 && byte != UInt8(ascii: "\t")) || lineLength > 76 * 13 { sevenBit = false }
+        }
+        if normalized.last != lf { normalized.append(lf) }
         var headers = "Content-Type: text/\(subtype); charset=utf-8\r\n"
         let body: String
         if sevenBit {
             headers += "Content-Transfer-Encoding: 7bit\r\n"
-            body = lines.dropLast().joined(separator: "\r\n") + "\r\n"
+            var crlf: [UInt8] = []
+            crlf.reserveCapacity(normalized.count + normalized.count / 32 + 2)
+            for byte in normalized {
+                if byte == lf { crlf.append(cr) }
+                crlf.append(byte)
+            }
+            body = String(decoding: crlf, as: UTF8.self)
         } else {
             headers += "Content-Transfer-Encoding: quoted-printable\r\n"
-            body = TransferEncoding.encodeQuotedPrintable(normalized)
+            body = TransferEncoding.encodeQuotedPrintable(String(decoding: normalized, as: UTF8.self))
         }
         return Entity(headers: headers, body: body.hasSuffix("\r\n") ? body : body + "\r\n")
     }

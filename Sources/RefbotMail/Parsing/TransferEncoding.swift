@@ -177,36 +177,40 @@ enum TransferEncoding {
 
     /// Encodes text as quoted-printable with CRLF line ends and lines of at most 76 characters.
     static func encodeQuotedPrintable(_ text: String) -> String {
-        var output = ""
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        for (lineIndex, line) in lines.enumerated() {
-            if lineIndex > 0 { output += "\r\n" }
-            var column = 0
-            let bytes = Array(line.utf8)
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                var piece: String
-                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast) {
-                    piece = String(UnicodeScalar(byte))
-                } else {
-                    piece = "=" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-                }
-                // a leading "." or "From " is safe in QP, but dot-stuffing is the transport's job; leave it
-                if column + piece.count > 75 {
-                    output += "=\r\n"
-                    column = 0
-                }
-                output += piece
-                column += piece.count
+        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let hex = Array("0123456789ABCDEF".utf8)
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count * 3 / 2 + 16)
+        var column = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            // CRLF and LF end a line alike (a lone CR is data, and encoded)
+            if byte == lf || (byte == cr && index + 1 < bytes.count && bytes[index + 1] == lf) {
+                output.append(cr)
+                output.append(lf)
+                column = 0
+                index += byte == cr ? 2 : 1
+                continue
             }
+            let next = index + 1 < bytes.count ? bytes[index + 1] : lf
+            let isLast = next == lf || (next == cr && index + 2 < bytes.count && bytes[index + 2] == lf)
+            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast)
+            let width = literal ? 1 : 3
+            // a leading "." or "From " is safe in QP, but dot-stuffing is the transport's job; leave it
+            if column + width > 75 {
+                output.append(contentsOf: [UInt8(ascii: "="), cr, lf])
+                column = 0
+            }
+            if literal {
+                output.append(byte)
+            } else {
+                output.append(contentsOf: [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            }
+            column += width
+            index += 1
         }
-        return output
-    }
-}
-
-extension String {
-    /// Left-pads with zeros to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        return String(decoding: output, as: UTF8.self)
     }
 }
