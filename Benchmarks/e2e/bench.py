@@ -137,6 +137,12 @@ admin_notices_per_hour = 1000000
                     fields[key] = int(value.split()[0]) / 1024
         return fields
 
+    def cpu_seconds(self):
+        """User and system CPU time the daemon has used so far (its threads included)."""
+        with open(f"/proc/{self.daemon.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def setup(self):
         """A database migrated by refbot (`run --once` on the empty mailbox), then seeded by SQL."""
         if self.seeded:
@@ -242,6 +248,7 @@ admin_notices_per_hour = 1000000
             else:
                 stable_since = None
         hwm = self.memory()["VmHWM"]
+        cpu = self.cpu_seconds()
         self.stop_daemon()
 
         def first(col, value):
@@ -277,7 +284,7 @@ admin_notices_per_hour = 1000000
             "send_span": [t_first_sent, t_sent], "send_per_s": answers / max(t_sent - t_first_sent, 0.2),
             "max_unprocessed": max_unprocessed, "max_unsent": max_unsent,
             "states": states, "dispositions": dispositions, "events": events,
-            "rss_peak_mb": max(peak["VmHWM"], hwm), "uptime": open("/proc/loadavg").read().strip(),
+            "rss_peak_mb": max(peak["VmHWM"], hwm), "cpu_seconds": cpu, "uptime": open("/proc/loadavg").read().strip(),
         }
         self.results["e2e"] = r
         self.answers_for_ceiling = None
@@ -667,7 +674,8 @@ admin_notices_per_hour = 1000000
                       f" {e['process_span'][1]:.1f} s, sent at {e['send_span'][1]:.1f} s, delivered at"
                       f" {e['delivered_seconds']:.1f} s; fetch {e['fetch_per_s']:.1f}/s, process {e['process_per_s']:.1f}/s,"
                       f" send {e['send_per_s']:.1f}/s; most waiting: {e['max_unprocessed']} unprocessed,"
-                      f" {e['max_unsent']} unsent; load {e['uptime']}")
+                      f" {e['max_unsent']} unsent; refbot CPU {e['cpu_seconds']:.2f} s"
+                      f" ({e['cpu_seconds'] * 1000 / run['messages']:.2f} ms a command); load {e['uptime']}")
 
 
 def sizes(text):

@@ -2,9 +2,10 @@ import CCurl
 import RefbotTransport
 import Synchronization
 
-/// ``MailSubmitter`` over libcurl: one SMTP session kept open across batches (one easy handle, whose
-/// connection libcurl keeps; one `MAIL FROM`/`RCPT TO`/`DATA` round per message), so a steady trickle
-/// of answers pays for TLS and the login once, not once per batch.
+/// ``MailSubmitter`` over libcurl: one SMTP session kept open across batches (an ``SMTPConnection``:
+/// libcurl connects, starts TLS and logs in; refbot then sends each mail's `MAIL FROM`/`RCPT TO`/`DATA`,
+/// pipelined where the server offers PIPELINING), so a steady trickle of answers pays for TLS and the
+/// login once, not once per batch, and each mail costs two round trips.
 ///
 /// ```swift
 /// let submitter = CurlSMTPSubmitter(settings: configuration.smtpSettings, pool: pool)
@@ -16,12 +17,11 @@ import Synchronization
 /// It logs in when `username` is not empty. The EHLO name is `heloName`. An empty `envelopeFrom`
 /// is the null sender `<>`.
 ///
-/// The kept connection: libcurl drops it after two minutes unused (`CURLOPT_MAXAGE_CONN`) or when
-/// it finds it closed, and connects again for the next mail. When the server closed it just as a
-/// mail began (its idle timeout, a `421`), so that the server never said `354` to the mail's
-/// `DATA`, the mail cannot have been accepted: it goes once more over a new connection, once.
-/// After `354` a broken connection is reported as usual (temporary), never retried here.
-/// ``close()`` says `QUIT`.
+/// The kept connection: a new one is opened when it sat unused for two minutes
+/// (``idleLimitMilliseconds``) or broke. When the server closed it just as a mail began (its idle
+/// timeout, a `421`), so that the server never said `354` to the mail's `DATA`, the mail cannot
+/// have been accepted: it goes once more over a new connection, once. After `354` a broken
+/// connection is reported as usual (temporary), never retried here. ``close()`` says `QUIT`.
 ///
 /// Failure modes (all ``TransportError``, one per message, in input order):
 /// - a 4xx reply: temporary `rejected`; a 5xx reply: permanent `rejected` (552: `tooLarge`);
@@ -260,23 +260,13 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         results.reserveCapacity(mails.count)
         connection.session.withLock { slot in
             // The kept session serves only the login it was made with (a new OAuth2 token makes a new one).
-            if let kept = slot, kept.bearer != options.bearer { slot = nil }
-            let session: SMTPSession
-            if let kept = slot {
-                session = kept
-            } else {
-                do throws(TransportError) {
-                    session = SMTPSession(easy: try makeHandle(options: options, heloName: heloName), bearer: options.bearer)
-                } catch {
-                    for index in mails.indices {
-                        results.append(.failure(error))
-                        onResult(index, .failure(error))
-                    }
-                    return
-                }
-                slot = session
+            if let kept = slot, kept.bearer != options.bearer {
+                kept.connection?.quit()
+                slot = nil
             }
-            submitEach(mails, easy: session.easy, options: options) { index, result in
+            let session = slot ?? SMTPSession(bearer: options.bearer)
+            slot = session
+            submitEach(mails, session: session, options: options, heloName: heloName) { index, result in
                 results.append(result)
                 onResult(index, result)
             }
@@ -284,9 +274,13 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         return results
     }
 
+    /// How long a kept connection may sit unused before the next mail opens a new one (servers
+    /// close idle sessions after a few minutes; Postfix after 300 s).
+    static let idleLimitMilliseconds = 120_000
+
     /// Submits each mail in turn on the session's connection, reporting each result as soon as it is known.
     private static func submitEach(
-        _ mails: [OutgoingMail], easy: CurlEasy, options: CurlConnectionOptions,
+        _ mails: [OutgoingMail], session: SMTPSession, options: CurlConnectionOptions, heloName: String,
         report: (Int, Result<Void, TransportError>) -> Void
     ) {
         var stopAll: TransportError?
@@ -299,67 +293,47 @@ public final class CurlSMTPSubmitter: MailSubmitter {
                 report(index, .failure(problem))
                 continue
             }
-            do {
-                try easy.set(CURLOPT_MAIL_FROM, mail.envelopeFrom.isEmpty ? "<>" : "<\(mail.envelopeFrom)>")
-                try easy.set(CURLOPT_MAIL_RCPT, list: mail.recipients.map { "<\($0)>" })
-            } catch {
-                report(index, .failure(.permanent(.other, "SMTP envelope cannot be set: \(error)")))
-                continue
+            var retried = false
+            while true {
+                if let kept = session.connection,
+                    kept.isClosed || SMTPConnection.monotonicMilliseconds() - kept.lastAnswered > idleLimitMilliseconds
+                {
+                    kept.quit()
+                    session.connection = nil
+                }
+                let fresh = session.connection == nil
+                let connection: SMTPConnection
+                do throws(TransportError) {
+                    if let kept = session.connection {
+                        connection = kept
+                    } else {
+                        connection = try SMTPConnection(options: options, heloName: heloName)
+                    }
+                } catch {
+                    // The server cannot be reached or logged in to: the next mail would meet the same.
+                    report(index, .failure(error))
+                    stopAll = error
+                    break
+                }
+                session.connection = connection
+                do throws(SMTPMailFailure) {
+                    try connection.submit(mail)
+                    report(index, .success(()))
+                } catch {
+                    if error.connectionLost { session.connection = nil }
+                    // A kept connection the server had closed before this mail's DATA: none of it can
+                    // have been accepted, so it goes once more, over a new connection.
+                    if error.connectionLost, error.beforeData, !fresh, !retried {
+                        retried = true
+                        continue
+                    }
+                    report(index, .failure(error.error))
+                    // A quota reply ends the batch too: the next mail would only spend more of the quota.
+                    if error.error.code == .quota || error.error.code == .authentication { stopAll = error.error }
+                }
+                break
             }
-            var transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
-            if closedBeforeData(transfer) {
-                // The kept connection was gone before this mail began: once more, on a new one.
-                transfer = easy.perform(upload: mail.data, bodyLimit: 1 << 20)
-            }
-            if transfer.code == .ok {
-                report(index, .success(()))
-                continue
-            }
-            let recipients = mail.recipients.joined(separator: ", ")
-            let error = TransportError.classify(
-                transfer, service: .smtp, server: options.url.authority, doing: "the message to \(recipients)")
-            report(index, .failure(error))
-            // A quota reply ends the batch too: the next mail would only spend more of the quota.
-            if endsBatch(transfer) || error.code == .quota { stopAll = error }
         }
-    }
-
-    /// Whether a transfer failed because the kept connection had been closed by the server before
-    /// the mail's `DATA` was answered with `354` (so none of it can have been accepted): it ran on a
-    /// reused connection, and it broke, or the server said `421` (closing).
-    static func closedBeforeData(_ transfer: CurlTransfer) -> Bool {
-        guard transfer.code != .ok, transfer.newConnections == 0 else { return false }
-        let broken: Set<CurlCode> = [.sendError, .receiveError, .gotNothing, .sslShutdownFailed]
-        guard broken.contains(transfer.code) || transfer.responseCode == 421 else { return false }
-        return !repliedToData(transfer.headers)
-    }
-
-    /// Whether the server's reply lines hold a `354` (go ahead with the message).
-    static func repliedToData(_ lines: [UInt8]) -> Bool {
-        var atLineStart = true
-        var index = 0
-        while index < lines.count {
-            let byte = lines[index]
-            if atLineStart, byte == UInt8(ascii: "3"), index + 2 < lines.count, lines[index + 1] == UInt8(ascii: "5"),
-                lines[index + 2] == UInt8(ascii: "4")
-            {
-                return true
-            }
-            atLineStart = byte == UInt8(ascii: "\n")
-            index += 1
-        }
-        return false
-    }
-
-    /// Failures of the connection or the login, which the next message would meet as well.
-    private static func endsBatch(_ transfer: CurlTransfer) -> Bool {
-        if transfer.responseCode >= 400 { return transfer.code == .loginDenied || transfer.code == .authError }
-        let fatal: Set<CurlCode> = [
-            .couldNotResolveHost, .couldNotConnect, .operationTimedOut, .sslConnectError, .peerFailedVerification,
-            .sslCACertBadFile, .sslCertificateProblem, .sslCipher, .sslIssuerError, .useSSLFailed, .loginDenied,
-            .authError, .unsupportedProtocol, .urlMalformat,
-        ]
-        return fatal.contains(transfer.code)
     }
 
     /// Envelope addresses must not carry line breaks, angle brackets or spaces (they would break or
@@ -386,15 +360,16 @@ final class SMTPConnectionSlot: Sendable {
     let session = Mutex<SMTPSession?>(nil)
 }
 
-/// One easy handle, whose connection libcurl keeps between transfers, and the OAuth2 token it logs
-/// in with (empty for passwords). Used by one thread at a time, under ``SMTPConnectionSlot``'s lock
-/// (hence unchecked: nothing reaches its handle but through that lock).
+/// The kept SMTP connection, if there is one, and the OAuth2 token it logs in with (empty for
+/// passwords). Used by one thread at a time, under ``SMTPConnectionSlot``'s lock (hence unchecked:
+/// nothing reaches its connection but through that lock).
 final class SMTPSession: @unchecked Sendable {
-    let easy: CurlEasy
+    var connection: SMTPConnection?
     let bearer: String
 
-    init(easy: CurlEasy, bearer: String) {
-        self.easy = easy
+    init(bearer: String) {
         self.bearer = bearer
     }
+
+    deinit { connection?.quit() }
 }

@@ -28,6 +28,47 @@ extension TransportError {
     /// - Connection trouble (refused, reset, DNS, timeouts) and TLS trouble are temporary.
     /// - A refused login is permanent. IMAP `NO`/`BAD` is `rejected`, permanent unless the server
     ///   says it is passing (`[UNAVAILABLE]`, `[INUSE]`, `[LIMIT]`, `[SERVERBUG]`).
+    /// An SMTP server's reply to a mail command that did not go on as it should: refused, deferred,
+    /// or (a positive code where another was due) a protocol error.
+    static func smtpReply(_ reply: Int, text: String, server: String, doing operation: String) -> TransportError {
+        smtpRefusal(reply, text: text, server: server, doing: operation)
+            ?? .temporary(.protocolError, "SMTP server \(server) answered \(operation) out of turn: \(text)", serverCode: reply)
+    }
+
+    /// A 4xx or 5xx SMTP reply, classed; nil for any other code.
+    private static func smtpRefusal(_ reply: Int, text: String, server: String, doing operation: String) -> TransportError? {
+        if reply >= 400, ProviderReply.isQuota(code: reply, text: text) {
+            return .temporary(
+                .quota, "SMTP server \(server) refused \(operation) for volume (a sending quota or rate limit): \(text)",
+                serverCode: reply)
+        }
+        switch SMTPReplyClass(code: reply) {
+        case .transient:
+            return .temporary(.rejected, "SMTP server \(server) deferred \(operation): \(text)", serverCode: reply)
+        case .permanent:
+            if reply == 535 || reply == 534 {
+                return .permanent(
+                    .authentication,
+                    "SMTP server \(server) refused the login: \(text) (check smtp.username and smtp.password_file)",
+                    serverCode: reply)
+            }
+            if SMTPReplyClass.isSizeRefusal(reply) {
+                return .permanent(
+                    .tooLarge, "SMTP server \(server) refused \(operation) as too large: \(text)", serverCode: reply)
+            }
+            if reply == 530 {
+                return .permanent(
+                    .rejected,
+                    "SMTP server \(server) refused \(operation): \(text) (it wants a login or TLS first: "
+                        + "check smtp.username, smtp.password_file, and smtp.url with smtp.starttls)",
+                    serverCode: reply)
+            }
+            return .permanent(.rejected, "SMTP server \(server) refused \(operation): \(text)", serverCode: reply)
+        case .positive, .none:
+            return nil
+        }
+    }
+
     static func classify(_ transfer: CurlTransfer, service: MailService, server: String, doing operation: String)
         -> TransportError
     {
@@ -39,37 +80,7 @@ extension TransportError {
 
         if service == .smtp, reply >= 400, code != .operationTimedOut {
             let text = replyText(reply, in: transfer.headers) ?? detail
-            if ProviderReply.isQuota(code: reply, text: text) {
-                return .temporary(
-                    .quota, "SMTP server \(server) refused \(operation) for volume (a sending quota or rate limit): \(text)",
-                    serverCode: reply)
-            }
-            switch SMTPReplyClass(code: reply) {
-            case .transient:
-                return .temporary(.rejected, "SMTP server \(server) deferred \(operation): \(text)", serverCode: reply)
-            case .permanent:
-                if reply == 535 || reply == 534 {
-                    return .permanent(
-                        .authentication,
-                        "SMTP server \(server) refused the login: \(text) (check smtp.username and smtp.password_file)",
-                        serverCode: reply)
-                }
-                if SMTPReplyClass.isSizeRefusal(reply) {
-                    return .permanent(
-                        .tooLarge, "SMTP server \(server) refused \(operation) as too large: \(text)",
-                        serverCode: reply)
-                }
-                if reply == 530 {
-                    return .permanent(
-                        .rejected,
-                        "SMTP server \(server) refused \(operation): \(text) (it wants a login or TLS first: "
-                            + "check smtp.username, smtp.password_file, and smtp.url with smtp.starttls)",
-                        serverCode: reply)
-                }
-                return .permanent(.rejected, "SMTP server \(server) refused \(operation): \(text)", serverCode: reply)
-            case .positive, .none:
-                break
-            }
+            if let refusal = smtpRefusal(reply, text: text, server: server, doing: operation) { return refusal }
         }
 
         switch code {

@@ -51,7 +51,8 @@ public struct JournalLogHandler: LogHandler {
         for key in fields.keys.sorted() {
             guard let value = fields[key] else { continue }
             let text = Self.clean("\(value)")
-            let needsQuotes = text.isEmpty || text.contains(" ") || text.contains("\"") || text.contains("=")
+            let needsQuotes = text.isEmpty
+                || text.utf8.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }
             let quoted = needsQuotes ? "\"" + text.replacingQuotes() + "\"" : text
             line += " \(Self.clean(key))=\(quoted)"
         }
@@ -72,6 +73,8 @@ public struct JournalLogHandler: LogHandler {
 
     /// The text on one line, with control characters as spaces, at most 2,000 characters.
     static func clean(_ text: String) -> String {
+        // Most text is short printable ASCII, which stays as it is.
+        if text.utf8.count <= 2000, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars.prefix(2000) {
             out.append(scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar)

@@ -223,8 +223,14 @@ public final class Sender: Service, Sendable {
     /// Once the server has a mail, the copy the outbox keeps shows no reply tag (``TagRedaction``):
     /// a tag is its recipient's alone, and the database keeps only its hash.
     private func keepWithoutTags(_ id: Int64, raw: Data, in db: Database) throws {
-        guard let bot = EmailAddress(configuration.bot.address), let redacted = TagRedaction.redacted(raw, bot: bot) else { return }
+        guard let redacted = withoutTags(raw) else { return }
         try db.executeCached(sql: "UPDATE outboxMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+    }
+
+    /// The mail with its reply tags cut out (``TagRedaction``), or nil when it shows none.
+    private func withoutTags(_ raw: Data) -> Data? {
+        guard let bot = EmailAddress(configuration.bot.address) else { return nil }
+        return TagRedaction.redacted(raw, bot: bot)
     }
 
     /// Records one delivery result in its own transaction; returns whether the mail was sent.
@@ -232,10 +238,11 @@ public final class Sender: Service, Sendable {
         switch result {
         case .success:
             let now = clock.now()
+            // Cut out before the write begins, so the database waits on nothing but the write.
+            let redacted = withoutTags(row.raw)
             let answered = try store.writeBlocking { db -> Int64? in
                 let answered = try Self.arrivalIfFirstAnswer(row, id: id, in: db)
-                try Outbox.markSent(id, now: now, in: db)
-                try self.keepWithoutTags(id, raw: row.raw, in: db)
+                try Outbox.markSent(id, now: now, redacted: redacted, in: db)
                 return answered
             }
             if let answered { metrics.answerSent(afterSeconds: now - answered) }

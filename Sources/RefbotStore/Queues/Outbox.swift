@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The outbox: every mail refbot sends is a row here first, committed with the change that caused it.
@@ -18,10 +19,13 @@ public enum Outbox {
     public static func enqueue(
         _ message: OutboxMessage, envelopeFrom: (Int64) -> String, in db: Database
     ) throws -> Int64 {
+        // The id SQLite would give the row (the largest plus one; this runs in the caller's write
+        // transaction), taken first so that the row, mail and all, is written once.
+        let id = try Int64.fetchOne(cached: db, sql: "SELECT coalesce(max(id), 0) + 1 FROM outboxMessage") ?? 1
         var row = message
+        row.id = id
+        row.envelopeFrom = envelopeFrom(id)
         try row.insert(db)
-        guard let id = row.id else { throw StoreError(code: .invalidState, message: "inserted outbox mail has no id") }
-        try db.executeCached(sql: "UPDATE outboxMessage SET envelopeFrom = ? WHERE id = ?", arguments: [envelopeFrom(id), id])
         return id
     }
 
@@ -66,6 +70,15 @@ public enum Outbox {
         try db.executeCached(
             sql: "UPDATE outboxMessage SET state = 'sent', sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?",
             arguments: [now, id])
+    }
+
+    /// ``markSent(_:now:in:)`` that also replaces the kept copy of the mail with `redacted` when
+    /// given (the row, mail and all, is written once).
+    public static func markSent(_ id: Int64, now: Int64, redacted: Data?, in db: Database) throws {
+        guard let redacted else { return try markSent(id, now: now, in: db) }
+        try db.executeCached(
+            sql: "UPDATE outboxMessage SET state = 'sent', sentAt = ?, attempts = attempts + 1, lastError = NULL, raw = ? WHERE id = ?",
+            arguments: [now, redacted, id])
     }
 
     /// Records a temporary failure and when to try again.

@@ -21,7 +21,7 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
     public var ref: String?
     /// Envelope recipients, one per line.
     public var recipients: String
-    /// The VERP envelope sender, set right after insert from the row's id.
+    /// The VERP envelope sender, made from the row's id (``Outbox/enqueue(_:envelopeFrom:in:)``).
     public var envelopeFrom: String
     /// Without angle brackets; stable across retries so a receiver can collapse a duplicate.
     public var messageId: String

@@ -1,0 +1,324 @@
+import CCurl
+import Foundation
+import RefbotTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A failed mail on an ``SMTPConnection``: the error for the caller, and what became of the connection.
+struct SMTPMailFailure: Error {
+    var error: TransportError
+    /// The connection is gone (closed, reset, timed out, unreadable): it cannot be used again.
+    var connectionLost = false
+    /// Nothing of the mail can have been accepted: the server never said `354` to its `DATA`.
+    var beforeData = true
+}
+
+/// An SMTP session for submitting mail, one after another: libcurl connects, reads the greeting,
+/// says EHLO, starts TLS and logs in (`CURLOPT_CONNECT_ONLY` stops it there, TLS and SASL stay its
+/// job), and refbot speaks the mail transactions itself over `curl_easy_send`/`curl_easy_recv`.
+///
+/// Where the server offers `PIPELINING` (RFC 2920), a one-recipient mail's `MAIL FROM`, `RCPT TO`
+/// and `DATA` go out in one write and their three replies are read together, so a mail costs two
+/// round trips instead of four. A mail to several recipients waits for each reply, and any refused
+/// recipient fails the mail before `DATA` (as libcurl does), so nobody gets a part of a send.
+/// The body is dot-stuffed here (RFC 5321 §4.5.2) and always ends with CRLF before the final dot.
+///
+/// Failure modes: a refused command is a ``SMTPMailFailure`` with the server's code classed as
+/// libcurl's were (``TransportError/smtpReply(_:text:server:doing:)``); the transaction is reset
+/// (`RSET`) and the connection kept. A broken, silent or garbled connection is lost; whether the
+/// mail had reached `DATA` tells the caller if it may go once more on a new connection.
+/// Used by one thread at a time.
+final class SMTPConnection {
+    let easy: CurlEasy
+    /// `host:port`, for messages.
+    let server: String
+    /// The server offered PIPELINING in its (last) EHLO answer.
+    let pipelining: Bool
+    private let socket: Int32
+    private let timeoutMilliseconds: Int32
+    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// Received bytes not read as replies yet.
+    private var received: [UInt8] = []
+    /// The connection is gone; nothing more can be sent on it.
+    private(set) var isClosed = false
+    /// Mails the server accepted on this connection.
+    private(set) var mailsAccepted = 0
+    /// When a command was last answered (monotonic milliseconds).
+    private(set) var lastAnswered: Int
+
+    /// The longest reply line read; a server sending more without a line end is not speaking SMTP.
+    static let maxReplyBytes = 64 * 1024
+
+    /// Connects and logs in (everything libcurl does before a mail).
+    init(options: CurlConnectionOptions, heloName: String) throws(TransportError) {
+        server = options.url.authority
+        timeoutMilliseconds = Int32(clamping: max(1, options.timeoutSeconds) * 1000)
+        let helo = heloName.isEmpty ? "localhost" : heloName
+        do {
+            easy = try CurlEasy()
+            try easy.applyConnection(options)
+            // libcurl's EHLO name is the URL's path.
+            try easy.set(CURLOPT_URL, options.url.base + "/" + IMAPSyntax.percentEncoded(helo))
+            try easy.set(CURLOPT_CONNECT_ONLY, 1)
+        } catch {
+            throw .permanent(.other, "SMTP settings cannot be applied: \(error)")
+        }
+        let transfer = easy.perform(bodyLimit: 1 << 20)
+        guard transfer.code == .ok else {
+            throw TransportError.classify(transfer, service: .smtp, server: server, doing: "connecting")
+        }
+        var fd: curl_socket_t = -1
+        guard ccurl_getinfo_socket(easy.handle, &fd) == CURLE_OK, fd >= 0 else {
+            throw .temporary(.connection, "SMTP server \(server): libcurl kept no connection")
+        }
+        socket = Int32(fd)
+        pipelining = Self.offersPipelining(transfer.headers) && getenv("REFBOT_NO_PIPELINING") == nil
+        lastAnswered = Self.monotonicMilliseconds()
+    }
+
+    /// Whether the EHLO answer libcurl read last (after STARTTLS, when there was one) lists PIPELINING.
+    static func offersPipelining(_ replies: [UInt8]) -> Bool {
+        let lines = replies.split(separator: UInt8(ascii: "\n")).map { line in
+            String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        }
+        // The capabilities after TLS began replace those before it (RFC 3207 §4.2).
+        let start = (lines.lastIndex { $0.hasPrefix("220") } ?? -1) + 1
+        return lines[start...].contains { $0.hasPrefix("250") && $0.dropFirst(4).split(separator: " ").first == "PIPELINING" }
+    }
+
+    // MARK: - Mail
+
+    /// Sends one mail; returns once the server has accepted it (250 after the final dot).
+    func submit(_ mail: OutgoingMail) throws(SMTPMailFailure) {
+        let recipients = mail.recipients.joined(separator: ", ")
+        let operation = "the message to \(recipients)"
+        let from = "MAIL FROM:<\(mail.envelopeFrom)>\r\n"
+        let rcpts = mail.recipients.map { "RCPT TO:<\($0)>\r\n" }
+        if pipelining && rcpts.count == 1 {
+            try send(Array((from + rcpts[0] + "DATA\r\n").utf8), doing: operation)
+            let mailReply = try reply(doing: operation)
+            let rcptReply = try reply(doing: operation)
+            let dataReply = try reply(doing: operation)
+            for refused in [mailReply, rcptReply] where !refused.isPositive {
+                if dataReply.code == 354 {
+                    // The server would take a body for a refused envelope: drop the connection rather than send it.
+                    close()
+                    throw SMTPMailFailure(error: refusal(refused, doing: operation), connectionLost: true)
+                }
+                try reset(after: refused, doing: operation)
+            }
+            guard dataReply.code == 354 else { try reset(after: dataReply, doing: operation) }
+        } else {
+            for command in [from] + rcpts + ["DATA\r\n"] {
+                try send(Array(command.utf8), doing: operation)
+                let answer = try reply(doing: operation)
+                let expected = command == "DATA\r\n" ? answer.code == 354 : answer.isPositive
+                if !expected { try reset(after: answer, doing: operation) }
+            }
+        }
+        // From here on, a broken connection may or may not have delivered the mail.
+        do throws(SMTPMailFailure) {
+            try send(Self.dotStuffed(mail.data), doing: operation)
+            let final = try reply(doing: operation)
+            guard final.isPositive else { throw SMTPMailFailure(error: refusal(final, doing: operation)) }
+        } catch {
+            var failure = error
+            failure.beforeData = false
+            throw failure
+        }
+        mailsAccepted += 1
+    }
+
+    /// Ends the transaction after a refusal (`RSET`) and throws the refusal.
+    private func reset(after refused: SMTPReply, doing operation: String) throws(SMTPMailFailure) -> Never {
+        let error = refusal(refused, doing: operation)
+        if refused.code == 421 {
+            // The server is closing the connection.
+            close()
+            throw SMTPMailFailure(error: error, connectionLost: true)
+        }
+        do {
+            try send(Array("RSET\r\n".utf8), doing: "RSET")
+            _ = try reply(doing: "RSET")
+        } catch {
+            throw SMTPMailFailure(error: refusal(refused, doing: operation), connectionLost: true)
+        }
+        throw SMTPMailFailure(error: error)
+    }
+
+    private func refusal(_ reply: SMTPReply, doing operation: String) -> TransportError {
+        TransportError.smtpReply(reply.code, text: reply.text, server: server, doing: operation)
+    }
+
+    /// Says QUIT, waits briefly for the answer, and closes.
+    func quit() {
+        guard !isClosed else { return }
+        if (try? send(Array("QUIT\r\n".utf8), doing: "QUIT")) != nil {
+            _ = try? reply(doing: "QUIT", milliseconds: 2000)
+        }
+        close()
+    }
+
+    /// The connection is not used again (libcurl closes the socket with the handle).
+    func close() {
+        isClosed = true
+    }
+
+    /// The mail as it goes after `DATA`: a line that begins with a dot gets another, the last line
+    /// ends with CRLF, and the end-of-data line follows.
+    static func dotStuffed(_ data: [UInt8]) -> [UInt8] {
+        let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), dot = UInt8(ascii: ".")
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count + data.count / 64 + 5)
+        var atLineStart = true
+        for byte in data {
+            if atLineStart && byte == dot { out.append(dot) }
+            out.append(byte)
+            atLineStart = byte == lf
+        }
+        if !out.isEmpty && !(out.count >= 2 && out[out.count - 2] == cr && out[out.count - 1] == lf) {
+            if out.last == cr { out.append(lf) } else { out.append(contentsOf: [cr, lf]) }
+        }
+        out.append(contentsOf: [dot, cr, lf])
+        return out
+    }
+
+    // MARK: - Replies
+
+    struct SMTPReply {
+        var code: Int
+        /// The reply's text, its lines joined with spaces.
+        var text: String
+        var isPositive: Bool { (200..<300).contains(code) }
+    }
+
+    /// Reads one reply (its continuation lines included).
+    private func reply(doing operation: String, milliseconds: Int? = nil) throws(SMTPMailFailure) -> SMTPReply {
+        var texts: [String] = []
+        while true {
+            let line = try nextLine(doing: operation, milliseconds: milliseconds)
+            guard line.count >= 3, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)), (200..<600).contains(code)
+            else {
+                close()
+                throw SMTPMailFailure(
+                    error: .temporary(.protocolError, "SMTP server \(server) answered something unreadable during \(operation)"),
+                    connectionLost: true)
+            }
+            let separator = line.count > 3 ? line[line.startIndex + 3] : UInt8(ascii: " ")
+            let text = line.count > 4 ? String(decoding: line.dropFirst(4), as: UTF8.self) : ""
+            texts.append(text.trimmingCharacters(in: .whitespaces))
+            if separator != UInt8(ascii: "-") {
+                lastAnswered = Self.monotonicMilliseconds()
+                return SMTPReply(code: code, text: "\(code) " + texts.filter { !$0.isEmpty }.joined(separator: " "))
+            }
+        }
+    }
+
+    /// The next line the server sent, without its line end.
+    private func nextLine(doing operation: String, milliseconds: Int?) throws(SMTPMailFailure) -> ArraySlice<UInt8> {
+        while true {
+            if let end = received.firstIndex(of: UInt8(ascii: "\n")) {
+                var line = received[..<end]
+                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+                let result = ArraySlice(Array(line))
+                received.removeSubrange(...end)
+                return result
+            }
+            if received.count > Self.maxReplyBytes {
+                close()
+                throw SMTPMailFailure(
+                    error: .temporary(.protocolError, "SMTP server \(server) sent a reply line too long to be SMTP"),
+                    connectionLost: true)
+            }
+            guard try waitReadable(milliseconds: milliseconds ?? Int(timeoutMilliseconds), doing: operation) else {
+                throw timeout(operation)
+            }
+            try receive(doing: operation)
+        }
+    }
+
+    // MARK: - Bytes
+
+    private func send(_ bytes: [UInt8], doing operation: String) throws(SMTPMailFailure) {
+        guard !isClosed else { throw broken(operation, "the connection was closed") }
+        var offset = 0
+        while offset < bytes.count {
+            var sent = 0
+            let code = bytes.withUnsafeBytes { raw in
+                curl_easy_send(easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
+            }
+            if code == CURLE_OK {
+                offset += sent
+                continue
+            }
+            if code == CURLE_AGAIN {
+                if try waitWritable(doing: operation) { continue }
+                throw timeout(operation)
+            }
+            throw broken(operation, CurlCode(code).summary)
+        }
+    }
+
+    /// Reads what is there (after a poll said readable); TLS may hold more than the socket shows.
+    private func receive(doing operation: String) throws(SMTPMailFailure) {
+        var total = 0
+        while true {
+            var got = 0
+            let code = readBuffer.withUnsafeMutableBytes { raw in
+                curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &got)
+            }
+            if code == CURLE_AGAIN { return }
+            guard code == CURLE_OK else { throw broken(operation, CurlCode(code).summary) }
+            if got == 0 {
+                if total > 0 { return }
+                throw broken(operation, "the server closed the connection")
+            }
+            total += got
+            received.append(contentsOf: readBuffer[0..<got])
+            if received.count > Self.maxReplyBytes { return }
+        }
+    }
+
+    private func waitReadable(milliseconds: Int, doing operation: String) throws(SMTPMailFailure) -> Bool {
+        try wait(events: POLLIN, milliseconds: milliseconds, doing: operation)
+    }
+
+    private func waitWritable(doing operation: String) throws(SMTPMailFailure) -> Bool {
+        try wait(events: POLLOUT, milliseconds: Int(timeoutMilliseconds), doing: operation)
+    }
+
+    private func wait(events: Int32, milliseconds: Int, doing operation: String) throws(SMTPMailFailure) -> Bool {
+        var fds = [pollfd(fd: socket, events: Int16(events), revents: 0)]
+        while true {
+            let result = poll(&fds, 1, Int32(clamping: milliseconds))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw broken(operation, "poll failed: errno \(errno)")
+            }
+            return result > 0  // ready, or hung up/error: the read or write says which
+        }
+    }
+
+    private func broken(_ operation: String, _ detail: String) -> SMTPMailFailure {
+        close()
+        return SMTPMailFailure(
+            error: .temporary(.connection, "the connection to the SMTP server \(server) broke during \(operation): \(detail)"),
+            connectionLost: true)
+    }
+
+    private func timeout(_ operation: String) -> SMTPMailFailure {
+        close()
+        return SMTPMailFailure(
+            error: .temporary(
+                .timeout, "SMTP server \(server) took too long during \(operation) (check smtp.url and that the server answers there)"),
+            connectionLost: true)
+    }
+
+    static func monotonicMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+    }
+}
