@@ -168,6 +168,11 @@ final class SMTPConnection {
 
     /// The mail as it goes after `DATA`: a line that begins with a dot gets another, the last line
     /// ends with CRLF, and the end-of-data line follows.
+    ///
+    /// A line begins after CRLF and also after a bare LF or CR: servers that take those for line
+    /// ends (Postfix does, unless `smtpd_forbid_bare_newline` is set) would otherwise read a member's
+    /// `\n.\n` inside a mail as its end, and what followed as commands of refbot's session (SMTP
+    /// smuggling).
     static func dotStuffed(_ data: [UInt8]) -> [UInt8] {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), dot = UInt8(ascii: ".")
         var out: [UInt8] = []
@@ -176,7 +181,7 @@ final class SMTPConnection {
         for byte in data {
             if atLineStart && byte == dot { out.append(dot) }
             out.append(byte)
-            atLineStart = byte == lf
+            atLineStart = byte == lf || byte == cr
         }
         if !out.isEmpty && !(out.count >= 2 && out[out.count - 2] == cr && out[out.count - 1] == lf) {
             if out.last == cr { out.append(lf) } else { out.append(contentsOf: [cr, lf]) }

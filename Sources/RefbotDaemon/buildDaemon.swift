@@ -78,7 +78,8 @@ public struct Daemon: Sendable {
 public func buildDaemon(
     _ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment,
     logger: Logger, clock: DaemonClock = .system, mailbox: (any InboundMailbox)? = nil,
-    submitter: (any MailSubmitter)? = nil, linkKeys: [LinkKey]? = nil, webhookPost: WebhookSender.Post? = nil
+    submitter: (any MailSubmitter)? = nil, linkKeys: [LinkKey]? = nil, webhookPost: WebhookSender.Post? = nil,
+    extraSubmitters: [any MailSubmitter] = []
 ) async throws -> Daemon {
     let templates = try TemplateSet(directory: configuration.bot.templates)
     let directory = (configuration.bot.database as NSString).deletingLastPathComponent
@@ -119,10 +120,13 @@ public func buildDaemon(
         : nil
     let inbound = mailbox ?? IMAPMailbox(settings: configuration.imapServer, pool: curlPool(), tokens: tokens)
     let outbound = submitter ?? CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
-    // A submitter given by a test is the only one; the daemon's own opens up to smtp.max_connections.
-    let extraOutbound: [any MailSubmitter] = submitter != nil ? [] : (1..<max(configuration.smtp.maxConnections, 1)).map { _ in
-        CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
-    }
+    // A submitter given by a test comes with its own extra sessions (`extraSubmitters`, often none);
+    // the daemon's own opens up to smtp.max_connections.
+    let extraOutbound: [any MailSubmitter] = submitter != nil
+        ? extraSubmitters
+        : (1..<max(configuration.smtp.maxConnections, 1)).map { _ in
+            CurlSMTPSubmitter(settings: configuration.smtpServer, pool: curlPool(), tokens: tokens)
+        }
 
     let fetcherWaker = Waker()
     let processorWaker = Waker()

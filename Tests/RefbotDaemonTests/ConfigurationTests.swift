@@ -100,6 +100,21 @@ struct ConfigurationTests {
         #expect(c.links.expiryDays == 14)
         #expect(c.mail.errorRepliesPerHour == 5)
         #expect(c.smtpServer.heloName == "example.org")
+        #expect(c.smtp.maxConnections == 2)
+    }
+
+    @Test("smtp.max_connections takes 1 to 8; outside that, the problem names the key and the range")
+    func maxConnections() throws {
+        let one = try Configuration.parse(Self.minimal + "\nmax_connections = 1", environment: ["REFBOT_IMAP_PASSWORD": "s"])
+        #expect(one.smtp.maxConnections == 1)
+        for bad in ["0", "9"] {
+            #expect {
+                _ = try Configuration.parse(Self.minimal + "\nmax_connections = \(bad)", environment: ["REFBOT_IMAP_PASSWORD": "s"])
+            } throws: { error in
+                guard let problem = (error as? ConfigError)?.problems.first else { return false }
+                return problem.key == "smtp.max_connections" && (problem.remedy.contains("1") || problem.problem.contains("1"))
+            }
+        }
     }
 
     @Test("Every problem is reported at once, each with the key, the problem and a remedy")

@@ -90,13 +90,13 @@ public final class Sender: Service, Sendable {
 
     /// The fewest mails that make a lane of their own: below this, a second session would cost
     /// more (a TLS handshake and a login) than it saves.
-    static let mailsPerLane = 8
+    public static let mailsPerLane = 8
 
     /// Shares a batch out among at most `count` SMTP sessions: lists of row indices, one per
     /// session, in batch order within each. All the mail to one recipient list goes on one lane,
     /// so it reaches the server in the order it was queued; a new recipient list joins the lane
     /// with the fewest mails so far. A batch under two lanes' worth stays on one session.
-    static func lanes(for rows: [OutboxMessage], count: Int) -> [[Int]] {
+    public static func lanes(for rows: [OutboxMessage], count: Int) -> [[Int]] {
         let lanes = min(count, rows.count / mailsPerLane)
         guard lanes > 1 else { return [Array(rows.indices)] }
         var result = Array(repeating: [Int](), count: lanes)
