@@ -7,8 +7,9 @@ import RefbotStore
 import RefbotTemplates
 import ServiceLifecycle
 
-/// Acts on stored inbound mail, one write transaction per message: parse, apply the rules,
-/// read the command, run it, queue the answers, mark the row done (architecture §3).
+/// Acts on stored inbound mail, each message in its own savepoint of a write transaction that
+/// takes up to ``rowsPerTransaction`` of them: parse, apply the rules, read the command, run it,
+/// queue the answers, mark the row done (architecture §3).
 ///
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
 /// `mail.error_replies_per_hour` per sender; every answer to an unproven address also counts
@@ -76,6 +77,11 @@ public final class Processor: Service, Sendable {
         }
     }
 
+    /// Rows handled in one transaction (each in its own savepoint). A backlog pays one commit per
+    /// this many rows; a small number keeps each transaction short, so the Sender and the Fetcher
+    /// never wait long for the database.
+    public static let rowsPerTransaction = 8
+
     /// Processes every waiting row; returns how many were handled.
     @discardableResult
     public func runOnce() async throws -> Int {
@@ -83,14 +89,95 @@ public final class Processor: Service, Sendable {
         while true {
             let rows = try await store.read { db in try InboundQueue.due(limit: 20, in: db) }
             if rows.isEmpty { return handled }
-            for row in rows {
-                let outcome = await process(row)
-                // The database is not writable: try again on the next pass rather than spin here.
-                if outcome == .postponed { return handled }
-                afterCommit(outcome)
-                handled += 1
+            var rest = rows[...]
+            while !rest.isEmpty {
+                let batch = Array(rest.prefix(Self.rowsPerTransaction))
+                rest = rest.dropFirst(batch.count)
+                for outcome in await process(batch) {
+                    // The database is not writable: try again on the next pass rather than spin here.
+                    if outcome == .postponed { return handled }
+                    afterCommit(outcome)
+                    handled += 1
+                }
             }
         }
+    }
+
+    /// One row's work inside a transaction: ``handle(_:id:now:in:)``, then the kept copy without
+    /// its reply tag (the tag it answered is kept as its hash).
+    private func act(on row: InboundMessage, id: Int64, now: Int64, in db: Database) throws -> ProcessOutcome {
+        let outcome = try handle(row, id: id, now: now, in: db)
+        if let redacted = TagRedaction.redacted(row.raw, bot: bot) {
+            try db.executeCached(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
+        }
+        return outcome
+    }
+
+    /// Processes rows in one transaction, each in its own savepoint, and returns their outcomes in
+    /// order; never throws. A row whose handling fails rolls back alone and has its failure
+    /// recorded once the others have committed (``process(_:)-(InboundMessage)`` records it the same
+    /// way); a database that cannot be written postpones them all.
+    func process(_ rows: [InboundMessage]) async -> [ProcessOutcome] {
+        guard rows.count > 1 else { return await processEach(rows) }
+        let ids = rows.compactMap(\.id)
+        // A transaction that rolls back leaves nothing counted.
+        defer { for id in ids { _ = tallies.take(id) } }
+        let results: [Result<(ProcessOutcome, Duration), any Error>]
+        do {
+            results = try await store.write { db in
+                var results: [Result<(ProcessOutcome, Duration), any Error>] = []
+                for row in rows {
+                    guard let id = row.id else {
+                        results.append(.success((.failed, .zero)))
+                        continue
+                    }
+                    let started = ContinuousClock.now
+                    do {
+                        var outcome = ProcessOutcome.failed
+                        try db.inSavepoint {
+                            outcome = try self.act(on: row, id: id, now: self.clock.now(), in: db)
+                            return .commit
+                        }
+                        results.append(.success((outcome, ContinuousClock.now - started)))
+                    } catch where Store.isTemporary(error) {
+                        throw error
+                    } catch {
+                        _ = self.tallies.take(id)
+                        results.append(.failure(error))
+                    }
+                }
+                return results
+            }
+        } catch where Store.isTemporary(error) {
+            databaseOutage.failed(error, logger: logger)
+            return rows.map { _ in .postponed }
+        } catch {
+            // The transaction as a whole failed (its commit, say): each row on its own, as ever.
+            return await processEach(rows)
+        }
+        databaseOutage.succeeded(logger: logger)
+        var outcomes: [ProcessOutcome] = []
+        for (row, result) in zip(rows, results) {
+            switch result {
+            case .success(let (outcome, took)):
+                metrics.inboundProcessed(in: took)
+                if let id = row.id, let (command, commandOutcome) = tallies.take(id) {
+                    metrics.commandHandled(command, outcome: commandOutcome)
+                }
+                outcomes.append(outcome)
+            case .failure(let error):
+                guard let id = row.id else { continue }
+                outcomes.append(await recordFailure(row, id: id, error: error, now: clock.now()))
+            }
+        }
+        return outcomes
+    }
+
+    /// ``process(_:)-(InboundMessage)`` of each row in turn.
+    private func processEach(_ rows: [InboundMessage]) async -> [ProcessOutcome] {
+        var outcomes: [ProcessOutcome] = []
+        for row in rows { outcomes.append(await process(row)) }
+        return outcomes
     }
 
     /// Processes one row in one transaction; never throws.
@@ -101,14 +188,7 @@ public final class Processor: Service, Sendable {
         // A transaction that rolls back leaves nothing counted.
         defer { _ = tallies.take(id) }
         do {
-            let outcome = try await store.write { db in
-                let outcome = try self.handle(row, id: id, now: now, in: db)
-                // Acted on: the copy kept shows no reply tag (the tag it answered is kept as its hash).
-                if let redacted = TagRedaction.redacted(row.raw, bot: self.bot) {
-                    try db.executeCached(sql: "UPDATE inboundMessage SET raw = ? WHERE id = ?", arguments: [redacted, id])
-                }
-                return outcome
-            }
+            let outcome = try await store.write { db in try self.act(on: row, id: id, now: now, in: db) }
             databaseOutage.succeeded(logger: logger)
             metrics.inboundProcessed(in: ContinuousClock.now - started)
             if let (command, commandOutcome) = tallies.take(id) { metrics.commandHandled(command, outcome: commandOutcome) }
@@ -117,21 +197,27 @@ public final class Processor: Service, Sendable {
             databaseOutage.failed(error, logger: logger)
             return .postponed
         } catch {
-            do {
-                let quarantined = try await store.write { db -> Bool in
-                    let quarantined = try InboundQueue.recordFailure(
-                        id, error: "\(error)", quarantineAt: Processor.maxAttempts, now: now, in: db)
-                    if quarantined { try self.tellAdminsOfQuarantine(row, id: id, reason: "\(error)", now: now, in: db) }
-                    return quarantined
-                }
-                logger.error(
-                    "Inbound message failed",
-                    metadata: ["inbound.id": "\(id)", "error": "\(error)", "inbound.quarantined": "\(quarantined)"])
-                return quarantined ? .quarantined : .failed
-            } catch {
-                logger.error("Cannot record a failed inbound message", metadata: ["inbound.id": "\(id)", "error": "\(error)"])
-                return .failed
+            return await recordFailure(row, id: id, error: error, now: now)
+        }
+    }
+
+    /// Counts a failed attempt at a row in its own transaction, quarantining it (and telling the
+    /// admins) at ``maxAttempts``.
+    private func recordFailure(_ row: InboundMessage, id: Int64, error: any Error, now: Int64) async -> ProcessOutcome {
+        do {
+            let quarantined = try await store.write { db -> Bool in
+                let quarantined = try InboundQueue.recordFailure(
+                    id, error: "\(error)", quarantineAt: Processor.maxAttempts, now: now, in: db)
+                if quarantined { try self.tellAdminsOfQuarantine(row, id: id, reason: "\(error)", now: now, in: db) }
+                return quarantined
             }
+            logger.error(
+                "Inbound message failed",
+                metadata: ["inbound.id": "\(id)", "error": "\(error)", "inbound.quarantined": "\(quarantined)"])
+            return quarantined ? .quarantined : .failed
+        } catch {
+            logger.error("Cannot record a failed inbound message", metadata: ["inbound.id": "\(id)", "error": "\(error)"])
+            return .failed
         }
     }
 
