@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
 /// `mail.error_replies_per_hour` per sender; every answer to an unproven address also counts
 /// against ``ReplyBudget``'s caps); a mail that cannot be parsed or is too large is
-/// quarantined at once; any other error rolls the transaction back and counts an attempt, and
-/// the third attempt quarantines the row. Admins hear of every quarantined mail (``AdminNotices``:
+/// quarantined at once; any other error rolls the mail's savepoint back and counts an attempt (one
+/// a pass), and the third attempt quarantines the row. Admins hear of every quarantined mail (``AdminNotices``:
 /// one by one up to `mail.admin_notices_per_hour`, then in one summary). A database that
 /// cannot be written (another process holds the lock, the disk is full) is no fault of the mail:
 /// the pass stops without counting an attempt, the shared database log says so once, and the
@@ -82,13 +82,17 @@ public final class Processor: Service, Sendable {
     /// never wait long for the database.
     public static let rowsPerTransaction = 8
 
-    /// Processes every waiting row; returns how many were handled.
+    /// Processes every waiting row once, oldest first; returns how many were handled. A row that
+    /// fails waits for the next pass (a wake-up, or `imap.poll_seconds`) rather than being tried
+    /// again at once.
     @discardableResult
     public func runOnce() async throws -> Int {
         var handled = 0
+        var after: Int64 = 0
         while true {
-            let rows = try await store.read { db in try InboundQueue.due(limit: 20, in: db) }
+            let rows = try await store.read { [after] db in try InboundQueue.due(limit: 20, after: after, in: db) }
             if rows.isEmpty { return handled }
+            after = rows.last?.id ?? after
             var rest = rows[...]
             while !rest.isEmpty {
                 let batch = Array(rest.prefix(Self.rowsPerTransaction))

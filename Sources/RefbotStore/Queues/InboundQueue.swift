@@ -44,9 +44,10 @@ public enum InboundQueue {
     }
 
     /// Rows waiting to be acted on, oldest first.
-    public static func due(limit: Int, in db: Database) throws -> [InboundMessage] {
+    public static func due(limit: Int, after id: Int64 = 0, in db: Database) throws -> [InboundMessage] {
         try InboundMessage
             .filter(InboundMessage.Columns.state == InboundMessage.State.received.rawValue)
+            .filter(InboundMessage.Columns.id > id)
             .order(InboundMessage.Columns.id)
             .limit(limit)
             .fetchAll(db)
