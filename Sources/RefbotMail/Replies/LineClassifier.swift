@@ -138,7 +138,7 @@ enum LineClassifier {
             {
                 let before = String(String.UnicodeScalarView(scalars[..<index]))
                 // "Sent from my HTC Android phone. Please excuse typos" names a device: a signature
-                if devices.contains(where: { before.contains($0) }) { return false }
+                if devices.contains(where: { containsBytes(before, $0) }) { return false }
                 let rest = TextLines.trim(String(String.UnicodeScalarView(scalars[(index + 2)...])))
                 let words = rest.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 if words.count >= 3, !excuses.contains(where: { rest.hasPrefix($0) }) { return true }
@@ -149,6 +149,19 @@ enum LineClassifier {
     }
 
     private static let excuses = ["please excuse", "excuse ", "pardon ", "sorry for "]
+
+    /// Whether `text` holds the ASCII word `needle`, compared byte for byte.
+    private static func containsBytes(_ text: String, _ needle: String) -> Bool {
+        let haystack = Array(text.utf8)
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first, haystack.count >= pattern.count else { return false }
+        var index = 0
+        while index <= haystack.count - pattern.count {
+            if haystack[index] == first, haystack[index..<(index + pattern.count)].elementsEqual(pattern) { return true }
+            index += 1
+        }
+        return false
+    }
 
     /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.
     private static func isHeader(_ lower: String) -> Bool {

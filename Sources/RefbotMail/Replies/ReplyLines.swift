@@ -13,6 +13,8 @@ struct ReplyLines {
     private(set) var kinds: [LineKind] = []
     /// Whether each line is standalone text (classified on bytes).
     private var standalone: [Bool] = []
+    /// Whether each line is ASCII only (standalone, and lowercased a byte at a time).
+    private var ascii: [Bool] = []
     /// The lowercased, trimmed form of each line, once made: a range of `lowered`.
     private var loweredRanges: [Range<Int>?] = []
     /// Whether a lowered form is standalone text too (its character count is its scalar count).
@@ -26,17 +28,26 @@ struct ReplyLines {
         var start = 0
         var index = 0
         let count = bytes.count
+        var high = false
+        ranges.reserveCapacity(count / 32 + 4)
+        ascii.reserveCapacity(count / 32 + 4)
         while index < count {
             let byte = bytes[index]
-            if byte == 10 || byte == 13 {
+            if byte >= 0x80 {
+                high = true
+            } else if byte == 10 || byte == 13 {
                 ranges.append(start..<index)
+                ascii.append(!high)
+                high = false
                 if byte == 13, index + 1 < count, bytes[index + 1] == 10 { index += 1 }
                 start = index + 1
             }
             index += 1
         }
         ranges.append(start..<count)
-        standalone = ranges.map { UTF8Text.isStandaloneText(bytes, $0) }
+        ascii.append(!high)
+        // an ASCII line holds no CR LF (lines end there), so every character is a scalar of its own
+        standalone = ranges.indices.map { ascii[$0] || UTF8Text.isStandaloneText(bytes, ranges[$0]) }
         loweredRanges = [Range<Int>?](repeating: nil, count: ranges.count)
         loweredStandalone = [Bool](repeating: false, count: ranges.count)
         lowered.reserveCapacity(count)
@@ -101,6 +112,17 @@ struct ReplyLines {
         if let range = loweredRanges[line] { return range }
         let start = lowered.count
         var isStandalone = false
+        if ascii[line] {
+            let trimmed = UTF8Text.trimBlanks(bytes, ranges[line])
+            lowered.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[trimmed]))
+            lowered.withUnsafeMutableBufferPointer { buffer in
+                for position in start..<buffer.count where buffer[position] &- 0x41 < 26 { buffer[position] |= 0x20 }
+            }
+            let range = start..<lowered.count
+            loweredRanges[line] = range
+            loweredStandalone[line] = true
+            return range
+        }
         if standalone[line] {
             let trimmed = UTF8Text.trimBlanks(bytes, ranges[line])
             isStandalone = UTF8Text.appendLowercased(bytes, trimmed, to: &lowered)

@@ -30,11 +30,14 @@ public enum ReplyTrimmer {
     /// Splits `body` into new text and elided text.
     public static func trim(_ body: String) -> TrimmedReply {
         var body = body
-        return body.withUTF8 { trim(ReplyLines($0)) }
+        let (newText, elided) = body.withUTF8 { trim(ReplyLines($0)) }
+        // `body` is contiguous UTF-8 now: the cut lines' ranges are of its bytes
+        return TrimmedReply(newText: newText, source: body, elidedRanges: elided)
     }
 
-    /// Work is on the UTF-8 bytes of the body (``ReplyLines``); only the two results are made as strings.
-    private static func trim(_ lines: ReplyLines) -> TrimmedReply {
+    /// Work is on the UTF-8 bytes of the body (``ReplyLines``); only the new text is made as a string
+    /// here (the cut lines are returned as ranges, made into text when read).
+    private static func trim(_ lines: ReplyLines) -> (newText: String, elided: [Range<Int>]) {
         let kinds = lines.kinds
         let count = lines.count
         var keep = [Bool](repeating: true, count: count)
@@ -172,7 +175,7 @@ public enum ReplyTrimmer {
                 elidedLines.append(lines.ranges[index])
             }
         }
-        return TrimmedReply(newText: tidy(bytes, newLines), elided: tidy(bytes, elidedLines))
+        return (tidy(bytes, newLines), elidedLines)
     }
 
     /// Whether the line holds nothing but blanks (``TextLines/isBlank(_:)-(StringProtocol)``).
@@ -204,7 +207,7 @@ public enum ReplyTrimmer {
     /// Joins lines, collapsing runs of blank lines and trimming blank lines and whitespace at both ends
     /// (each line without trailing spaces, tabs and CRs; leading lines that are blank dropped; the first
     /// line without leading and trailing spaces, tabs and no-break spaces).
-    private static func tidy(_ bytes: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
+    static func tidy(_ bytes: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
         var output: [Range<Int>] = []
         output.reserveCapacity(lines.count)
         for line in lines {
