@@ -31,7 +31,20 @@ struct ReplyLines {
         var high = false
         ranges.reserveCapacity(count / 32 + 4)
         ascii.reserveCapacity(count / 32 + 4)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
         while index < count {
+            // eight bytes at a time while they hold no line break (a zero byte of word ^ LF or word ^ CR)
+            if index + 8 <= count, let base = bytes.baseAddress {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let lf = word ^ (ones &* 10)
+                let cr = word ^ (ones &* 13)
+                if ((lf &- ones) & ~lf | (cr &- ones) & ~cr) & highs == 0 {
+                    if word & highs != 0 { high = true }
+                    index += 8
+                    continue
+                }
+            }
             let byte = bytes[index]
             if byte >= 0x80 {
                 high = true

@@ -37,7 +37,7 @@ public enum ReplyTrimmer {
 
     /// Work is on the UTF-8 bytes of the body (``ReplyLines``); only the new text is made as a string
     /// here (the cut lines are returned as ranges, made into text when read).
-    private static func trim(_ lines: ReplyLines) -> (newText: String, elided: [Range<Int>]) {
+    private static func trim(_ lines: borrowing ReplyLines) -> (newText: String, elided: [Range<Int>]) {
         let kinds = lines.kinds
         let count = lines.count
         var keep = [Bool](repeating: true, count: count)
@@ -184,7 +184,7 @@ public enum ReplyTrimmer {
     }
 
     /// ``namesBothCommands(_:)``, read as a string only when the line holds both words.
-    private static func namesBothCommands(_ lines: ReplyLines, _ index: Int) -> Bool {
+    private static func namesBothCommands(_ lines: borrowing ReplyLines, _ index: Int) -> Bool {
         let line = lines.bytes[lines.ranges[index]]
         guard line.count >= 13, contains(line, accept), contains(line, reject) else { return false }
         return namesBothCommands(lines.string(index))
