@@ -352,21 +352,10 @@ final class IMAPConnection {
     // MARK: - Bytes
 
     private func send(_ bytes: [UInt8], doing operation: String) throws(IMAPSessionError) {
-        var offset = 0
-        while offset < bytes.count {
-            var sent = 0
-            let code = bytes.withUnsafeBytes { raw in
-                curl_easy_send(easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
-            }
-            if code == CURLE_OK {
-                offset += sent
-                continue
-            }
-            if code == CURLE_AGAIN {
-                if try waitWritable(doing: operation) { continue }
-                throw timeout(operation)
-            }
-            throw broken(operation, CurlCode(code).summary)
+        switch easy.sendAll(bytes, socket: socket, timeoutMilliseconds: timeoutMilliseconds) {
+        case .done: return
+        case .timedOut: throw timeout(operation)
+        case .broken(let detail): throw broken(operation, detail)
         }
     }
 
@@ -395,23 +384,12 @@ final class IMAPConnection {
     /// Reads what is there (after a poll said readable). TLS may hold more than the socket shows:
     /// read until libcurl says again.
     private func receive(doing operation: String) throws(IMAPSessionError) {
-        var total = 0
-        while true {
-            var got = 0
-            let code = readBuffer.withUnsafeMutableBytes { raw in
-                curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &got)
-            }
-            if code == CURLE_AGAIN { return }
-            guard code == CURLE_OK else { throw broken(operation, CurlCode(code).summary) }
-            if got == 0 {
-                if total > 0 { return }
-                throw broken(operation, "the server closed the connection")
-            }
-            total += got
-            bytesReceived += got
-            readBuffer.withUnsafeBytes { raw in parser.append(UnsafeRawBufferPointer(rebasing: raw[0..<got])) }
-            if total >= 4 << 20 { return }  // let the parser catch up
+        // at most 4 MB at a time: let the parser catch up
+        let outcome = easy.receiveAvailable(into: &readBuffer, limit: 4 << 20) { piece in
+            bytesReceived += piece.count
+            parser.append(piece)
         }
+        if case .broken(let detail) = outcome { throw broken(operation, detail) }
     }
 
     private enum Wait { case readable, timedOut, interrupted }
@@ -430,18 +408,6 @@ final class IMAPConnection {
             if result == 0 { return .timedOut }
             if fds.count > 1, fds[1].revents != 0 { return .interrupted }
             return .readable  // readable, or hung up/error: the read says which
-        }
-    }
-
-    private func waitWritable(doing operation: String) throws(IMAPSessionError) -> Bool {
-        var fds = [pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)]
-        while true {
-            let result = poll(&fds, 1, timeoutMilliseconds)
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw broken(operation, "poll failed: errno \(errno)")
-            }
-            return result > 0
         }
     }
 

@@ -248,61 +248,30 @@ final class SMTPConnection {
 
     private func send(_ bytes: [UInt8], doing operation: String) throws(SMTPMailFailure) {
         guard !isClosed else { throw broken(operation, "the connection was closed") }
-        var offset = 0
-        while offset < bytes.count {
-            var sent = 0
-            let code = bytes.withUnsafeBytes { raw in
-                curl_easy_send(easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
-            }
-            if code == CURLE_OK {
-                offset += sent
-                continue
-            }
-            if code == CURLE_AGAIN {
-                if try waitWritable(doing: operation) { continue }
-                throw timeout(operation)
-            }
-            throw broken(operation, CurlCode(code).summary)
+        switch easy.sendAll(bytes, socket: socket, timeoutMilliseconds: timeoutMilliseconds) {
+        case .done: return
+        case .timedOut: throw timeout(operation)
+        case .broken(let detail): throw broken(operation, detail)
         }
     }
 
-    /// Reads what is there (after a poll said readable); TLS may hold more than the socket shows.
+    /// Reads what is there (after a poll said readable).
     private func receive(doing operation: String) throws(SMTPMailFailure) {
-        var total = 0
-        while true {
-            var got = 0
-            let code = readBuffer.withUnsafeMutableBytes { raw in
-                curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &got)
-            }
-            if code == CURLE_AGAIN { return }
-            guard code == CURLE_OK else { throw broken(operation, CurlCode(code).summary) }
-            if got == 0 {
-                if total > 0 { return }
-                throw broken(operation, "the server closed the connection")
-            }
-            total += got
-            received.append(contentsOf: readBuffer[0..<got])
-            if received.count > Self.maxReplyBytes { return }
+        let outcome = easy.receiveAvailable(into: &readBuffer, limit: Self.maxReplyBytes) { piece in
+            received.append(contentsOf: piece)
         }
+        if case .broken(let detail) = outcome { throw broken(operation, detail) }
     }
 
     private func waitReadable(milliseconds: Int, doing operation: String) throws(SMTPMailFailure) -> Bool {
-        try wait(events: POLLIN, milliseconds: milliseconds, doing: operation)
-    }
-
-    private func waitWritable(doing operation: String) throws(SMTPMailFailure) -> Bool {
-        try wait(events: POLLOUT, milliseconds: Int(timeoutMilliseconds), doing: operation)
-    }
-
-    private func wait(events: Int32, milliseconds: Int, doing operation: String) throws(SMTPMailFailure) -> Bool {
-        var fds = [pollfd(fd: socket, events: Int16(events), revents: 0)]
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
         while true {
             let result = poll(&fds, 1, Int32(clamping: milliseconds))
             if result < 0 {
                 if errno == EINTR { continue }
                 throw broken(operation, "poll failed: errno \(errno)")
             }
-            return result > 0  // ready, or hung up/error: the read or write says which
+            return result > 0  // readable, or hung up/error: the read says which
         }
     }
 
