@@ -43,8 +43,6 @@ final class SMTPConnection {
     private var received: [UInt8] = []
     /// The connection is gone; nothing more can be sent on it.
     private(set) var isClosed = false
-    /// Mails the server accepted on this connection.
-    private(set) var mailsAccepted = 0
     /// When a command was last answered (monotonic milliseconds).
     private(set) var lastAnswered: Int
 
@@ -128,7 +126,6 @@ final class SMTPConnection {
             failure.beforeData = false
             throw failure
         }
-        mailsAccepted += 1
     }
 
     /// Ends the transaction after a refusal (`RSET`) and throws the refusal.

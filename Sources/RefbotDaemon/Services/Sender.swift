@@ -35,6 +35,8 @@ public final class Sender: Service, Sendable {
     let store: Store
     let composer: MailComposer
     let configuration: Configuration
+    /// `bot.address`, read once (reply tags are cut out of every mail sent).
+    let bot: EmailAddress?
     let clock: DaemonClock
     let health: HealthState
     let logger: Logger
@@ -67,6 +69,7 @@ public final class Sender: Service, Sendable {
         self.store = store
         self.composer = composer
         self.configuration = configuration
+        self.bot = EmailAddress(configuration.bot.address)
         self.clock = clock
         self.health = health
         self.logger = logger
@@ -229,7 +232,7 @@ public final class Sender: Service, Sendable {
 
     /// The mail with its reply tags cut out (``TagRedaction``), or nil when it shows none.
     private func withoutTags(_ raw: Data) -> Data? {
-        guard let bot = EmailAddress(configuration.bot.address) else { return nil }
+        guard let bot else { return nil }
         return TagRedaction.redacted(raw, bot: bot)
     }
 
