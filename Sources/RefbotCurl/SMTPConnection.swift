@@ -209,8 +209,10 @@ final class SMTPConnection {
                     connectionLost: true)
             }
             let separator = line.count > 3 ? line[line.startIndex + 3] : UInt8(ascii: " ")
-            let text = line.count > 4 ? String(decoding: line.dropFirst(4), as: UTF8.self) : ""
-            texts.append(text.trimmingCharacters(in: .whitespaces))
+            var text = line.count > 4 ? line.dropFirst(4) : []
+            while let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { text.removeFirst() }
+            while let last = text.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { text.removeLast() }
+            texts.append(String(decoding: text, as: UTF8.self))
             if separator != UInt8(ascii: "-") {
                 lastAnswered = Self.monotonicMilliseconds()
                 return SMTPReply(code: code, text: "\(code) " + texts.filter { !$0.isEmpty }.joined(separator: " "))

@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +31,9 @@ public final class Store: Sendable {
     /// The copy of the database written before this open migrated it (`refbot.sqlite.pre-v12`),
     /// or nil when nothing needed migrating.
     public let preMigrationBackup: String?
+
+    /// ``writeBlocking(_:)`` callers waiting for the writer.
+    private let blockingWriters = Atomic<Int>(0)
 
     /// Opens (creating when missing) and migrates the database at `path`.
     public init(path: String) throws {
@@ -94,10 +98,23 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one write transaction, blocking the calling thread (never call it from the
-    /// cooperative pool; it is for callbacks on transport threads).
+    /// cooperative pool; it is for callbacks on transport threads). While it waits for the writer,
+    /// ``blockingWriterWaiting`` is true, and a long batch (the Processor's) ends early to let it in:
+    /// the Sender records each mail before the next goes out on its session, so its session waits
+    /// on this.
     public func writeBlocking<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.write(body)
+        blockingWriters.add(1, ordering: .relaxed)
+        var waiting = true
+        defer { if waiting { blockingWriters.subtract(1, ordering: .relaxed) } }
+        return try pool.write { db in
+            blockingWriters.subtract(1, ordering: .relaxed)
+            waiting = false
+            return try body(db)
+        }
     }
+
+    /// Whether a ``writeBlocking(_:)`` caller is waiting for the writer.
+    public var blockingWriterWaiting: Bool { blockingWriters.load(ordering: .relaxed) > 0 }
 
     /// Runs `body` against a consistent snapshot.
     public func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {

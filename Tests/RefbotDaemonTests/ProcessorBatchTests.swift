@@ -3,6 +3,7 @@ import GRDB
 import RefbotDaemon
 import RefbotStore
 import RefbotTestSupport
+import Synchronization
 import Testing
 
 /// The Processor takes a backlog up to `Processor.rowsPerTransaction` mails to a transaction, each
@@ -69,5 +70,41 @@ struct ProcessorBatchTests {
             try String.fetchAll(db, sql: "SELECT recipients FROM outboxMessage ORDER BY id")
         }
         #expect(answered == (0..<20).map { "m\($0)@example.com" })
+    }
+
+    @Test("a batch ends early for a Sender's record waiting for the database, and the rest of it follows")
+    func batchYieldsToWaitingRecord() async throws {
+        for n in 0..<8 {
+            mailbox.deliver(mail(from: "M\(n) <m\(n)@example.com>", subject: "HELP", body: "", messageID: "m\(n)@example.com"))
+        }
+        #expect(await daemon.fetcher.runOnce() == 8)
+        let store = daemon.store
+        // While the first answer is written, a record (as the Sender writes one) starts waiting for the writer;
+        // it notes how many answers it finds once it gets in.
+        let seen = Mutex<(started: Bool, answersWhenIn: Int?)>((false, nil))
+        let arrived = DatabaseFunction("senderRecordArrives", argumentCount: 0, pure: false) { _ in
+            let first = seen.withLock { state in
+                defer { state.started = true }
+                return !state.started
+            }
+            guard first else { return nil }
+            Thread.detachNewThread {
+                let answers = try? store.writeBlocking { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outboxMessage") }
+                seen.withLock { $0.answersWhenIn = answers ?? -1 }
+            }
+            let deadline = Date().addingTimeInterval(5)
+            while !store.blockingWriterWaiting && Date() < deadline { usleep(1_000) }
+            return nil
+        }
+        try await store.pool.writeWithoutTransaction { db in
+            db.add(function: arrived)
+            try db.execute(sql: "CREATE TEMP TRIGGER recordArrives AFTER INSERT ON outboxMessage BEGIN SELECT senderRecordArrives(); END")
+        }
+        #expect(try await daemon.processor.runOnce() == 8)
+        let deadline = Date().addingTimeInterval(5)
+        while seen.withLock({ $0.answersWhenIn }) == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(seen.withLock { $0.answersWhenIn } == 1, "the record got in after the first answer, not after the batch of eight")
+        let answered = try await store.read { db in try String.fetchAll(db, sql: "SELECT recipients FROM outboxMessage ORDER BY id") }
+        #expect(answered == (0..<8).map { "m\($0)@example.com" }, "the rest of the batch was answered after it, in order")
     }
 }

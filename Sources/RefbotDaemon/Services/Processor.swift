@@ -96,8 +96,10 @@ public final class Processor: Service, Sendable {
             var rest = rows[...]
             while !rest.isEmpty {
                 let batch = Array(rest.prefix(Self.rowsPerTransaction))
-                rest = rest.dropFirst(batch.count)
-                for outcome in await process(batch) {
+                let outcomes = await process(batch)
+                // A batch that ended early (a Sender's record was waiting) leaves its rest for the next.
+                rest = rest.dropFirst(max(outcomes.count, 1))
+                for outcome in outcomes {
                     // The database is not writable: try again on the next pass rather than spin here.
                     if outcome == .postponed { return handled }
                     afterCommit(outcome)
@@ -118,7 +120,9 @@ public final class Processor: Service, Sendable {
     }
 
     /// Processes rows in one transaction, each in its own savepoint, and returns their outcomes in
-    /// order; never throws. A row whose handling fails rolls back alone and has its failure
+    /// order; never throws. The transaction ends early, after the rows so far, when a
+    /// ``Store/writeBlocking(_:)`` caller waits for the writer; the outcomes are then of the rows
+    /// that were processed, in order, and the caller hands the rest to the next call. A row whose handling fails rolls back alone and has its failure
     /// recorded once the others have committed (``process(_:)-(InboundMessage)`` records it the same
     /// way); a database that cannot be written postpones them all.
     func process(_ rows: [InboundMessage]) async -> [ProcessOutcome] {
@@ -131,6 +135,8 @@ public final class Processor: Service, Sendable {
             results = try await store.write { db in
                 var results: [Result<(ProcessOutcome, Duration), any Error>] = []
                 for row in rows {
+                    // The Sender records each mail before its session sends the next: it goes first.
+                    if !results.isEmpty && self.store.blockingWriterWaiting { break }
                     guard let id = row.id else {
                         results.append(.success((.failed, .zero)))
                         continue
