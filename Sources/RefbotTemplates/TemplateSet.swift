@@ -27,6 +27,11 @@ public struct TemplateSet: Sendable {
     private let text: [MailEvent: MustacheTemplate]
     private let html: [MailEvent: MustacheTemplate]
     private let library: MustacheLibrary
+    /// The same templates read for ``TemplateValue``s (``CompiledTemplate``); nil where a template
+    /// uses more of Mustache than that covers, and swift-mustache renders it.
+    private let compiledText: [MailEvent: CompiledTemplate]
+    private let compiledHTML: [MailEvent: CompiledTemplate]
+    private let compiledPartials: [String: CompiledTemplate?]
     /// The folder the templates came from.
     public let directory: String
 
@@ -36,6 +41,9 @@ public struct TemplateSet: Sendable {
         var text: [MailEvent: MustacheTemplate] = [:]
         var html: [MailEvent: MustacheTemplate] = [:]
         var library = MustacheLibrary()
+        var compiledText: [MailEvent: CompiledTemplate] = [:]
+        var compiledHTML: [MailEvent: CompiledTemplate] = [:]
+        var compiledPartials: [String: CompiledTemplate?] = [:]
         var problems: [String] = []
         let folder = URL(fileURLWithPath: directory)
 
@@ -46,6 +54,7 @@ public struct TemplateSet: Sendable {
                 do {
                     let source = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
                     try library.register(source, named: stem)
+                    compiledPartials[stem] = CompiledTemplate(source)
                 } catch {
                     problems.append("\(name): \(error)")
                 }
@@ -73,12 +82,15 @@ public struct TemplateSet: Sendable {
                     continue
                 }
                 text[event] = try MustacheTemplate(string: source)
+                compiledText[event] = CompiledTemplate(source)
             } catch {
                 problems.append("\(event.rawValue).txt: \(error)")
             }
             if FileManager.default.fileExists(atPath: htmlPath) {
                 do {
-                    html[event] = try MustacheTemplate(string: try String(contentsOfFile: htmlPath, encoding: .utf8))
+                    let source = try String(contentsOfFile: htmlPath, encoding: .utf8)
+                    html[event] = try MustacheTemplate(string: source)
+                    compiledHTML[event] = CompiledTemplate(source)
                 } catch {
                     problems.append("\(event.rawValue).html: \(error)")
                 }
@@ -92,6 +104,9 @@ public struct TemplateSet: Sendable {
         self.text = text
         self.html = html
         self.library = library
+        self.compiledText = compiledText
+        self.compiledHTML = compiledHTML
+        self.compiledPartials = compiledPartials
     }
 
     /// Whether the event has an HTML alternative.
@@ -102,8 +117,13 @@ public struct TemplateSet: Sendable {
         guard let template = text[event] else {
             throw TemplateError(code: .missing, message: "no template for \(event.rawValue)")
         }
-        let context = values.mapValues(\.mustacheValue)
-        let rendered = Array(template.render(context, library: library).utf8)
+        var context: [String: Any]?
+        func mustache(_ template: MustacheTemplate) -> String {
+            if context == nil { context = values.mapValues(\.mustacheValue) }
+            return template.render(context!, library: library)
+        }
+        let renderedText = compiledText[event]?.render(values, partials: compiledPartials) ?? mustache(template)
+        let rendered = Array(renderedText.utf8)
         var lines = Self.lines(rendered)[...]
         while let first = lines.first, Self.isBlank(rendered[first]) { lines = lines.dropFirst() }
         let prefix = Array("Subject:".utf8)
@@ -115,8 +135,37 @@ public struct TemplateSet: Sendable {
         var body = lines.dropFirst()
         while let first = body.first, Self.isBlank(rendered[first]) { body = body.dropFirst() }
         let textBody = Self.tidy(rendered, lines: body)
-        let htmlBody = html[event].map { $0.render(context, library: library) }
+        let htmlBody = html[event].map { compiledHTML[event]?.render(values, partials: compiledPartials) ?? mustache($0) }
         return RenderedMail(subject: subject, text: textBody, html: htmlBody)
+    }
+
+    /// An event's templates (text, then HTML) rendered by ``CompiledTemplate`` (nil: it cannot) and
+    /// by swift-mustache, before any tidying; for tests that compare the two.
+    func renderedBothWays(_ event: MailEvent, values: [String: TemplateValue]) -> [(compiled: String?, mustache: String)] {
+        let context = values.mapValues(\.mustacheValue)
+        var result: [(compiled: String?, mustache: String)] = []
+        if let template = text[event] {
+            result.append((compiledText[event]?.render(values, partials: compiledPartials), template.render(context, library: library)))
+        }
+        if let template = html[event] {
+            result.append((compiledHTML[event]?.render(values, partials: compiledPartials), template.render(context, library: library)))
+        }
+        return result
+    }
+
+    /// A template source (with these partials) rendered both ways, as ``renderedBothWays(_:values:)``;
+    /// the compiled side is nil when the source does not compile or the values cannot be shown.
+    static func renderedBothWays(
+        source: String, partials: [String: String], values: [String: TemplateValue]
+    ) throws -> (compiled: String?, mustache: String) {
+        var library = MustacheLibrary()
+        var compiledPartials: [String: CompiledTemplate?] = [:]
+        for (name, partial) in partials {
+            try library.register(partial, named: name)
+            compiledPartials[name] = CompiledTemplate(partial)
+        }
+        let mustache = try MustacheTemplate(string: source).render(values.mapValues(\.mustacheValue), library: library)
+        return (CompiledTemplate(source)?.render(values, partials: compiledPartials), mustache)
     }
 
     /// Trailing spaces off every line, at most one blank line in a row, one final newline.
