@@ -23,7 +23,7 @@ public struct StoreLedger: Ledger {
 
     /// Saves the member; a member who has left loses every tag made for them until then.
     public func save(_ member: inout Member) throws {
-        try member.save(db)
+        if !(try update(member.id, sql: Member.updateSQL, values: member.storedValues)) { try member.save(db) }
         if member.state == .left {
             try revokeReplyTags(memberEmail: member.email, at: member.leftAt ?? member.joinedAt)
         }
@@ -66,6 +66,19 @@ public struct StoreLedger: Ledger {
             arguments: StatementArguments([time, ref] as [any DatabaseValueConvertible]) + StatementArguments(kept))
     }
 
+    /// Writes a stored row's columns with one cached statement; false when there is no id or no
+    /// such row (the caller then saves the record the general way, which inserts it).
+    private func update(_ id: Int64?, sql: String, values: [(any DatabaseValueConvertible)?]) throws -> Bool {
+        guard let id else { return false }
+        try db.executeCached(sql: sql, arguments: StatementArguments(values + [id]))
+        return db.changesCount > 0
+    }
+
+    /// `UPDATE table SET a = ?, b = ? … WHERE id = ?`.
+    static func updateSQL(table: String, columns: [String]) -> String {
+        "UPDATE \(table) SET " + columns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+    }
+
     /// 20 random characters from a-z and 2-7 (100 bits), safe in an address's local part.
     static func randomToken() -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
@@ -81,7 +94,7 @@ public struct StoreLedger: Ledger {
 
     /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
     public func save(_ listing: inout Listing) throws {
-        try listing.save(db)
+        if !(try update(listing.id, sql: Listing.updateSQL, values: listing.storedValues)) { try listing.save(db) }
         if [ListingState.closed, .declined, .expired].contains(listing.state), let ref = listing.listingID {
             try revokeReplyTags(ref: ref.description, keeping: [], at: listing.updatedAt)
         }
@@ -107,7 +120,7 @@ public struct StoreLedger: Ledger {
     /// Saves the referral; when it closes every tag about it dies, except that after a rejection or
     /// an expiry the referrer's tag lives on for `REFER L-m` (sending the customer elsewhere).
     public func save(_ referral: inout Referral) throws {
-        try referral.save(db)
+        if !(try update(referral.id, sql: Referral.updateSQL, values: referral.storedValues)) { try referral.save(db) }
         guard referral.state.isFinal, let ref = referral.referralID else { return }
         try revokeReplyTags(
             ref: ref.description, keeping: referral.state == .closed ? [] : [ReplyAction.referralReferrer],

@@ -24,32 +24,37 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
             overrideBy: row["complianceOverrideBy"], overrideAt: row["complianceOverrideAt"])
     }
 
+    /// The terms' text when they are custom.
+    private var customTerms: String? {
+        if case .custom(let text) = terms { return text }
+        return nil
+    }
+
+    /// Every stored column but `id`, in the order of ``storedValues``.
+    static let storedColumns = [
+        "ownerId", "title", "category", "location", "customer", "rewardKind", "rewardAmountMinor", "rewardCurrency",
+        "rewardBasisPoints", "rewardText", "customTerms", "state", "featuredUntil", "expiresAt", "createdAt",
+        "updatedAt", "declineReason", "profession", "jurisdiction", "complianceHeldBy", "complianceDisclosure",
+        "complianceOverrideReason", "complianceOverrideBy", "complianceOverrideAt",
+    ]
+
+    /// The values of ``storedColumns``.
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [
+            ownerId, title, category, location, customer, reward.kind.rawValue, reward.amount?.amountMinor,
+            reward.amount?.currency, reward.basisPoints, reward.inKindText, customTerms, state.rawValue,
+            featuredUntil, expiresAt, createdAt, updatedAt, declineReason, compliance.profession,
+            compliance.jurisdiction, compliance.heldBy, compliance.disclosure, compliance.overrideReason,
+            compliance.overrideBy, compliance.overrideAt,
+        ]
+    }
+
+    /// One statement that writes every stored column of the row with the given id.
+    static let updateSQL = StoreLedger.updateSQL(table: databaseTableName, columns: storedColumns)
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["ownerId"] = ownerId
-        container["title"] = title
-        container["category"] = category
-        container["location"] = location
-        container["customer"] = customer
-        container["rewardKind"] = reward.kind.rawValue
-        container["rewardAmountMinor"] = reward.amount?.amountMinor
-        container["rewardCurrency"] = reward.amount?.currency
-        container["rewardBasisPoints"] = reward.basisPoints
-        container["rewardText"] = reward.inKindText
-        if case .custom(let text) = terms { container["customTerms"] = text } else { container["customTerms"] = nil }
-        container["state"] = state.rawValue
-        container["featuredUntil"] = featuredUntil
-        container["expiresAt"] = expiresAt
-        container["createdAt"] = createdAt
-        container["updatedAt"] = updatedAt
-        container["declineReason"] = declineReason
-        container["profession"] = compliance.profession
-        container["jurisdiction"] = compliance.jurisdiction
-        container["complianceHeldBy"] = compliance.heldBy
-        container["complianceDisclosure"] = compliance.disclosure
-        container["complianceOverrideReason"] = compliance.overrideReason
-        container["complianceOverrideBy"] = compliance.overrideBy
-        container["complianceOverrideAt"] = compliance.overrideAt
+        for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -79,35 +84,31 @@ extension Referral: FetchableRecord, MutablePersistableRecord {
             selfReferralFlag: row["selfReferralFlag"] ?? false)
     }
 
+    /// Every stored column but `id`, in the order of ``storedValues``.
+    static let storedColumns = [
+        "listingId", "ownerId", "referrerId", "customerName", "customerEmail", "customerPhone", "need", "consent",
+        "state", "createdAt", "deliveredAt", "updatedAt", "remindedAt", "acceptedAt", "closedAt", "rewardOwedMinor",
+        "rewardOwedCurrency", "inKindOwed", "rewardPaidMinor", "rewardPaidCurrency", "wonAmountMinor", "wonCurrency",
+        "rejectReason", "lostReason", "disputeReason", "disputedAt", "selfReferralFlag",
+    ]
+
+    /// The values of ``storedColumns``.
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [
+            listingId, ownerId, referrerId, customerName, customerEmail, customerPhone, need, consent.rawValue,
+            state.rawValue, createdAt, deliveredAt, updatedAt, remindedAt, acceptedAt, closedAt,
+            rewardOwed?.amountMinor, rewardOwed?.currency, inKindOwed, rewardPaid?.amountMinor, rewardPaid?.currency,
+            wonAmount?.amountMinor, wonAmount?.currency, rejectReason, lostReason, disputeReason, disputedAt,
+            selfReferralFlag,
+        ]
+    }
+
+    /// One statement that writes every stored column of the row with the given id.
+    static let updateSQL = StoreLedger.updateSQL(table: databaseTableName, columns: storedColumns)
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["listingId"] = listingId
-        container["ownerId"] = ownerId
-        container["referrerId"] = referrerId
-        container["customerName"] = customerName
-        container["customerEmail"] = customerEmail
-        container["customerPhone"] = customerPhone
-        container["need"] = need
-        container["consent"] = consent.rawValue
-        container["state"] = state.rawValue
-        container["createdAt"] = createdAt
-        container["deliveredAt"] = deliveredAt
-        container["updatedAt"] = updatedAt
-        container["remindedAt"] = remindedAt
-        container["acceptedAt"] = acceptedAt
-        container["closedAt"] = closedAt
-        container["rewardOwedMinor"] = rewardOwed?.amountMinor
-        container["rewardOwedCurrency"] = rewardOwed?.currency
-        container["inKindOwed"] = inKindOwed
-        container["rewardPaidMinor"] = rewardPaid?.amountMinor
-        container["rewardPaidCurrency"] = rewardPaid?.currency
-        container["wonAmountMinor"] = wonAmount?.amountMinor
-        container["wonCurrency"] = wonAmount?.currency
-        container["rejectReason"] = rejectReason
-        container["lostReason"] = lostReason
-        container["disputeReason"] = disputeReason
-        container["disputedAt"] = disputedAt
-        container["selfReferralFlag"] = selfReferralFlag
+        for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

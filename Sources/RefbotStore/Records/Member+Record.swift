@@ -28,28 +28,28 @@ extension Member: FetchableRecord, MutablePersistableRecord {
         return state
     }
 
+    /// Every stored column but `id`, in the order of ``storedValues``.
+    static let storedColumns = [
+        "email", "name", "business", "category", "city", "website", "phone", "about", "state", "announcementsOff",
+        "credits", "points", "bounceCount", "joinedAt", "confirmedAt", "leftAt", "bounceStoppedAt", "suspendedAt",
+        "suspendReason", "recognitionOff",
+    ]
+
+    /// The values of ``storedColumns``.
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [
+            email, name, business, category, city, website, phone, about, state.rawValue, announcementsOff, credits,
+            points, bounceCount, joinedAt, confirmedAt, leftAt, bounceStoppedAt, suspendedAt, suspendReason,
+            recognitionOff,
+        ]
+    }
+
+    /// One statement that writes every stored column of the row with the given id.
+    static let updateSQL = StoreLedger.updateSQL(table: databaseTableName, columns: storedColumns)
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["email"] = email
-        container["name"] = name
-        container["business"] = business
-        container["category"] = category
-        container["city"] = city
-        container["website"] = website
-        container["phone"] = phone
-        container["about"] = about
-        container["state"] = state.rawValue
-        container["announcementsOff"] = announcementsOff
-        container["credits"] = credits
-        container["points"] = points
-        container["bounceCount"] = bounceCount
-        container["joinedAt"] = joinedAt
-        container["confirmedAt"] = confirmedAt
-        container["leftAt"] = leftAt
-        container["bounceStoppedAt"] = bounceStoppedAt
-        container["suspendedAt"] = suspendedAt
-        container["suspendReason"] = suspendReason
-        container["recognitionOff"] = recognitionOff
+        for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }
     }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
