@@ -575,6 +575,14 @@ enum Migrations {
                     CREATE INDEX outboxMessage_inbound ON outboxMessage(inboundId, state);
                     """)
         }
+        migrator.registerMigration("v20: held commands by sender") { db in
+            // "How many commands has this sender had held in the last hour", once per held command,
+            // read every held command ever kept: (sender, createdAt) answers it.
+            try db.execute(
+                sql: """
+                    CREATE INDEX heldCommand_sender ON heldCommand(sender, createdAt);
+                    """)
+        }
         return migrator
     }
 }

@@ -28,6 +28,42 @@ struct PerMailQueryPlanTests {
         }
     }
 
+    @Test("v20: a sender's held commands of the last hour are counted through an index; the reply caps count only up to the cap")
+    func heldAndUnprovenCounts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-plan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(path: directory + "/refbot.sqlite")
+        #expect(Store.migrationNames.last == "v20: held commands by sender")
+        try await store.write { db in
+            for n in 0..<50 {
+                try UnprovenReplyLog.record(address: "stranger\(n % 5)@example.org", event: "help", now: 1_000 + Int64(n), in: db)
+            }
+        }
+        let counts = try await store.read { db in
+            (
+                try UnprovenReplyLog.countAll(since: 0, upTo: 10, in: db),
+                try UnprovenReplyLog.countAll(since: 0, upTo: 200, in: db),
+                try UnprovenReplyLog.countAll(since: 1_039, upTo: 200, in: db),
+                try UnprovenReplyLog.count(address: "stranger1@example.org", since: 0, upTo: 3, in: db),
+                try UnprovenReplyLog.count(address: "stranger1@example.org", since: 0, upTo: 200, in: db)
+            )
+        }
+        #expect(counts.0 == 10, "stops at the cap")
+        #expect(counts.1 == 50)
+        #expect(counts.2 == 10, "only the rows after the time")
+        #expect(counts.3 == 3)
+        #expect(counts.4 == 10)
+        let sql = try await statements(in: store) { db in
+            _ = try StoreLedger(db).heldCommandCount(sender: "ann@example.org", since: 100)
+            _ = try UnprovenReplyLog.countAll(since: 100, upTo: 200, in: db)
+        }
+        let held = try #require(sql.first { $0.contains("heldCommand") })
+        #expect(try await plan(held, in: store).contains("USING COVERING INDEX heldCommand_sender (sender=? AND createdAt>?)"))
+        let unproven = try #require(sql.first { $0.contains("unprovenReply") })
+        #expect(try await plan(unproven, in: store).contains("USING COVERING INDEX unprovenReply_sentAt (sentAt>?)"))
+    }
+
     @Test("v19: the Sender's first-answer check, its due rows (unsorted), the outbox depth and the Processor's queue use indexes, with 2 000 sent rows and 3 waiting")
     func outboxQueriesUseIndexes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-plan-\(UUID().uuidString)").path

@@ -73,10 +73,10 @@ struct ReplyBudget {
         if proven { return .proven }
         let key = Self.countingKey(sender)
         let since = now - 3600
-        if try UnprovenReplyLog.count(address: key, since: since, in: db) >= perAddress {
+        if try UnprovenReplyLog.count(address: key, since: since, upTo: perAddress, in: db) >= perAddress {
             return .withheld(rule: Self.perAddressRule)
         }
-        if try UnprovenReplyLog.countAll(since: since, in: db) >= unproven {
+        if try UnprovenReplyLog.countAll(since: since, upTo: unproven, in: db) >= unproven {
             return .withheld(rule: Self.globalRule)
         }
         return .allowed(key: key)

@@ -5,15 +5,20 @@ import GRDB
 /// counting key of the address (``ReplyBudget``'s normal form), so every case and `+` variant of
 /// one mailbox counts as one.
 public enum UnprovenReplyLog {
-    /// How many answers went to `address` since `time`.
-    public static func count(address: String, since time: Int64, in db: Database) throws -> Int {
+    /// How many answers went to `address` since `time`, counted up to `limit` at most (a cap is
+    /// checked against it; the count stops there rather than walk a busy hour's every row).
+    public static func count(address: String, since time: Int64, upTo limit: Int, in db: Database) throws -> Int {
         try Int.fetchOne(
-            cached: db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE address = ? AND sentAt > ?", arguments: [address, time]) ?? 0
+            cached: db,
+            sql: "SELECT COUNT(*) FROM (SELECT 1 FROM unprovenReply WHERE address = ? AND sentAt > ? LIMIT ?)",
+            arguments: [address, time, limit]) ?? 0
     }
 
-    /// How many answers went to any unproven address since `time`.
-    public static func countAll(since time: Int64, in db: Database) throws -> Int {
-        try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM unprovenReply WHERE sentAt > ?", arguments: [time]) ?? 0
+    /// How many answers went to any unproven address since `time`, counted up to `limit` at most.
+    public static func countAll(since time: Int64, upTo limit: Int, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            cached: db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM unprovenReply WHERE sentAt > ? LIMIT ?)",
+            arguments: [time, limit]) ?? 0
     }
 
     /// Records one answer, and forgets those older than a day.
