@@ -72,41 +72,28 @@ struct CompiledTemplate: Sendable {
                 }
                 if escaped && escaping { appendEscaped(text, to: &out) } else { out.append(contentsOf: text.utf8) }
             case .section(let path, let inverted, let body):
-                let value = lookUp(path, in: stack)
-                if inverted {
-                    switch value {
-                    case .none, .flag(false):
-                        guard render(body, stack: &stack, escaping: escaping, partials: partials, into: &out) else { return false }
-                    case .list(let items) where items.isEmpty:
-                        stack.append(.list([]))
-                        defer { stack.removeLast() }
-                        guard render(body, stack: &stack, escaping: escaping, partials: partials, into: &out) else { return false }
-                    default:
-                        break
-                    }
-                    continue
+                // What the body is rendered with, once per entry: nil renders it with the values as
+                // they are; a value is pushed as the innermost for that rendering.
+                let renderings: [TemplateValue?]
+                switch (inverted, lookUp(path, in: stack)) {
+                case (false, .none), (false, .flag(false)), (true, .flag(true)): renderings = []
+                case (false, .flag(true)), (true, .none), (true, .flag(false)): renderings = [nil]
+                case (false, .list(let items)): renderings = items
+                case (true, .list(let items)): renderings = items.isEmpty ? [.list([])] : []
+                case (false, .some(let value)): renderings = [value]
+                case (true, .some): renderings = []
                 }
-                switch value {
-                case .none, .flag(false):
-                    break
-                case .flag(true):
-                    guard render(body, stack: &stack, escaping: escaping, partials: partials, into: &out) else { return false }
-                case .list(let items):
-                    for item in items {
-                        stack.append(item)
-                        defer { stack.removeLast() }
-                        guard render(body, stack: &stack, escaping: escaping, partials: partials, into: &out) else { return false }
-                    }
-                case .some(let value):
-                    stack.append(value)
-                    defer { stack.removeLast() }
-                    guard render(body, stack: &stack, escaping: escaping, partials: partials, into: &out) else { return false }
+                for pushed in renderings {
+                    if let pushed { stack.append(pushed) }
+                    let rendered = render(body, stack: &stack, escaping: escaping, partials: partials, into: &out)
+                    if pushed != nil { stack.removeLast() }
+                    guard rendered else { return false }
                 }
             case .partial(let name):
                 // A partial starts out escaping HTML, whatever the template around it does.
                 guard let known = partials[name] else { continue }
-                guard let partial = known else { return false }
-                guard render(partial.nodes, stack: &stack, escaping: true, partials: partials, into: &out) else { return false }
+                guard let partial = known, render(partial.nodes, stack: &stack, escaping: true, partials: partials, into: &out)
+                else { return false }
             }
         }
         return true
@@ -165,7 +152,7 @@ struct CompiledTemplate: Sendable {
             case 0x0D, 0x0B, 0x0C: return false
             case 0x80... where index > 0:
                 let previous = bytes[index - 1]
-                guard previous == UInt8(ascii: "{") || previous == UInt8(ascii: "}") || previous == UInt8(ascii: " ") else { continue }
+                guard [UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: " ")].contains(previous) else { continue }
                 let window = String(decoding: bytes[(index - 1)..<min(index + 15, bytes.count)], as: UTF8.self)
                 if let first = window.first, first.utf8.count > 1 { return false }
             default: break
@@ -318,7 +305,8 @@ struct CompiledTemplate: Sendable {
         }
 
         private mutating func expectClose() -> Bool {
-            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "}"), bytes[index + 1] == UInt8(ascii: "}") else { return false }
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "}"), bytes[index + 1] == UInt8(ascii: "}")
+            else { return false }
             index += 2
             return true
         }

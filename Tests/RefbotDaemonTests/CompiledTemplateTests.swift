@@ -9,18 +9,6 @@ import Testing
 /// to exercise the whitespace rules, with values generated from a fixed seed.
 @Suite("Compiled mail templates render as swift-mustache does")
 struct CompiledTemplateTests {
-    /// SplitMix64: the same values on every run, so a mismatch can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let texts = [
         "", "Ann", "Zoë & Co", "a<b>&\"'c", "e\u{301}&", "line one\nline two", "  spaced  ", "{{x}}", "£1,250",
         "https://example.org/a?b=1&c=2", "日本語",
@@ -34,7 +22,7 @@ struct CompiledTemplateTests {
     }
 
     /// A value for one name: text, a number, a flag, a list, an object, or nothing.
-    static func value(_ name: String, names: Names, depth: Int, using rng: inout Generator) -> TemplateValue? {
+    static func value(_ name: String, names: Names, depth: Int, using rng: inout SplitMix64) -> TemplateValue? {
         let roll = Int.random(in: 0..<100, using: &rng)
         let section = names.sections.contains(name)
         switch roll {
@@ -55,7 +43,7 @@ struct CompiledTemplateTests {
         }
     }
 
-    static func object(names: Names, depth: Int, using rng: inout Generator) -> [String: TemplateValue] {
+    static func object(names: Names, depth: Int, using rng: inout SplitMix64) -> [String: TemplateValue] {
         var fields: [String: TemplateValue] = [:]
         // Inside a section, a handful of names: enough to hit the lookups, small enough to stay quick.
         let chosen = depth == 0 ? names.all : (0..<min(8, names.all.count)).map { _ in names.all.randomElement(using: &rng)! }
@@ -92,7 +80,7 @@ struct CompiledTemplateTests {
             allSources += try String(contentsOfFile: templatesDirectory + "/" + name, encoding: .utf8)
         }
         let names = Self.names(in: allSources)
-        var rng = Generator(state: 20_261_204)
+        var rng = SplitMix64(seed: 20_261_204)
         var compared = 0
         var fellBack = 0
         for event in MailEvent.allCases {
@@ -142,7 +130,7 @@ struct CompiledTemplateTests {
 
     @Test("sources made to exercise standalone lines, white space, sections, partials and content types render as swift-mustache renders them")
     func edgeCases() throws {
-        var rng = Generator(state: 42)
+        var rng = SplitMix64(seed: 42)
         for (index, entry) in Self.sources.enumerated() {
             let (source, partials) = entry
             // A source swift-mustache refuses is not one to compare.

@@ -43,24 +43,12 @@ struct GuessingSite {
     }
 }
 
-/// A deterministic generator, so a failing guess can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Token guessing against the link server")
 struct TokenGuessingTests {
     /// Guesses in the forms an attacker would try: random bytes of a genuine token's length,
     /// a genuine token with one byte changed, with a random MAC, for another word, or cut short.
     static func guesses(near genuine: String, count: Int, seed: UInt64) -> [String] {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let bytes = Base64URL.decode(genuine) ?? []
         return (0..<count).map { index in
             var altered = bytes
@@ -163,7 +151,7 @@ struct TokenGuessingTests {
     func wrongKeyPosts() async throws {
         let f = try await LinkFixture()
         let site = try GuessingSite(fixture: f)
-        var random = SplitMix(state: 2)
+        var random = SplitMix64(seed: 2)
         let before = try await f.state()
         var statuses: [Int] = []
         for index in 0..<500 {

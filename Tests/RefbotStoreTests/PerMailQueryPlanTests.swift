@@ -30,10 +30,8 @@ struct PerMailQueryPlanTests {
 
     @Test("v20: a sender's held commands of the last hour are counted through an index; the reply caps count only up to the cap")
     func heldAndUnprovenCounts() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-plan-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (store, directory) = try makeStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try Store(path: directory + "/refbot.sqlite")
         #expect(Store.migrationNames.last == "v20: held commands by sender")
         try await store.write { db in
             for n in 0..<50 {

@@ -122,9 +122,10 @@ public final class Processor: Service, Sendable {
     /// Processes rows in one transaction, each in its own savepoint, and returns their outcomes in
     /// order; never throws. The transaction ends early, after the rows so far, when a
     /// ``Store/writeBlocking(_:)`` caller waits for the writer; the outcomes are then of the rows
-    /// that were processed, in order, and the caller hands the rest to the next call. A row whose handling fails rolls back alone and has its failure
-    /// recorded once the others have committed (``process(_:)-(InboundMessage)`` records it the same
-    /// way); a database that cannot be written postpones them all.
+    /// that were processed, in order, and the caller hands the rest to the next call. A row whose
+    /// handling fails rolls back alone and has its failure recorded once the others have committed
+    /// (``process(_:)-(InboundMessage)`` records it the same way); a database that cannot be written
+    /// postpones them all.
     func process(_ rows: [InboundMessage]) async -> [ProcessOutcome] {
         guard rows.count > 1 else { return await processEach(rows) }
         let ids = rows.compactMap(\.id)

@@ -22,16 +22,9 @@ public enum Outbox {
         // The id SQLite would give the row (the largest plus one; this runs in the caller's write
         // transaction), taken first so that the row, mail and all, is written once.
         let id = try Int64.fetchOne(cached: db, sql: "SELECT coalesce(max(id), 0) + 1 FROM outboxMessage") ?? 1
-        try db.executeCached(
-            sql: """
-                INSERT INTO outboxMessage (id, event, ref, recipients, envelopeFrom, messageId, raw, state, attempts,
-                  firstQueuedAt, nextAttemptAt, lastError, sentAt, inboundId) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                id, message.event, message.ref, message.recipients, envelopeFrom(id), message.messageId, message.raw,
-                message.state.rawValue, message.attempts, message.firstQueuedAt, message.nextAttemptAt, message.lastError,
-                message.sentAt, message.inboundId,
-            ])
+        var row = message
+        row.envelopeFrom = envelopeFrom(id)
+        try db.executeCached(sql: OutboxMessage.insertSQL, arguments: StatementArguments([id] + row.storedValues))
         return id
     }
 

@@ -71,21 +71,23 @@ public struct InboundMessage: Codable, Sendable, Equatable, FetchableRecord, Mut
         quarantineFiled = row["quarantineFiled"]
     }
 
+    /// Every stored column but `id`, in the order of ``storedValues``.
+    static let storedColumns = [
+        "uidValidity", "uid", "messageId", "raw", "state", "attempts", "lastError", "disposition", "receivedAt",
+        "processedAt", "filedFolder", "filedUid", "quarantineFiled",
+    ]
+
+    /// The values of ``storedColumns``.
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [
+            uidValidity, uid, messageId, raw, state.rawValue, attempts, lastError, disposition, receivedAt,
+            processedAt, filedFolder, filedUid, quarantineFiled,
+        ]
+    }
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["uidValidity"] = uidValidity
-        container["uid"] = uid
-        container["messageId"] = messageId
-        container["raw"] = raw
-        container["state"] = state.rawValue
-        container["attempts"] = attempts
-        container["lastError"] = lastError
-        container["disposition"] = disposition
-        container["receivedAt"] = receivedAt
-        container["processedAt"] = processedAt
-        container["filedFolder"] = filedFolder
-        container["filedUid"] = filedUid
-        container["quarantineFiled"] = quarantineFiled
+        for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }
     }
 
     public enum Columns {

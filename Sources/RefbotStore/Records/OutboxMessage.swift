@@ -83,21 +83,27 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
         inboundId = row["inboundId"]
     }
 
+    /// Every stored column but `id`, in the order of ``storedValues``.
+    static let storedColumns = [
+        "event", "ref", "recipients", "envelopeFrom", "messageId", "raw", "state", "attempts", "firstQueuedAt",
+        "nextAttemptAt", "lastError", "sentAt", "inboundId",
+    ]
+
+    /// The values of ``storedColumns``.
+    var storedValues: [(any DatabaseValueConvertible)?] {
+        [
+            event, ref, recipients, envelopeFrom, messageId, raw, state.rawValue, attempts, firstQueuedAt,
+            nextAttemptAt, lastError, sentAt, inboundId,
+        ]
+    }
+
+    /// One statement that inserts a row with its id and every stored column.
+    static let insertSQL = "INSERT INTO outboxMessage (id, " + storedColumns.joined(separator: ", ") + ") VALUES (?"
+        + String(repeating: ", ?", count: storedColumns.count) + ")"
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["event"] = event
-        container["ref"] = ref
-        container["recipients"] = recipients
-        container["envelopeFrom"] = envelopeFrom
-        container["messageId"] = messageId
-        container["raw"] = raw
-        container["state"] = state.rawValue
-        container["attempts"] = attempts
-        container["firstQueuedAt"] = firstQueuedAt
-        container["nextAttemptAt"] = nextAttemptAt
-        container["lastError"] = lastError
-        container["sentAt"] = sentAt
-        container["inboundId"] = inboundId
+        for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }
     }
 
     public enum Columns {
