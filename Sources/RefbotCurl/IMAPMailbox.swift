@@ -95,6 +95,9 @@ public final class IMAPMailbox: InboundMailbox {
     /// The commands the current connection has sent (names only, the last 200), for tests.
     var commandLog: [String] { holder.connection.withLock { $0?.commandLog ?? [] } }
 
+    /// Says LOGOUT and drops the connection when the daemon stops (``disconnect()``).
+    public func close() async { await disconnect() }
+
     /// Drops the connection (LOGOUT first), as a broken one would be.
     public func disconnect() async {
         _ = try? await pool.run { self.holder.connection.withLock { connection in

@@ -53,9 +53,14 @@ public protocol InboundMailbox: Sendable {
     func createFolderIfMissing(_ name: String) async throws
     /// Logs in and selects the inbox folder, to prove the settings work.
     func checkLogin() async throws
+    /// Ends the connection politely (IMAP: LOGOUT) when the daemon stops; a later call opens a new one.
+    func close() async
 }
 
 extension InboundMailbox {
+    /// Nothing to end (mailboxes that hold no connection).
+    public func close() async {}
+
     /// The inbox's UIDs above `uid` (all of them for 0). Mailboxes that can ask the server for only
     /// those (`UID FETCH n+1:*`) do; this default lists everything and filters.
     public func listInbox(after uid: UInt32) async throws -> FolderListing {

@@ -42,6 +42,10 @@ struct IdleEndToEndTests {
             let sessions = log.split(whereSeparator: \.isNewline).filter { $0.contains("imap(bot@example.test)") }
             #expect(!sessions.contains { $0.contains("IDLE running") }, "an IDLE was dropped: \(sessions)")
             #expect(sessions.contains { $0.contains("Logged out") }, "\(sessions)")
+            // Both of refbot's connections, the watch and the one that fetches and files, say LOGOUT.
+            let ended = sessions.filter { $0.contains("Disconnected") }
+            #expect(ended.count >= 2, "\(sessions)")
+            #expect(ended.allSatisfy { $0.contains("Logged out") }, "a connection was dropped without LOGOUT: \(ended)")
         }
     }
 }

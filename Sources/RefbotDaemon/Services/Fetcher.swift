@@ -65,10 +65,18 @@ public final class Fetcher: Service, Sendable {
 
     public func run() async throws {
         let watch = startWatching()
-        try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
-            _ = await self.runOnce()
+        do {
+            try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
+                _ = await self.runOnce()
+            }
+        } catch {
+            await watch?.stop()
+            await mailbox.close()
+            throw error
         }
+        // Both connections end with LOGOUT: the watch's, then the one that fetches and files.
         await watch?.stop()
+        await mailbox.close()
     }
 
     /// One poll: returns how many new mails were stored (nil when IMAP failed; the error is logged).
