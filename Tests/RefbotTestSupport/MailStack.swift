@@ -91,9 +91,10 @@ public final class MailStack: Sendable {
         ["dovecot", "postfix", "doveadm"].allSatisfy { findExecutable($0) != nil }
     }
 
-    /// Starts a stack in a new temporary directory on a free port base (a random multiple of 1000 in
-    /// 20000..<60000 whose five ports are free, retried on a clash) with the standard users plus
-    /// `extraUsers` (address → password; their domains are delivered too).
+    /// Starts a stack in a new temporary directory on a free port base (a multiple of 1000 in
+    /// 20000..<60000 whose five ports are free and that no other test holds, tried in a random order,
+    /// and again for up to 6 s while all are held) with the standard users plus `extraUsers`
+    /// (address → password; their domains are delivered too).
     ///
     /// `oauthMechanisms` (say `"xoauth2 oauthbearer"`) also starts the test OAuth2 server
     /// (`scripts/mailstack/oauth-server.py`) on ``oauthPort`` and lets Dovecot and Postfix take those
@@ -118,23 +119,28 @@ public final class MailStack: Sendable {
             offsets.append(oauthPortOffset)
         }
         var problems: [String] = []
-        for _ in 0..<12 {
-            let base = Int.random(in: 20..<60) * 1000
-            guard let lock = PortBaseLock(base: base) else { continue }
-            guard offsets.allSatisfy({ isFree(port: base + $0) }) else { continue }
-            if oauthMechanisms != nil { environment["OAUTH_PORT"] = String(base + oauthPortOffset) }
-            let directory = try makeTemporaryDirectory()
-            let stack = MailStack(directory: directory, portBase: base, script: script, lock: lock)
-            do {
-                try await stack.runScript(["up", directory, String(base)], environment: environment)
-                return stack
-            } catch {
-                problems.append("port base \(base): \(error)")
-                await stack.stop()
-                // only a port taken in the meantime is worth another try
-                if !"\(error)".contains("in use") { break }
+        // Every base in turn, in a random order (twelve random picks could all land on bases that
+        // the tests running beside this one hold); when all are held, wait for one to be let go.
+        rounds: for round in 0..<4 {
+            if round > 0 { try await Task.sleep(for: .seconds(2)) }
+            for base in (20..<60).map({ $0 * 1000 }).shuffled() {
+                guard let lock = PortBaseLock(base: base) else { continue }
+                guard offsets.allSatisfy({ isFree(port: base + $0) }) else { continue }
+                if oauthMechanisms != nil { environment["OAUTH_PORT"] = String(base + oauthPortOffset) }
+                let directory = try makeTemporaryDirectory()
+                let stack = MailStack(directory: directory, portBase: base, script: script, lock: lock)
+                do {
+                    try await stack.runScript(["up", directory, String(base)], environment: environment)
+                    return stack
+                } catch {
+                    problems.append("port base \(base): \(error)")
+                    await stack.stop()
+                    // only a port taken in the meantime is worth another try
+                    if !"\(error)".contains("in use") { break rounds }
+                }
             }
         }
+        if problems.isEmpty { problems.append("every port base from 20000 to 59000 was held or in use, four times over 6 s") }
         throw MailStackError("no mail stack could be started:\n" + problems.joined(separator: "\n"))
     }
 
