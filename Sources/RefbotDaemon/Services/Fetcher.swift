@@ -65,18 +65,20 @@ public final class Fetcher: Service, Sendable {
 
     public func run() async throws {
         let watch = startWatching()
+        // Both connections end with LOGOUT: the watch's, then the one that fetches and files.
+        func endConnections() async {
+            await watch?.stop()
+            await mailbox.close()
+        }
         do {
             try await runLoop(waker: waker, interval: .seconds(max(configuration.imap.pollSeconds, 1)), logger: logger) {
                 _ = await self.runOnce()
             }
         } catch {
-            await watch?.stop()
-            await mailbox.close()
+            await endConnections()
             throw error
         }
-        // Both connections end with LOGOUT: the watch's, then the one that fetches and files.
-        await watch?.stop()
-        await mailbox.close()
+        await endConnections()
     }
 
     /// One poll: returns how many new mails were stored (nil when IMAP failed; the error is logged).

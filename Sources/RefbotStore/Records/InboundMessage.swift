@@ -56,11 +56,7 @@ public struct InboundMessage: Codable, Sendable, Equatable, FetchableRecord, Mut
         uid = row["uid"]
         messageId = row["messageId"]
         raw = row["raw"]
-        let stateName: String = row["state"]
-        guard let state = State(rawValue: stateName) else {
-            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "inbound state '\(stateName)' is not one refbot knows")
-        }
-        self.state = state
+        state = try row.storedCase("state", table: Self.databaseTableName)
         attempts = row["attempts"]
         lastError = row["lastError"]
         disposition = row["disposition"]

@@ -10,22 +10,16 @@ extension Member: FetchableRecord, MutablePersistableRecord {
         self.init(
             id: row["id"], email: "", name: row["name"], business: row["business"], category: row["category"],
             city: row["city"], website: row["website"], phone: row["phone"], about: row["about"],
-            state: try Self.state(row["state"]), announcementsOff: row["announcementsOff"], credits: row["credits"],
-            points: row["points"], bounceCount: row["bounceCount"], joinedAt: row["joinedAt"],
-            confirmedAt: row["confirmedAt"], leftAt: row["leftAt"])
+            state: try row.storedCase("state", table: Self.databaseTableName),
+            announcementsOff: row["announcementsOff"], credits: row["credits"], points: row["points"],
+            bounceCount: row["bounceCount"], joinedAt: row["joinedAt"], confirmedAt: row["confirmedAt"],
+            leftAt: row["leftAt"])
         // As stored (already normalised), not normalised again.
         email = row["email"]
         bounceStoppedAt = row["bounceStoppedAt"]
         suspendedAt = row["suspendedAt"]
         suspendReason = row["suspendReason"]
         recognitionOff = row["recognitionOff"]
-    }
-
-    private static func state(_ raw: String) throws -> MemberState {
-        guard let state = MemberState(rawValue: raw) else {
-            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "member state '\(raw)' is not one refbot knows")
-        }
-        return state
     }
 
     /// Every stored column but `id`, in the order of ``storedValues``.

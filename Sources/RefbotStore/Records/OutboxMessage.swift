@@ -70,11 +70,7 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
         envelopeFrom = row["envelopeFrom"]
         messageId = row["messageId"]
         raw = row["raw"]
-        let stateName: String = row["state"]
-        guard let state = State(rawValue: stateName) else {
-            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "outbox state '\(stateName)' is not one refbot knows")
-        }
-        self.state = state
+        state = try row.storedCase("state", table: Self.databaseTableName)
         attempts = row["attempts"]
         firstQueuedAt = row["firstQueuedAt"]
         nextAttemptAt = row["nextAttemptAt"]
