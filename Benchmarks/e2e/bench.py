@@ -138,10 +138,17 @@ admin_notices_per_hour = 1000000
         return fields
 
     def cpu_seconds(self):
-        """User and system CPU time the daemon has used so far (its threads included)."""
+        """User and system CPU time the daemon has used so far (its threads included), in seconds."""
         with open(f"/proc/{self.daemon.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
+    def io_counts(self):
+        """Bytes the daemon has read and written through system calls so far (sockets and files), and the
+        count of those calls: /proc/PID/io's rchar, wchar, syscr and syscw."""
+        with open(f"/proc/{self.daemon.pid}/io") as f:
+            return {k: int(v) for k, v in (line.split(":") for line in f)}
 
     def setup(self):
         """A database migrated by refbot (`run --once` on the empty mailbox), then seeded by SQL."""
@@ -248,7 +255,9 @@ admin_notices_per_hour = 1000000
             else:
                 stable_since = None
         hwm = self.memory()["VmHWM"]
-        cpu = self.cpu_seconds()
+        cpu_user, cpu_system = self.cpu_seconds()
+        cpu = cpu_user + cpu_system
+        io = self.io_counts()
         self.stop_daemon()
 
         def first(col, value):
@@ -284,7 +293,8 @@ admin_notices_per_hour = 1000000
             "send_span": [t_first_sent, t_sent], "send_per_s": answers / max(t_sent - t_first_sent, 0.2),
             "max_unprocessed": max_unprocessed, "max_unsent": max_unsent,
             "states": states, "dispositions": dispositions, "events": events,
-            "rss_peak_mb": max(peak["VmHWM"], hwm), "cpu_seconds": cpu, "uptime": open("/proc/loadavg").read().strip(),
+            "rss_peak_mb": max(peak["VmHWM"], hwm), "cpu_seconds": cpu, "cpu_user_seconds": cpu_user,
+            "cpu_system_seconds": cpu_system, "io": io, "uptime": open("/proc/loadavg").read().strip(),
         }
         self.results["e2e"] = r
         self.answers_for_ceiling = None
@@ -691,7 +701,10 @@ admin_notices_per_hour = 1000000
                       f" {e['delivered_seconds']:.1f} s; fetch {e['fetch_per_s']:.1f}/s, process {e['process_per_s']:.1f}/s,"
                       f" send {e['send_per_s']:.1f}/s; most waiting: {e['max_unprocessed']} unprocessed,"
                       f" {e['max_unsent']} unsent; refbot CPU {e['cpu_seconds']:.2f} s"
-                      f" ({e['cpu_seconds'] * 1000 / run['messages']:.2f} ms a command); load {e['uptime']}")
+                      f" ({e['cpu_seconds'] * 1000 / run['messages']:.2f} ms a command; user"
+                      f" {e.get('cpu_user_seconds', 0):.2f} s, system {e.get('cpu_system_seconds', 0):.2f} s); written"
+                      f" {e['io']['wchar'] / 1e6:.0f} MB in {e['io']['syscw']} calls, read {e['io']['rchar'] / 1e6:.0f} MB"
+                      f" in {e['io']['syscr']} calls; load {e['uptime']}")
 
 
 def sizes(text):

@@ -44,6 +44,12 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Purged mail, erased people, revoked rows and migrated clear tags leave no readable bytes in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // The writer's statement journals (one per savepoint: the Processor's batches keep one
+            // per row) stay in memory. Spilled, they were a temporary file each, written and
+            // deleted: 70 KB a command on a backlog, more than the log itself.
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            }
         }
         try Store.refuseNewerDatabase(path: path)
         let pool: DatabasePool
