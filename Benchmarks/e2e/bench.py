@@ -35,6 +35,55 @@ DOMAIN = mailmix.DOMAIN
 BOT = mailmix.BOT
 
 
+STAT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def machine_times():
+    """The whole machine's CPU time so far from /proc/stat, in seconds: user, nice, system, idle,
+    iowait, irq, softirq, steal."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:9]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return [v / tick for v in fields]
+
+
+def cpu_by_process():
+    """CPU seconds each running process has used so far, by pid: {pid: (name, seconds)}."""
+    tick = os.sysconf("SC_CLK_TCK")
+    result = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        result[pid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return result
+
+
+def cpu_by_name(start, end):
+    """CPU seconds used between two cpu_by_process() readings, by process name, most first (a process
+    that ended in between is missing; kernel threads are named as the kernel names them)."""
+    totals = {}
+    for pid, (name, seconds) in end.items():
+        name = name.split("/")[0]
+        totals[name] = totals.get(name, 0) + seconds - (start[pid][1] if pid in start else 0)
+    return sorted(((n, round(v, 2)) for n, v in totals.items() if v >= 0.05), key=lambda x: -x[1])
+
+
+def machine_share(start, end):
+    """Between two machine_times() readings: the busy share of the machine (0...1), and the CPU
+    seconds of each kind."""
+    delta = {k: round(e - s, 2) for k, s, e in zip(STAT_FIELDS, start, end)}
+    idle = delta["idle"] + delta["iowait"]
+    busy = sum(delta.values()) - idle
+    return busy / max(busy + idle, 1e-9), delta
+
+
 def log(text):
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -220,6 +269,8 @@ admin_notices_per_hour = 1000000
         db = sqlite3.connect(self.db, timeout=30)
         samples = []
         first_inbound = db.execute("SELECT coalesce(max(id), 0) FROM inboundMessage").fetchone()[0]
+        machine_start = machine_times()
+        processes_start = cpu_by_process()
         self.start_daemon(1, "e2e")
         t0 = time.time()
         peak = {"VmHWM": 0, "VmRSS": 0}
@@ -251,7 +302,7 @@ admin_notices_per_hour = 1000000
             mem = self.memory()
             peak = {k: max(peak[k], mem[k]) for k in peak}
             samples.append((now - t0, stored, processed, queued, sent, mem["VmRSS"],
-                            self.postfix_queue() if all_sent else None))
+                            self.postfix_queue() if all_sent else None, machine_times()))
             if now - last_print >= 3:
                 log(f"draining: {stored}/{n} fetched, {processed} processed, {sent}/{queued} answers sent, "
                     f"RSS {mem['VmRSS']:.0f} MB")
@@ -268,6 +319,7 @@ admin_notices_per_hour = 1000000
                     break
             else:
                 stable_since = None
+        by_process = cpu_by_name(processes_start, cpu_by_process())
         sampler_end = os.times()
         sampler_cpu = (sampler_end.user - sampler_start.user) + (sampler_end.system - sampler_start.system)
         hwm = self.memory()["VmHWM"]
@@ -293,10 +345,13 @@ admin_notices_per_hour = 1000000
         t_first_processed = first(2, 1)
         t_first_sent = first(4, 1)
         # delivered: every answer sent and Postfix's queue empty again
-        t_delivered = next((s[0] for s in samples if s[4] >= answers and s[6] == 0), None)
-        if t_delivered is None:
+        delivered = next((s for s in samples if s[4] >= answers and s[6] == 0), None)
+        if delivered is None:
             self.wait_postfix()
-            t_delivered = time.time() - t0
+            t_delivered, machine_end = time.time() - t0, machine_times()
+        else:
+            t_delivered, machine_end = delivered[0], delivered[7]
+        busy, kinds = machine_share(machine_start, machine_end)
         max_unprocessed = max(s[1] - s[2] for s in samples)
         max_unsent = max(s[3] - s[4] for s in samples)
         r = {
@@ -310,7 +365,7 @@ admin_notices_per_hour = 1000000
             "max_unprocessed": max_unprocessed, "max_unsent": max_unsent,
             "states": states, "dispositions": dispositions, "events": events,
             "rss_peak_mb": max(peak["VmHWM"], hwm), "cpu_seconds": cpu, "cpu_user_seconds": cpu_user,
-            "cpu_system_seconds": cpu_system, "io": io, "sampler_cpu_seconds": sampler_cpu, "uptime": open("/proc/loadavg").read().strip(),
+            "cpu_system_seconds": cpu_system, "io": io, "sampler_cpu_seconds": sampler_cpu, "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process, "uptime": open("/proc/loadavg").read().strip(),
         }
         self.results["e2e"] = r
         self.answers_for_ceiling = None
@@ -446,15 +501,20 @@ admin_notices_per_hour = 1000000
         mails = self.answers(len_limit=None)
         n = len(mails)
         self.wait_postfix()
+        machine_start = machine_times()
+        processes_start = cpu_by_process()
         start = time.time()
         self.submit_all(mails)
         submitted = time.time() - start
         while self.postfix_queue() and time.time() - start < 900:
             time.sleep(0.1)
         took = time.time() - start
+        busy, kinds = machine_share(machine_start, machine_times())
+        by_process = cpu_by_name(processes_start, cpu_by_process())
         log(f"SMTP ceiling: {n} mails submitted in {submitted:.1f} s ({n / submitted:.0f}/s), all delivered at "
-            f"{took:.1f} s = {n / took:.0f} mails/s")
-        return {"mails": n, "submit_per_s": n / submitted, "deliver_seconds": took, "deliver_per_s": n / took}
+            f"{took:.1f} s = {n / took:.0f} mails/s; machine {busy * 100:.0f} % busy")
+        return {"mails": n, "submit_per_s": n / submitted, "deliver_seconds": took, "deliver_per_s": n / took,
+                "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process}
 
     def warm_mailboxes(self):
         """One message into every member's mailbox over LMTP, straight to Dovecot, before anything is
@@ -721,7 +781,12 @@ admin_notices_per_hour = 1000000
                       f" {e.get('cpu_user_seconds', 0):.2f} s, system {e.get('cpu_system_seconds', 0):.2f} s); written"
                       f" {e['io']['wchar'] / 1e6:.0f} MB in {e['io']['syscw']} calls, read {e['io']['rchar'] / 1e6:.0f} MB"
                       f" in {e['io']['syscr']} calls; the bench's sampler {e.get('sampler_cpu_seconds', 0):.2f} CPU-s;"
+                      f" machine busy {e.get('machine_busy', 0) * 100:.0f} % (ceiling"
+                      f" {run['ceiling'].get('machine_busy', 0) * 100:.0f} %);"
                       f" load {e['uptime']}")
+                print(f"\nCPU-s by process, drain of {run['messages']}: {e.get('cpu_by_process', [])[:10]}")
+                print(f"CPU-s by process, ceiling of {run['messages']}: {run['ceiling'].get('cpu_by_process', [])[:10]}")
+                print(f"machine CPU-s, drain: {e.get('machine_seconds')}; ceiling: {run['ceiling'].get('machine_seconds')}")
 
 
 def sizes(text):
