@@ -48,10 +48,6 @@ public final class Store: Sendable {
             // Purged mail, erased people, revoked rows and migrated clear tags leave no readable bytes in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             if !db.configuration.readonly {
-                // The writer's statement journals (one per savepoint: the Processor's batches keep
-                // one per row) stay in memory. Spilled, they were a temporary file each, written
-                // and deleted: 70 KB a command on a backlog, more than the log itself.
-                try db.execute(sql: "PRAGMA temp_store = MEMORY")
                 // The log is copied into the database every 4 000 pages (16 MB) rather than 1 000:
                 // a page the backlog rewrites again and again (an index's last leaf) is copied, and
                 // the database synced, a quarter as often. refbot's CPU a command: 8 % less.
