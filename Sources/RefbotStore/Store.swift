@@ -25,9 +25,6 @@ public final class Store: Sendable {
     /// How long a write waits for another process's lock before failing.
     public static let busyTimeoutSeconds: Double = 10
 
-    /// Pages in the write-ahead log that start a checkpoint (SQLite's default: 1 000).
-    public static let checkpointPages = 4000
-
     /// The GRDB pool; readers run beside the one writer.
     public let pool: DatabasePool
 
@@ -47,12 +44,6 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Purged mail, erased people, revoked rows and migrated clear tags leave no readable bytes in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            if !db.configuration.readonly {
-                // The log is copied into the database every 4 000 pages (16 MB) rather than 1 000:
-                // a page the backlog rewrites again and again (an index's last leaf) is copied, and
-                // the database synced, a quarter as often. refbot's CPU a command: 8 % less.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Store.checkpointPages)")
-            }
         }
         try Store.refuseNewerDatabase(path: path)
         let pool: DatabasePool
