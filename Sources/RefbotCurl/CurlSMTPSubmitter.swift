@@ -284,6 +284,10 @@ public final class CurlSMTPSubmitter: MailSubmitter {
         report: (Int, Result<Void, TransportError>) -> Void
     ) {
         var stopAll: TransportError?
+        // The connection that has answered during this batch. A kept connection's first mail of a
+        // batch goes by DATA, whose first round trip shows the connection alive before any of the
+        // mail is sent; from then on (or on a new connection) a mail may go as one BDAT chunk.
+        var answering: SMTPConnection?
         for (index, mail) in mails.enumerated() {
             if let stopAll {
                 report(index, .failure(stopAll))
@@ -317,9 +321,11 @@ public final class CurlSMTPSubmitter: MailSubmitter {
                 }
                 session.connection = connection
                 do throws(SMTPMailFailure) {
-                    try connection.submit(mail)
+                    try connection.submit(mail, mayChunk: fresh || answering === connection)
+                    answering = connection
                     report(index, .success(()))
                 } catch {
+                    if !error.connectionLost { answering = connection }
                     if error.connectionLost { session.connection = nil }
                     // A kept connection the server had closed before this mail's DATA: none of it can
                     // have been accepted, so it goes once more, over a new connection.

@@ -23,6 +23,22 @@ struct SMTPPipeliningUnitTests {
         #expect(!SMTPConnection.offersPipelining(lookalike))
     }
 
+    @Test("CHUNKING counts only when the last EHLO answer lists it, and a BDAT chunk ends with CRLF")
+    func chunkingFromTheLastEHLO() {
+        let upgraded = Array(
+            ("220 mx ESMTP\r\n250-mx\r\n250-CHUNKING\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"
+                + "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n").utf8)
+        #expect(!SMTPConnection.offers("CHUNKING", upgraded), "after TLS only the new list counts")
+        #expect(SMTPConnection.offers("PIPELINING", upgraded))
+        #expect(SMTPConnection.offers("CHUNKING", Array("220 mx\r\n250-mx\r\n250-chunking\r\n250 SIZE\r\n".utf8)))
+        #expect(!SMTPConnection.offers("CHUNKING", Array("220 mx\r\n250-mx\r\n250 XCHUNKING\r\n".utf8)))
+        func chunk(_ text: String) -> String { String(decoding: SMTPConnection.endingInCRLF(Array(text.utf8)), as: UTF8.self) }
+        #expect(chunk("a\r\n.\r\nb\r\n") == "a\r\n.\r\nb\r\n", "a chunk is sent as it is: no dot-stuffing")
+        #expect(chunk("no line end") == "no line end\r\n")
+        #expect(chunk("ends in CR\r") == "ends in CR\r\n")
+        #expect(chunk("") == "\r\n")
+    }
+
     @Test("a line that begins with a dot gets another; the mail ends with CRLF and the end-of-data line")
     func dotStuffing() {
         func stuffed(_ text: String) -> String {
@@ -54,13 +70,17 @@ struct SMTPPipeliningTests {
             body: "A listing's text:\r\n.\(ending)" + smuggled + "The end.\r\n")
     }
 
+    /// Port 465 offers no CHUNKING (the mail goes after DATA, dot-stuffed); 587 does (one BDAT chunk).
+    static let transfers: [(tls: MailStack.TLSMode, command: String)] = [(.implicit, "data"), (.starttls, "bdat")]
+
     @Test(
-        "a mail whose text holds an end-of-data line and SMTP commands reaches its recipient whole, and nobody else",
-        arguments: ["\r\n", "\n"])
-    func noSmuggling(_ ending: String) async throws {
+        "a mail whose text holds an end-of-data line and SMTP commands reaches its recipient whole, and nobody else (after DATA, and as a BDAT chunk)",
+        arguments: ["\r\n", "\n"], [0, 1])
+    func noSmuggling(_ ending: String, _ transfer: Int) async throws {
+        let (tls, command) = Self.transfers[transfer]
         try await withMailStack { stack, pool in
             let submitter = CurlSMTPSubmitter(
-                settings: stack.smtpSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+                settings: stack.smtpSettings(user: "bot@example.test", password: "botpass", tls: tls), pool: pool)
             let data = smugglingMail(id: "smuggle-\(ending.count)@example.test", ending: ending)
             let marker = testMessage(id: "after-smuggle@example.test", from: "bot@example.test", to: "bob@example.test")
             let results = await submitter.submit([
@@ -77,14 +97,21 @@ struct SMTPPipeliningTests {
             let bob = try await stack.messages(user: "bob@example.test", password: "bobpass")
             #expect(bob.count == 1)
             #expect(bob.allSatisfy { !String(decoding: $0.raw, as: UTF8.self).contains("smuggled") })
+            await submitter.close()
+            // Postfix sums up the session when it ends: two mails, each by the command this port leads to.
+            let log = try await waitForLog(stack.directory + "/log/postfix.log") { $0.contains(" \(command)=2 ") }
+            #expect(log.contains(" mail=2 rcpt=2 \(command)=2 "), "the mails went by \(command)")
         }
     }
 
-    @Test("pipelined refusals (550 and 450 to RCPT TO, then DATA refused) leave the session in step: the next mails go out on it")
-    func refusalsKeepTheSessionInStep() async throws {
+    @Test(
+        "pipelined refusals (550 and 450 to RCPT TO, then DATA or the BDAT chunk refused) leave the session in step: the next mails go out on it",
+        arguments: [0, 1])
+    func refusalsKeepTheSessionInStep(_ transfer: Int) async throws {
+        let (tls, command) = Self.transfers[transfer]
         try await withMailStack { stack, pool in
             let submitter = CurlSMTPSubmitter(
-                settings: stack.smtpSettings(user: "bot@example.test", password: "botpass"), pool: pool)
+                settings: stack.smtpSettings(user: "bot@example.test", password: "botpass", tls: tls), pool: pool)
             func mail(_ n: Int, to: String) -> OutgoingMail {
                 OutgoingMail(
                     envelopeFrom: "bot@example.test", recipients: [to],
@@ -119,7 +146,7 @@ struct SMTPPipeliningTests {
                 $0.contains("disconnect from") && $0.contains("auth=1")
             }
             #expect(sessions.count == 1, "\(sessions)")
-            #expect(sessions.first?.contains("mail=5 rcpt=2/5 data=2/5") == true, "\(sessions)")
+            #expect(sessions.first?.contains("mail=5 rcpt=2/5 \(command)=2/5") == true, "\(sessions)")
         }
     }
 }

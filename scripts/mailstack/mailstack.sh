@@ -3,7 +3,8 @@
 #
 #   mailstack.sh up DIR [PORT_BASE]     write configs into DIR, start both servers. Ports (PORT_BASE
 #                                       defaults to 10000): +143 imap, +993 imaps, +25 smtp (no AUTH),
-#                                       +587 submission (STARTTLS + AUTH), +465 smtps (AUTH)
+#                                       +587 submission (STARTTLS + AUTH), +465 smtps (AUTH; offers no
+#                                       CHUNKING, so a client's DATA path has a server too)
 #   mailstack.sh down DIR [kill]        stop both: graceful (about 1 s) or "kill" (SIGKILL, instant)
 #   mailstack.sh stop-imap|start-imap|stop-smtp|start-smtp DIR    one side only (outage tests)
 #   mailstack.sh adduser DIR user@domain password                 add a user while the stack runs
