@@ -92,7 +92,8 @@ struct CurlSMTPSubmitterTests {
                 $0.contains("disconnect from") && $0.contains("auth=1")
             }
             #expect(sessions.count == 1, "\(sessions)")
-            #expect(sessions.first?.contains("mail=20 rcpt=20 data=20") == true)
+            // Submission (587) offers CHUNKING, and a new connection's mails go as BDAT chunks.
+            #expect(sessions.first?.contains("mail=20 rcpt=20 bdat=20") == true, "\(sessions)")
             let received = try await stack.messages(user: "carol@example.test", password: "carolpass", atLeast: 20)
             #expect(received.count == 20)
         }
