@@ -22,6 +22,12 @@ struct CurlSMTPSessionTests {
         log.split(whereSeparator: \.isNewline).filter { $0.contains("message-id=<\(id)>") }.count
     }
 
+    /// A 1 MB mail to carol (lines of 70 letters), long enough to be cut in the middle.
+    private func megabyteMail(_ id: String) -> OutgoingMail {
+        let line = String(repeating: "abcdefghij", count: 7) + "\r\n"
+        return mail(id, body: String(repeating: line, count: 1_048_576 / 72))
+    }
+
     /// Submission through `proxy` to the stack's STARTTLS submission port.
     private func settings(_ stack: MailStack, through proxy: IdleDropProxy) -> SMTPServerSettings {
         var settings = stack.smtpSettings(user: "bot@example.test", password: "botpass", tls: .starttls)
@@ -114,8 +120,7 @@ struct CurlSMTPSessionTests {
             // the chunk over whole, so the mail goes once more on a new connection; a cut noticed
             // only while waiting for the replies leaves it unknown, and the mail is reported failed.
             proxy.dropOnNextClientBytes(after: 200_000)
-            let line = String(repeating: "abcdefghij", count: 7) + "\r\n"
-            let big = mail("chunk-cut@example.test", body: String(repeating: line, count: 1_048_576 / 72))
+            let big = megabyteMail("chunk-cut@example.test")
             let results = await submitter.submit([mail("chunk-2@example.test"), big])
             #expect(proxy.drops == 1)
             try results[0].get()
@@ -141,8 +146,7 @@ struct CurlSMTPSessionTests {
             try await submitter.submit([mail("cut-1@example.test")])[0].get()
             // 200 kB pass (MAIL FROM, RCPT TO, DATA and the start of the 1 MB message), then the cut.
             proxy.dropOnNextClientBytes(after: 200_000)
-            let line = String(repeating: "abcdefghij", count: 7) + "\r\n"
-            let big = mail("cut-2@example.test", body: String(repeating: line, count: 1_048_576 / 72))
+            let big = megabyteMail("cut-2@example.test")
 
             let results = await submitter.submit([big])
             #expect(proxy.drops == 1)
