@@ -6,8 +6,8 @@ import RefbotTestSupport
 import Synchronization
 import Testing
 
-/// The Processor takes a backlog up to `Processor.rowsPerTransaction` mails to a transaction, each
-/// in its own savepoint.
+/// The Processor takes a backlog up to `Processor.rowsPerTransaction` mails to a transaction; only
+/// when one fails does the transaction go again with each mail in its own savepoint.
 @Suite("Processor: several mails to a transaction", .serialized)
 struct ProcessorBatchTests {
     let directory: TemporaryDirectory
@@ -57,6 +57,27 @@ struct ProcessorBatchTests {
             try String.fetchAll(db, sql: "SELECT recipients FROM outboxMessage ORDER BY id")
         }
         #expect(answered == ["alice@example.com", "carol@example.com", "bob@example.com"], "Bob answered once, on the next pass")
+    }
+
+    @Test("a batch in which no mail fails opens no savepoint, so SQLite writes no statement journal")
+    func noSavepointWhenNothingFails() async throws {
+        for n in 0..<8 {
+            mailbox.deliver(mail(from: "M\(n) <m\(n)@example.com>", subject: "HELP", body: "", messageID: "m\(n)@example.com"))
+        }
+        #expect(await daemon.fetcher.runOnce() == 8)
+        let statements = Mutex<[String]>([])
+        try await daemon.store.write { db in
+            db.trace(options: .statement) { event in
+                if case .statement(let statement) = event { statements.withLock { $0.append(statement.sql) } }
+            }
+        }
+        #expect(try await daemon.processor.runOnce() == 8)
+        try await daemon.store.write { db in db.trace(options: .statement, nil) }
+        let seen = statements.withLock { $0 }
+        #expect(seen.contains { $0.contains("outboxMessage") }, "the trace saw the answers written")
+        #expect(!seen.contains { $0.uppercased().contains("SAVEPOINT") }, "no savepoint: \(seen.filter { $0.uppercased().contains("SAVEPOINT") })")
+        let answered = try await daemon.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outboxMessage") }
+        #expect(answered == 8)
     }
 
     @Test("twenty mails waiting are all answered, one answer each, in the order they came")

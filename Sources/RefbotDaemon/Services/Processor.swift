@@ -7,19 +7,19 @@ import RefbotStore
 import RefbotTemplates
 import ServiceLifecycle
 
-/// Acts on stored inbound mail, each message in its own savepoint of a write transaction that
-/// takes up to ``rowsPerTransaction`` of them: parse, apply the rules, read the command, run it,
-/// queue the answers, mark the row done (architecture §3).
+/// Acts on stored inbound mail in write transactions that take up to ``rowsPerTransaction``
+/// messages each: parse, apply the rules, read the command, run it, queue the answers, mark the
+/// row done (architecture §3).
 ///
 /// Failure modes: a member mistake becomes a `command.error` reply (at most
 /// `mail.error_replies_per_hour` per sender; every answer to an unproven address also counts
 /// against ``ReplyBudget``'s caps); a mail that cannot be parsed or is too large is
-/// quarantined at once; any other error rolls the mail's savepoint back and counts an attempt (one
-/// a pass), and the third attempt quarantines the row. Admins hear of every quarantined mail (``AdminNotices``:
-/// one by one up to `mail.admin_notices_per_hour`, then in one summary). A database that
-/// cannot be written (another process holds the lock, the disk is full) is no fault of the mail:
-/// the pass stops without counting an attempt, the shared database log says so once, and the
-/// row is taken again on the next pass.
+/// quarantined at once; any other error rolls that mail's work back alone and counts an attempt
+/// (one a pass), and the third attempt quarantines the row. Admins hear of every quarantined mail
+/// (``AdminNotices``: one by one up to `mail.admin_notices_per_hour`, then in one summary). A
+/// database that cannot be written (another process holds the lock, the disk is full) is no fault
+/// of the mail: the pass stops without counting an attempt, the shared database log says so once,
+/// and the row is taken again on the next pass.
 public final class Processor: Service, Sendable {
     /// Attempts before a failing mail is quarantined (Mailman's MAX_BAK_COUNT).
     public static let maxAttempts = 3
@@ -77,7 +77,7 @@ public final class Processor: Service, Sendable {
         }
     }
 
-    /// Rows handled in one transaction (each in its own savepoint). A backlog pays one commit per
+    /// Rows handled in one transaction. A backlog pays one commit per
     /// this many rows; a small number keeps each transaction short, so the Sender and the Fetcher
     /// never wait long for the database.
     public static let rowsPerTransaction = 8
@@ -119,13 +119,17 @@ public final class Processor: Service, Sendable {
         return outcome
     }
 
-    /// Processes rows in one transaction, each in its own savepoint, and returns their outcomes in
-    /// order; never throws. The transaction ends early, after the rows so far, when a
-    /// ``Store/writeBlocking(_:)`` caller waits for the writer; the outcomes are then of the rows
-    /// that were processed, in order, and the caller hands the rest to the next call. A row whose
-    /// handling fails rolls back alone and has its failure recorded once the others have committed
-    /// (``process(_:)-(InboundMessage)`` records it the same way); a database that cannot be written
-    /// postpones them all.
+    /// Processes rows in one transaction and returns their outcomes in order; never throws. The
+    /// transaction ends early, after the rows so far, when a ``Store/writeBlocking(_:)`` caller
+    /// waits for the writer; the outcomes are then of the rows that were processed, in order, and
+    /// the caller hands the rest to the next call. A row whose handling fails rolls back alone and
+    /// has its failure recorded once the others have committed (``process(_:)-(InboundMessage)``
+    /// records it the same way); a database that cannot be written postpones them all.
+    ///
+    /// The rows go first without savepoints: a savepoint makes SQLite copy every page a row
+    /// touches into a statement journal (a temporary file past 64 KB), and almost no row fails. A
+    /// failure rolls that whole transaction back, and the same rows go again, each in its own
+    /// savepoint, so that only the failing one is undone.
     func process(_ rows: [InboundMessage]) async -> [ProcessOutcome] {
         guard rows.count > 1 else { return await processEach(rows) }
         let ids = rows.compactMap(\.id)
@@ -133,31 +137,11 @@ public final class Processor: Service, Sendable {
         defer { for id in ids { _ = tallies.take(id) } }
         let results: [Result<(ProcessOutcome, Duration), any Error>]
         do {
-            results = try await store.write { db in
-                var results: [Result<(ProcessOutcome, Duration), any Error>] = []
-                for row in rows {
-                    // The Sender records each mail before its session sends the next: it goes first.
-                    if !results.isEmpty && self.store.blockingWriterWaiting { break }
-                    guard let id = row.id else {
-                        results.append(.success((.failed, .zero)))
-                        continue
-                    }
-                    let started = ContinuousClock.now
-                    do {
-                        var outcome = ProcessOutcome.failed
-                        try db.inSavepoint {
-                            outcome = try self.act(on: row, id: id, now: self.clock.now(), in: db)
-                            return .commit
-                        }
-                        results.append(.success((outcome, ContinuousClock.now - started)))
-                    } catch where Store.isTemporary(error) {
-                        throw error
-                    } catch {
-                        _ = self.tallies.take(id)
-                        results.append(.failure(error))
-                    }
-                }
-                return results
+            do {
+                results = try await store.write { db in try self.actOnBatch(rows, eachInSavepoint: false, in: db) }
+            } catch is RowFailedInBatch {
+                for id in ids { _ = tallies.take(id) }
+                results = try await store.write { db in try self.actOnBatch(rows, eachInSavepoint: true, in: db) }
             }
         } catch where Store.isTemporary(error) {
             databaseOutage.failed(error, logger: logger)
@@ -182,6 +166,46 @@ public final class Processor: Service, Sendable {
             }
         }
         return outcomes
+    }
+
+    /// A row of a batch run without savepoints failed: the batch goes again, each row in its own.
+    private struct RowFailedInBatch: Error {}
+
+    /// The rows of ``process(_:)-([InboundMessage])`` inside its transaction, each either in its own
+    /// savepoint (a row that fails is undone alone and its error returned) or not (a row that
+    /// fails throws ``RowFailedInBatch``, and the transaction must roll back).
+    private func actOnBatch(
+        _ rows: [InboundMessage], eachInSavepoint: Bool, in db: Database
+    ) throws -> [Result<(ProcessOutcome, Duration), any Error>] {
+        var results: [Result<(ProcessOutcome, Duration), any Error>] = []
+        for row in rows {
+            // The Sender records each mail before its session sends the next: it goes first.
+            if !results.isEmpty && store.blockingWriterWaiting { break }
+            guard let id = row.id else {
+                results.append(.success((.failed, .zero)))
+                continue
+            }
+            let started = ContinuousClock.now
+            do {
+                var outcome = ProcessOutcome.failed
+                if eachInSavepoint {
+                    try db.inSavepoint {
+                        outcome = try act(on: row, id: id, now: clock.now(), in: db)
+                        return .commit
+                    }
+                } else {
+                    outcome = try act(on: row, id: id, now: clock.now(), in: db)
+                }
+                results.append(.success((outcome, ContinuousClock.now - started)))
+            } catch where Store.isTemporary(error) {
+                throw error
+            } catch {
+                guard eachInSavepoint else { throw RowFailedInBatch() }
+                _ = tallies.take(id)
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 
     /// ``process(_:)-(InboundMessage)`` of each row in turn.
