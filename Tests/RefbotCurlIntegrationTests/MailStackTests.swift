@@ -35,6 +35,28 @@ struct MailStackTests {
         }
     }
 
+    @Test("a stack left running by a test process that died is stopped by the next process's reaper; live stacks are left alone")
+    func abandonedStackIsReaped() async throws {
+        try TestEnvironment.requireServers()
+        let live = try await MailStack.start()
+        let abandoned = try await MailStack.start()
+        let pool = CurlThreadPool(threads: 1)
+        func canLogIn(_ stack: MailStack) async -> Bool {
+            let mailbox = IMAPMailbox(settings: stack.imapSettings(user: "bob@example.test", password: "bobpass"), pool: pool)
+            return await transportError { try await mailbox.checkLogin() } == nil
+        }
+        await abandoned.abandonAsIfCrashed()
+        #expect(await canLogIn(abandoned), "the abandoned stack's servers still run after its lock is let go")
+        let reaped = try await MailStack.reapAbandoned()
+        #expect(reaped.contains(abandoned.directory))
+        #expect(!reaped.contains(live.directory))
+        #expect(!FileManager.default.fileExists(atPath: abandoned.directory))
+        #expect(await !canLogIn(abandoned), "its servers are stopped")
+        #expect(await canLogIn(live), "the stack whose process lives still runs")
+        await live.stop()
+        await pool.shutdown()
+    }
+
     @Test("users given to start and added later receive mail, also in another domain")
     func extraUsers() async throws {
         try await withMailStack(extraUsers: ["dave@example.org": "davepass"]) { stack, _ in

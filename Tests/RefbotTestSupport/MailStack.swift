@@ -125,9 +125,12 @@ public final class MailStack: Sendable {
             if round > 0 { try await Task.sleep(for: .seconds(2)) }
             for base in (20..<60).map({ $0 * 1000 }).shuffled() {
                 guard let lock = PortBaseLock(base: base) else { continue }
+                // A stack left running on this base by a test process that died holds its ports.
+                await reapAbandoned(lock: lock, base: base, script: script)
                 guard offsets.allSatisfy({ isFree(port: base + $0) }) else { continue }
                 if oauthMechanisms != nil { environment["OAUTH_PORT"] = String(base + oauthPortOffset) }
                 let directory = try makeTemporaryDirectory()
+                lock.record(directory)
                 let stack = MailStack(directory: directory, portBase: base, script: script, lock: lock)
                 do {
                     try await stack.runScript(["up", directory, String(base)], environment: environment)
@@ -142,6 +145,49 @@ public final class MailStack: Sendable {
         }
         if problems.isEmpty { problems.append("every port base from 20000 to 59000 was held or in use, four times over 6 s") }
         throw MailStackError("no mail stack could be started:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// Stops every stack that a test process started and left running when it died (a crash, a
+    /// kill): its port base's lock is free, and the lock file still names the stack's directory.
+    /// Stacks whose process lives hold their lock and are left alone. Returns the directories
+    /// stopped and removed. ``start(extraUsers:oauthMechanisms:)`` does this for each base it
+    /// tries, so one crashed run does not leave the next without free ports.
+    @discardableResult
+    public static func reapAbandoned() async throws -> [String] {
+        let script = try findScript()
+        var reaped: [String] = []
+        for base in (20..<60).map({ $0 * 1000 }) {
+            guard let lock = PortBaseLock(base: base) else { continue }
+            if let directory = await reapAbandoned(lock: lock, base: base, script: script) { reaped.append(directory) }
+            lock.release()
+        }
+        return reaped
+    }
+
+    /// Stops the stack the free `lock` of `base` names, if any; returns its directory.
+    @discardableResult
+    private static func reapAbandoned(lock: PortBaseLock, base: Int, script: String) async -> String? {
+        guard let directory = lock.recorded() else { return nil }
+        let name = URL(fileURLWithPath: directory).lastPathComponent
+        // Only a folder this type made is ever stopped and removed.
+        guard name.hasPrefix("refbot-mailstack-"), FileManager.default.fileExists(atPath: directory) else {
+            lock.clearRecord()
+            return nil
+        }
+        let abandoned = MailStack(directory: directory, portBase: base, script: script, lock: lock)
+        try? await abandoned.runScript(["down", directory, "kill"])
+        try? FileManager.default.removeItem(atPath: directory)
+        lock.clearRecord()
+        await abandoned.pool.shutdown()
+        return directory
+    }
+
+    /// Lets go of the port base as a test process that dies does, leaving the servers running:
+    /// for the test of ``reapAbandoned()``.
+    public func abandonAsIfCrashed() async {
+        stopped.withLock { $0 = true }
+        lock.release()
+        await pool.shutdown()
     }
 
     /// IMAP settings for `user` reading `folder`, trusting the stack's certificate.
@@ -232,6 +278,7 @@ public final class MailStack: Sendable {
         guard first else { return }
         try? await runScript(["down", directory, "kill"])
         try? FileManager.default.removeItem(atPath: directory)
+        lock.clearRecord()
         lock.release()
         await pool.shutdown()
     }
@@ -370,7 +417,9 @@ public struct MailStackError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Holds `flock` on a file named for a port base while a stack uses it, so that test processes
-/// running at the same time pick different bases. The kernel drops the lock if the process dies.
+/// running at the same time pick different bases. The kernel drops the lock if the process dies;
+/// the file names the stack's directory while it runs, so that the next process to take the lock
+/// can stop a stack whose process died (``MailStack/reapAbandoned()``).
 private final class PortBaseLock: Sendable {
     private let descriptor = Mutex<Int32>(-1)
 
@@ -386,12 +435,39 @@ private final class PortBaseLock: Sendable {
         descriptor.withLock { $0 = fd }
     }
 
+    /// Names `directory` as the stack on this base.
+    func record(_ directory: String) {
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            let bytes = Array(directory.utf8)
+            _ = ftruncate(fd, 0)
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+    }
+
+    /// The stack directory the file names, or nil.
+    func recorded() -> String? {
+        descriptor.withLock { fd -> String? in
+            guard fd >= 0 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return nil }
+            return String(decoding: buffer[..<count], as: UTF8.self)
+        }
+    }
+
+    /// Names no stack.
+    func clearRecord() {
+        descriptor.withLock { fd in if fd >= 0 { _ = ftruncate(fd, 0) } }
+    }
+
     func release() {
         descriptor.withLock { fd in
             if fd >= 0 { close(fd) }
             fd = -1
         }
     }
+
 
     deinit { release() }
 }
