@@ -424,7 +424,8 @@ private final class PortBaseLock: Sendable {
     private let descriptor = Mutex<Int32>(-1)
 
     init?(base: Int) {
-        let directory = NSTemporaryDirectory() + "/refbot-mailstack-ports"
+        // One folder for every test process, whatever its TMPDIR (scripts/test gives each run its own).
+        let directory = "/tmp/refbot-mailstack-ports"
         mkdir(directory, 0o777)
         let fd = open("\(directory)/\(base).lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
         guard fd >= 0 else { return nil }
