@@ -46,4 +46,11 @@ extension Row {
     public static func fetchAll(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
         try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
     }
+
+    /// ``Row/fetchCursor(_:sql:arguments:adapter:)`` through the statement cache. Its one row, read
+    /// again at each step, finds a column by name once for all the rows; the rows of
+    /// ``fetchAll(cached:sql:arguments:)`` are copies that each look every name up again.
+    public static func fetchCursor(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> RowCursor {
+        try fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+    }
 }

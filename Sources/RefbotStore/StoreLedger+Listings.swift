@@ -10,7 +10,8 @@ extension StoreLedger {
         guard limit > 0 else { return [] }
         let candidates: [SearchCandidate]
         if query.isEmpty {
-            let rows = try Row.fetchAll(
+            // Through a cursor: each column is found by name once for all the rows.
+            let rows = try Row.fetchCursor(
                 cached: db,
                 sql: """
                     SELECT * FROM listing
@@ -19,14 +20,14 @@ extension StoreLedger {
                     ORDER BY coalesce(featuredUntil, 0) > :now DESC, createdAt DESC, id DESC
                     LIMIT :limit
                     """, arguments: ["now": now, "limit": limit])
-            candidates = try rows.map { SearchCandidate(listing: try Listing(row: $0), matchScore: nil) }
+            candidates = try Array(rows.map { SearchCandidate(listing: try Listing(row: $0), matchScore: nil) })
         } else {
             guard let match = StoreLedger.matchExpression(for: query) else { return [] }
-            let rows = try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 cached: db, sql: StoreLedger.matchingListingsSQL, arguments: ["match": match, "now": now, "limit": limit])
-            candidates = try rows.map {
+            candidates = try Array(rows.map {
                 SearchCandidate(listing: try Listing(row: $0), matchScore: $0["matchScore"] as Double?)
-            }
+            })
         }
         return Array(SearchRanking.rank(candidates, now: now).prefix(limit))
     }

@@ -12,6 +12,25 @@ struct LinkTokenTests {
         LinkToken(tagHash: ReplyTag.hash(tag), word: word, expiresAt: now + 14 * 86_400, nonce: [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
 
+    @Test("Base64URL.encode writes RFC 4648's URL-safe alphabet without padding, for every length, and decode reads it back")
+    func base64URLMatchesFoundation() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for length in 0..<200 {
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+            }
+            let expected = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            let encoded = Base64URL.encode(bytes)
+            #expect(encoded == expected, "length \(length)")
+            if length > 0 { #expect(Base64URL.decode(encoded) == bytes, "length \(length)") }
+        }
+        #expect(Base64URL.encode([0xfb, 0xff, 0xbf]) == "-_-_")
+    }
+
     @Test("A signed token verifies and gives back its tag's hash, word, expiry and nonce")
     func roundTrip() throws {
         let original = token()

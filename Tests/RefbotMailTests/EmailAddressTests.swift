@@ -67,6 +67,8 @@ struct EmailAddressListTests {
         #expect(!encoded.unicodeScalars.contains { !$0.isASCII })
         #expect(EmailAddress.parseList(encoded).first?.displayName == "Jörg Käfer")
         #expect(EmailAddress(localPart: "a", domain: "b.org").description == "a@b.org")
+        #expect(EmailAddress(localPart: "a", domain: "b.org", displayName: "Ann Lee").description == #""Ann Lee" <a@b.org>"#)
+        #expect(EmailAddress(localPart: "a", domain: "b.org", displayName: #"A\B"#).description == #""A\\B" <a@b.org>"#)
         #expect(!EmailAddress(localPart: "a", domain: "b.org", displayName: "evil\r\nBcc: x@y.z").description.contains("\n"))
     }
 }

@@ -204,11 +204,42 @@ public struct LinkKey: Sendable {
 
 /// RFC 4648 §5 base64url without padding.
 public enum Base64URL {
+    /// The URL-safe alphabet (RFC 4648 §5).
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// `bytes` in the URL-safe alphabet, without padding (written straight from the bytes: every
+    /// link in every mail takes a few of these).
     public static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let count = bytes.count
+        return String(unsafeUninitializedCapacity: (count * 4 + 2) / 3) { out in
+            var o = 0
+            var i = 0
+            while i + 3 <= count {
+                let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out[o] = alphabet[Int(n >> 18)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                out[o + 2] = alphabet[Int(n >> 6 & 63)]
+                out[o + 3] = alphabet[Int(n & 63)]
+                o += 4
+                i += 3
+            }
+            switch count - i {
+            case 1:
+                let n = UInt32(bytes[i]) << 16
+                out[o] = alphabet[Int(n >> 18)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                o += 2
+            case 2:
+                let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+                out[o] = alphabet[Int(n >> 18)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                out[o + 2] = alphabet[Int(n >> 6 & 63)]
+                o += 3
+            default:
+                break
+            }
+            return o
+        }
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

@@ -66,6 +66,8 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         if EncodedWord.needsEncoding(name) {
             return EncodedWord.encode(name).joined(separator: " ") + " <" + address + ">"
         }
+        // Most names hold neither a backslash nor a quote: they go as they are.
+        guard name.utf8.contains(where: { $0 == 0x5c || $0 == 0x22 }) else { return "\"" + name + "\" <" + address + ">" }
         let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"" + escaped + "\" <" + address + ">"
     }
