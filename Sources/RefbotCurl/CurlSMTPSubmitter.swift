@@ -325,8 +325,7 @@ public final class CurlSMTPSubmitter: MailSubmitter {
                     answering = connection
                     report(index, .success(()))
                 } catch {
-                    if !error.connectionLost { answering = connection }
-                    if error.connectionLost { session.connection = nil }
+                    if error.connectionLost { session.connection = nil } else { answering = connection }
                     // A kept connection the server had closed before this mail's DATA: none of it can
                     // have been accepted, so it goes once more, over a new connection.
                     if error.connectionLost, error.beforeData, !fresh, !retried {

@@ -84,9 +84,6 @@ final class SMTPConnection {
         lastAnswered = Self.monotonicMilliseconds()
     }
 
-    /// Whether the EHLO answer libcurl read last (after STARTTLS, when there was one) lists PIPELINING.
-    static func offersPipelining(_ replies: [UInt8]) -> Bool { offers("PIPELINING", replies) }
-
     /// Whether the EHLO answer libcurl read last (after STARTTLS, when there was one) lists the
     /// extension `keyword` (upper case).
     static func offers(_ keyword: String, _ replies: [UInt8]) -> Bool {

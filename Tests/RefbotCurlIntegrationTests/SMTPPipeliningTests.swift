@@ -12,15 +12,15 @@ struct SMTPPipeliningUnitTests {
     func pipeliningFromTheLastEHLO() {
         let plain = Array(
             "220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n".utf8)
-        #expect(SMTPConnection.offersPipelining(plain))
+        #expect(SMTPConnection.offers("PIPELINING", plain))
         let upgraded = Array(
             ("220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"
                 + "250-mx\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n235 2.7.0 Authentication successful\r\n").utf8)
-        #expect(!SMTPConnection.offersPipelining(upgraded), "after TLS only the new list counts")
+        #expect(!SMTPConnection.offers("PIPELINING", upgraded), "after TLS only the new list counts")
         let lowercase = Array("220 mx\r\n250-mx\r\n250 pipelining\r\n".utf8)
-        #expect(SMTPConnection.offersPipelining(lowercase))
+        #expect(SMTPConnection.offers("PIPELINING", lowercase))
         let lookalike = Array("220 mx\r\n250-mx\r\n250 XPIPELINING\r\n".utf8)
-        #expect(!SMTPConnection.offersPipelining(lookalike))
+        #expect(!SMTPConnection.offers("PIPELINING", lookalike))
     }
 
     @Test("CHUNKING counts only when the last EHLO answer lists it, and a BDAT chunk ends with CRLF")
