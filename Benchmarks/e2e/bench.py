@@ -204,7 +204,7 @@ admin_notices_per_hour = 1000000
         if self.seeded:
             return
         self.clear_mailbox()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-sent", "-sent-wal", "-sent-shm"):
             if os.path.exists(self.db + suffix):
                 os.remove(self.db + suffix)
         out = subprocess.run([self.args.refbot, "run", "--once", "--config", self.config(1)], env=self.env(),

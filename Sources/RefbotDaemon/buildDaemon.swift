@@ -134,7 +134,8 @@ public func buildDaemon(
     let databaseOutage = OutageLog.database()
     let sender = Sender(
         submitter: outbound, extraSubmitters: extraOutbound, store: store, composer: composer, configuration: configuration, clock: clock, health: health,
-        logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics)
+        logger: logger, waker: senderWaker, databaseOutage: databaseOutage, metrics: metrics,
+        sentLog: try SentLog(path: SentLog.path(forDatabase: configuration.bot.database)))
     let webhooks = WebhookSender(
         store: store, composer: composer, configuration: configuration, clock: clock, logger: logger, post: webhookPost,
         metrics: metrics)

@@ -16,12 +16,15 @@ import Synchronization
 /// whole Sender back for a while instead of failing it.
 ///
 /// Failure modes: an SMTP outage logs once and the rows wait; a crash after the server's 250
-/// and before the row is marked sent sends it again with the same Message-ID (RFC 1047), the one
-/// duplicate SMTP cannot rule out. Each row is marked right after its own reply, before the
-/// next mail goes out on the same connection, to keep that window to one message. When the
-/// database cannot be written just then (another process holds the lock, the disk is full), a
-/// sent mail is remembered in memory, never sent again by this process, and marked sent as soon
-/// as the database takes writes again; the shared database log says so once.
+/// and before the mail is noted as sent sends it again with the same Message-ID (RFC 1047), the
+/// one duplicate SMTP cannot rule out. Each mail is noted right after its own reply, before the
+/// next mail goes out on the same connection, to keep that window to one message: in the
+/// ``SentLog`` when the daemon has one (a one-page commit that never waits for the database's
+/// writer; the notes are folded into the outbox after each batch and before anything is sent),
+/// else in the outbox itself. When neither can be written just then (another process holds the
+/// lock, the disk is full), a sent mail is remembered in memory, never sent again by this
+/// process, and marked sent as soon as the database takes writes again; the shared database log
+/// says so once.
 public final class Sender: Service, Sendable {
     /// Rows taken per SMTP connection. Each connection costs a TLS handshake and a login, so a
     /// backlog goes out over few of them; results are still recorded one by one as the server
@@ -42,6 +45,8 @@ public final class Sender: Service, Sendable {
     let logger: Logger
     let outage = OutageLog("SMTP")
     let databaseOutage: OutageLog
+    /// Where each accepted mail is noted before the next goes out (nil: straight in the outbox).
+    let sentLog: SentLog?
     /// Rows the server accepted whose `markSent` failed; marked before anything else is sent.
     let sentUnrecorded = Mutex<[Int64: Int64]>([:])
     /// Set by a provider's quota reply: no mail goes out before `until` (``slowDown(after:now:)``).
@@ -59,8 +64,9 @@ public final class Sender: Service, Sendable {
     public init(
         submitter: any MailSubmitter, extraSubmitters: [any MailSubmitter] = [], store: Store, composer: MailComposer,
         configuration: Configuration, clock: DaemonClock, health: HealthState, logger: Logger, waker: Waker = Waker(),
-        databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics()
+        databaseOutage: OutageLog = .database(), metrics: DaemonMetrics = DaemonMetrics(), sentLog: SentLog? = nil
     ) {
+        self.sentLog = sentLog
         self.extraSubmitters = extraSubmitters
         self.metrics = metrics
         self.waker = waker
@@ -128,7 +134,7 @@ public final class Sender: Service, Sendable {
     @discardableResult
     public func runOnce() async throws -> Int {
         let sent = Counter()
-        guard await recordSentEarlier() else { return 0 }
+        guard await recordSentEarlier(), await foldSentLog() else { return 0 }
         var tried: Set<Int64> = Set(sentUnrecorded.withLock { Array($0.keys) })
         while true {
             let now = clock.now()
@@ -189,6 +195,8 @@ public final class Sender: Service, Sendable {
                     }
                 }
             }
+            // Before the limits and the due rows are read again, the outbox says what went out.
+            guard await foldSentLog() else { break }
             if outage.isDown || !sentUnrecorded.withLock({ $0.isEmpty }) { break }
         }
         _ = try await reportFailures(now: clock.now())
@@ -223,6 +231,48 @@ public final class Sender: Service, Sendable {
         return true
     }
 
+    /// Marks sent, in one transaction, the mails noted in the ``SentLog`` (a row already marked,
+    /// or purged since, keeps its state or its emptiness); returns false (send nothing this pass)
+    /// while the database refuses the write or the log cannot be read.
+    func foldSentLog() async -> Bool {
+        guard let sentLog else { return true }
+        let bot = self.bot
+        do {
+            let folded = try await sentLog.fold(into: store) { db, note -> Int64? in
+                guard let row = try Row.fetchOne(
+                    cached: db, sql: "SELECT state, raw, purgedAt, inboundId FROM outboxMessage WHERE id = ?",
+                    arguments: [note.outboxId]),
+                    row["state"] != OutboxMessage.State.sent.rawValue
+                else { return nil }
+                let inboundId: Int64? = row["inboundId"]
+                let answered = try inboundId.flatMap {
+                    try Outbox.arrivalIfFirstAnswer(inboundId: $0, outboxId: note.outboxId, in: db)
+                }
+                let purged = (row["purgedAt"] as Int64?) != nil
+                let raw: Data = row["raw"]
+                let redacted = purged ? nil : bot.flatMap { TagRedaction.redacted(raw, bot: $0) }
+                try Outbox.markSent(note.outboxId, now: note.sentAt, redacted: redacted, in: db)
+                return answered.map { note.sentAt - $0 }
+            }
+            // Only a fold that wrote says the database takes writes again.
+            if !folded.applied.isEmpty || !folded.dropped.isEmpty { databaseOutage.succeeded(logger: logger) }
+            for latency in folded.applied.compactMap({ $0 }) { metrics.answerSent(afterSeconds: latency) }
+            for note in folded.dropped {
+                logger.warning(
+                    "A sent mail's note names no such mail in the outbox; dropped",
+                    metadata: ["outbox.id": "\(note.outboxId)", "message.id": "\(note.messageId)"])
+            }
+            return true
+        } catch {
+            if Store.isTemporary(error) {
+                databaseOutage.failed(error, logger: logger)
+            } else {
+                logger.error("Cannot mark the mail noted as sent", metadata: ["error": "\(error)"])
+            }
+            return false
+        }
+    }
+
     /// Once the server has a mail, the copy the outbox keeps shows no reply tag (``TagRedaction``):
     /// a tag is its recipient's alone, and the database keeps only its hash.
     private func keepWithoutTags(_ id: Int64, raw: Data, in db: Database) throws {
@@ -241,6 +291,19 @@ public final class Sender: Service, Sendable {
         switch result {
         case .success:
             let now = clock.now()
+            if let sentLog {
+                do {
+                    try sentLog.note(outboxId: id, messageId: row.messageId, sentAt: now)
+                    outage.succeeded(logger: logger)
+                    quotaEased()
+                    logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
+                    return true
+                } catch {
+                    logger.warning(
+                        "Cannot note a sent mail in the sent log; marking it in the database",
+                        metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+                }
+            }
             // Cut out before the write begins, so the database waits on nothing but the write.
             let redacted = withoutTags(row.raw)
             let answered = try store.writeBlocking { db -> Int64? in
