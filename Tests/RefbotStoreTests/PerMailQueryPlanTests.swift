@@ -62,6 +62,32 @@ struct PerMailQueryPlanTests {
         #expect(try await plan(unproven, in: store).contains("USING COVERING INDEX unprovenReply_sentAt (sentAt>?)"))
     }
 
+    @Test("the cap on answers to unproven addresses: fewer rows in the table than the cap settle it without walking the hour")
+    func unprovenCapWithoutWalk() async throws {
+        let (store, directory) = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.write { db in
+            for n in 0..<50 {
+                try UnprovenReplyLog.record(address: "stranger\(n % 5)@example.org", event: "help", now: 1_000 + Int64(n), in: db)
+            }
+        }
+        let answers = try await store.read { db in
+            (
+                try UnprovenReplyLog.reached(10, since: 0, in: db),
+                try UnprovenReplyLog.reached(10, since: 1_039, in: db),
+                try UnprovenReplyLog.reached(11, since: 1_039, in: db),
+                try UnprovenReplyLog.reached(50, since: 0, in: db),
+                try UnprovenReplyLog.reached(51, since: 0, in: db),
+                try UnprovenReplyLog.reached(1_000_000, since: 0, in: db)
+            )
+        }
+        #expect(answers.0 && answers.1 && !answers.2 && answers.3 && !answers.4 && !answers.5, "\(answers)")
+        let far = try await statements(in: store) { db in _ = try UnprovenReplyLog.reached(1_000_000, since: 0, in: db) }
+        #expect(far == ["SELECT COUNT(*) FROM unprovenReply"], "a cap above the table's rows walks nothing: \(far)")
+        let near = try await statements(in: store) { db in _ = try UnprovenReplyLog.reached(20, since: 0, in: db) }
+        #expect(near.contains { $0.contains("sentAt >") }, "a cap within the table's rows counts the window: \(near)")
+    }
+
     @Test("v19: the Sender's first-answer check, its due rows (unsorted), the outbox depth and the Processor's queue use indexes, with 2 000 sent rows and 3 waiting")
     func outboxQueriesUseIndexes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-plan-\(UUID().uuidString)").path

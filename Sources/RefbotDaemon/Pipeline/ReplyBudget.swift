@@ -76,7 +76,7 @@ struct ReplyBudget {
         if try UnprovenReplyLog.count(address: key, since: since, upTo: perAddress, in: db) >= perAddress {
             return .withheld(rule: Self.perAddressRule)
         }
-        if try UnprovenReplyLog.countAll(since: since, upTo: unproven, in: db) >= unproven {
+        if try UnprovenReplyLog.reached(unproven, since: since, in: db) {
             return .withheld(rule: Self.globalRule)
         }
         return .allowed(key: key)

@@ -72,7 +72,8 @@ public final class SentLog: Sendable {
     /// Notes that the server accepted the mail of outbox row `outboxId`; blocks the calling thread
     /// for one small commit.
     public func note(outboxId: Int64, messageId: String, sentAt: Int64) throws {
-        try queue.write { db in
+        // One statement is its own transaction: no BEGIN and COMMIT of GRDB's around it.
+        try queue.writeWithoutTransaction { db in
             try db.executeCached(
                 sql: "INSERT OR REPLACE INTO sentNote (outboxId, messageId, sentAt) VALUES (?, ?, ?)",
                 arguments: [outboxId, messageId, sentAt])

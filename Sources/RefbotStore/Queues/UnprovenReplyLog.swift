@@ -21,6 +21,16 @@ public enum UnprovenReplyLog {
             arguments: [time, limit]) ?? 0
     }
 
+    /// Whether at least `limit` answers went to unproven addresses since `time`. When the whole
+    /// table (a day of answers) holds fewer rows than that, one count of its smallest index's pages
+    /// settles it; only otherwise is the window walked, up to `limit` rows. (A cap set far above
+    /// the traffic, as a benchmark sets it, would otherwise walk the hour's every row per mail.)
+    public static func reached(_ limit: Int, since time: Int64, in db: Database) throws -> Bool {
+        let total = try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM unprovenReply") ?? 0
+        if total < limit { return false }
+        return try countAll(since: time, upTo: limit, in: db) >= limit
+    }
+
     /// Records one answer, and forgets those older than a day.
     public static func record(address: String, event: String, now: Int64, in db: Database) throws {
         try db.executeCached(
