@@ -244,21 +244,39 @@ public final class Fetcher: Service, Sendable {
         }
     }
 
-    /// The Message-ID of raw mail, read leniently from its header (without angle brackets).
+    /// The Message-ID of raw mail, read leniently from its header (without angle brackets): the
+    /// first `Message-ID:` field (any case) before the blank line that ends the header, folded lines
+    /// joined; the text between its first `<` and the `>` after it, or the whole trimmed value when
+    /// it has none; at most 250 characters. Read on the bytes of the header alone (lines end at CR,
+    /// LF or CRLF), in the first 64 KB.
     static func messageID(in raw: [UInt8]) -> String? {
         let limit = min(raw.count, 64 * 1024)
-        let text = String(decoding: raw[0..<limit], as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)[...]
-        while let line = lines.first {
-            lines = lines.dropFirst()
-            if line.isEmpty { return nil }
-            guard line.lowercased().hasPrefix("message-id:") else { continue }
-            var value = String(line.dropFirst("message-id:".count))
-            while let next = lines.first, next.first == " " || next.first == "\t" {
-                value += next
-                lines = lines.dropFirst()
+        let name = Array("message-id:".utf8)
+        var index = 0
+        /// The end of the line that starts at `start` (its CR or LF, or `limit`), and where the next starts.
+        func line(from start: Int) -> (end: Int, next: Int) {
+            var end = start
+            while end < limit, raw[end] != 0x0A, raw[end] != 0x0D { end += 1 }
+            var next = end
+            if next < limit, raw[next] == 0x0D { next += 1 }
+            if next < limit, raw[next] == 0x0A, next == end || raw[end] == 0x0D { next += 1 }
+            return (end, next)
+        }
+        func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        while index < limit {
+            let (end, next) = line(from: index)
+            if end == index { return nil }
+            let start = index
+            index = next
+            guard end - start >= name.count, name.indices.allSatisfy({ lowered(raw[start + $0]) == name[$0] }) else { continue }
+            var value = Array(raw[(start + name.count)..<end])
+            var following = next
+            while following < limit, raw[following] == 0x20 || raw[following] == 0x09 {
+                let (foldEnd, foldNext) = line(from: following)
+                value += raw[following..<foldEnd]
+                following = foldNext
             }
-            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(decoding: value, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             guard let open = trimmed.firstIndex(of: "<"), let close = trimmed[open...].firstIndex(of: ">") else {
                 return trimmed.isEmpty ? nil : String(trimmed.prefix(250))
             }

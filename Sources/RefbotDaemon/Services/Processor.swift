@@ -77,6 +77,14 @@ public final class Processor: Service, Sendable {
         }
     }
 
+    /// Eight random upper-case hex digits that keep two mails composed in the same second apart.
+    /// From the system generator (one `getrandom` call): `UUID()` opens, reads and closes
+    /// `/dev/urandom` for each one, three system calls and a path lookup a mail.
+    static func randomSuffix() -> String {
+        let hex = String(UInt32.random(in: .min ... .max), radix: 16, uppercase: true)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
     /// Rows handled in one transaction, and read from the queue at a time. A backlog pays one
     /// commit per this many rows (each commit writes every page the rows touched, index pages
     /// included, to the log); twenty take about 7 ms, so the Fetcher and the Sender's fold never
@@ -535,7 +543,7 @@ public final class Processor: Service, Sendable {
             }
             if notification.to.isEmpty { return false }
         }
-        var row = try composer.compose(notification, unique: "\(unique).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+        var row = try composer.compose(notification, unique: "\(unique).\(now).\(Self.randomSuffix())", now: now, inboundId: inboundId)
         if let sendAt, sendAt > now { row.nextAttemptAt = sendAt }
         try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
         return true
@@ -759,7 +767,7 @@ public final class Processor: Service, Sendable {
                 "expiryDays": .number(Processor.probeTagLifetime / NetworkSettings.secondsPerDay),
             ])
         let row = try composer.compose(
-            notification, unique: "probe.m\(memberId).\(now).\(UUID().uuidString.prefix(8))", now: now, inboundId: inboundId)
+            notification, unique: "probe.m\(memberId).\(now).\(Self.randomSuffix())", now: now, inboundId: inboundId)
         let probeId = try Outbox.enqueue(row, envelopeFrom: { composer.envelopeFrom(outboxId: $0, recipients: row.recipientList) }, in: db)
         try BounceProbe.recordSent(memberId: memberId, outboxId: probeId, now: now, in: db)
         logger.notice(

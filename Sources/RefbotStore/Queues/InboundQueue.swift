@@ -43,14 +43,12 @@ public enum InboundQueue {
         return .inserted(id)
     }
 
-    /// Rows waiting to be acted on, oldest first.
+    /// Rows waiting to be acted on, oldest first (`inboundMessage_state`; a cached statement, as
+    /// the Processor asks at every pass).
     public static func due(limit: Int, after id: Int64 = 0, in db: Database) throws -> [InboundMessage] {
-        try InboundMessage
-            .filter(InboundMessage.Columns.state == InboundMessage.State.received.rawValue)
-            .filter(InboundMessage.Columns.id > id)
-            .order(InboundMessage.Columns.id)
-            .limit(limit)
-            .fetchAll(db)
+        try InboundMessage.fetchAll(
+            cached: db, sql: "SELECT * FROM inboundMessage WHERE state = 'received' AND id > ? ORDER BY id LIMIT ?",
+            arguments: [id, limit])
     }
 
     /// One row by id.
