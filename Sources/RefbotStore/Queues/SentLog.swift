@@ -8,8 +8,8 @@ import GRDB
 /// sending while a note is unfolded; a note that outlives a crash is folded at the next start.
 ///
 /// A note names its row by id and Message-ID: a note whose row is gone or holds another mail (a
-/// restored older database) is dropped, never applied to the wrong row. It holds nothing about
-/// anybody: an id, a Message-ID and a time.
+/// restored older database) is dropped, never applied to the wrong row. A note is an id, a
+/// Message-ID and a time, deleted (its bytes overwritten) once folded.
 ///
 /// ```swift
 /// let log = try SentLog(path: SentLog.path(forDatabase: "/var/lib/refbot/refbot.sqlite"))
@@ -47,6 +47,9 @@ public final class SentLog: Sendable {
         configuration.busyMode = .timeout(Store.busyTimeoutSeconds)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A note's Message-ID can hold a member's address (a bounce notice's does, as in the
+            // outbox): a folded note leaves no readable bytes in free pages, as in the database.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
