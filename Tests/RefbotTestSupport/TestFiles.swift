@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,14 +40,53 @@ public func freeLoopbackPort() throws -> Int {
 }
 
 /// Starts a configured `process` and waits for it without blocking a thread; returns its exit status.
+///
+/// Foundation on Linux now and then never reports a child's exit: the child stays a zombie and
+/// `terminationHandler` never runs, which hung a whole test run in `MailStack.start` (its
+/// `mailstack.sh up` had exited). A watchdog thread checks the child twice a second; one seen as a
+/// zombie for 1.5 s in a row, still unreported, it reaps itself and reports.
 public func runToCompletion(_ process: Process) async throws -> Int32 {
-    try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+    let reported = Mutex(false)
+    return try await withCheckedThrowingContinuation { continuation in
+        let report: @Sendable (Result<Int32, any Error>) -> Void = { result in
+            let first = reported.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(with: result) }
+        }
+        process.terminationHandler = { finished in report(.success(finished.terminationStatus)) }
         do {
             try process.run()
         } catch {
             process.terminationHandler = nil
-            continuation.resume(throwing: error)
+            report(.failure(error))
+            return
+        }
+        let pid = process.processIdentifier
+        Thread.detachNewThread {
+            var zombieFor = 0
+            while !reported.withLock({ $0 }) {
+                usleep(500_000)
+                zombieFor = isZombie(pid) ? zombieFor + 1 : 0
+                guard zombieFor >= 3 else { continue }
+                var status: Int32 = 0
+                let reaped = waitpid(pid, &status, WNOHANG)
+                if reaped == pid {
+                    // Exited: the low 7 bits are the signal that ended it, if any; else the status.
+                    report(.success(status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f))
+                }
+                // -1: Foundation reaped it after all, and its handler reports.
+                if reaped != 0 { return }
+            }
         }
     }
+}
+
+/// Whether process `pid` has exited and waits to be reaped (state `Z` in `/proc/PID/stat`).
+public func isZombie(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
 }
