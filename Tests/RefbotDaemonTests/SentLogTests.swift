@@ -78,6 +78,10 @@ struct SentLogSenderTests {
         let notes = try sentLog.notes()
         #expect(notes.count == 1)
         #expect(try await daemon.store.read { db in try Outbox.depth(in: db) } == 1, "not marked yet")
+        // Another pass while the outbox still refuses: nothing is sent, and the error is logged once.
+        _ = try await daemon.sender.runOnce()
+        #expect(submitter.accepted.count == 1)
+        #expect(logs.all.filter { $0.contains("Cannot mark the mail noted as sent") }.count == 1, "\(logs.all)")
         try await daemon.store.write { db in try db.execute(sql: "DROP TRIGGER refuseSent") }
 
         // A new process on the same files, with nothing in memory of the old one.

@@ -47,6 +47,8 @@ public final class Sender: Service, Sendable {
     let databaseOutage: OutageLog
     /// Where each accepted mail is noted before the next goes out (nil: straight in the outbox).
     let sentLog: SentLog?
+    /// The last error a fold of the sent log met, logged once (nil once a fold succeeds).
+    let foldFailure = Mutex<String?>(nil)
     /// Rows the server accepted whose `markSent` failed; marked before anything else is sent.
     let sentUnrecorded = Mutex<[Int64: Int64]>([:])
     /// Set by a provider's quota reply: no mail goes out before `until` (``slowDown(after:now:)``).
@@ -254,6 +256,7 @@ public final class Sender: Service, Sendable {
                 try Outbox.markSent(note.outboxId, now: note.sentAt, redacted: redacted, in: db)
                 return answered.map { note.sentAt - $0 }
             }
+            foldFailure.withLock { $0 = nil }
             // Only a fold that wrote says the database takes writes again.
             if !folded.applied.isEmpty || !folded.dropped.isEmpty { databaseOutage.succeeded(logger: logger) }
             for latency in folded.applied.compactMap({ $0 }) { metrics.answerSent(afterSeconds: latency) }
@@ -266,8 +269,14 @@ public final class Sender: Service, Sendable {
         } catch {
             if Store.isTemporary(error) {
                 databaseOutage.failed(error, logger: logger)
-            } else {
-                logger.error("Cannot mark the mail noted as sent", metadata: ["error": "\(error)"])
+            } else if foldFailure.withLock({ last in defer { last = "\(error)" }; return last != "\(error)" }) {
+                // Logged once for each new error; nothing is sent meanwhile, so nothing goes out twice.
+                logger.error(
+                    "Cannot mark the mail noted as sent; nothing is sent until it can be",
+                    metadata: [
+                        "error": "\(error)",
+                        "remedy": "if the sent log (bot.database with -sent added) is damaged, stop refbot and move it away; the mails noted in it may then go out a second time",
+                    ])
             }
             return false
         }
