@@ -112,6 +112,24 @@ struct SentLogSenderTests {
         #expect(try sentLog.notes().isEmpty)
     }
 
+    @Test("a note that cannot be written: the Sender marks the row in the database itself, and logs why")
+    func noteRefusedFallsBackToTheDatabase() async throws {
+        try await answerWaiting(2)
+        let log = try sentLog
+        // Another connection to the log's file, as an admin's sqlite3 would be.
+        try await DatabaseQueue(path: SentLog.path(forDatabase: daemon.configuration.bot.database)).write { db in
+            try db.execute(sql: "CREATE TRIGGER refuseNote BEFORE INSERT ON sentNote BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        }
+        #expect(try await daemon.sender.runOnce() == 2)
+        #expect(submitter.accepted.count == 2)
+        let states = try await daemon.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT state, sentAt FROM outboxMessage ORDER BY id").map { ($0["state"] as String, $0["sentAt"] as Int64?) }
+        }
+        #expect(states.count == 2 && states.allSatisfy { $0.0 == "sent" && $0.1 != nil }, "\(states)")
+        #expect(logs.all.filter { $0.contains("Cannot note a sent mail in the sent log") }.count == 2, "\(logs.all)")
+        #expect(try log.notes().isEmpty)
+    }
+
     @Test("a sent mail's reply tag is cut out of the kept copy when its note is folded")
     func foldRedactsTags() async throws {
         let raw = Data((

@@ -246,15 +246,10 @@ public final class Sender: Service, Sendable {
                     arguments: [note.outboxId]),
                     row["state"] != OutboxMessage.State.sent.rawValue
                 else { return nil }
-                let inboundId: Int64? = row["inboundId"]
-                let answered = try inboundId.flatMap {
-                    try Outbox.arrivalIfFirstAnswer(inboundId: $0, outboxId: note.outboxId, in: db)
-                }
-                let purged = (row["purgedAt"] as Int64?) != nil
-                let raw: Data = row["raw"]
-                let redacted = purged ? nil : bot.flatMap { TagRedaction.redacted(raw, bot: $0) }
-                try Outbox.markSent(note.outboxId, now: note.sentAt, redacted: redacted, in: db)
-                return answered.map { note.sentAt - $0 }
+                // A copy purged since it went out stays empty.
+                let raw: Data? = (row["purgedAt"] as Int64?) == nil ? row["raw"] : nil
+                return try Self.markSent(
+                    note.outboxId, at: note.sentAt, raw: raw, inboundId: row["inboundId"], bot: bot, in: db)
             }
             foldFailure.withLock { $0 = nil }
             // Only a fold that wrote says the database takes writes again.
@@ -300,27 +295,13 @@ public final class Sender: Service, Sendable {
         switch result {
         case .success:
             let now = clock.now()
-            if let sentLog {
-                do {
-                    try sentLog.note(outboxId: id, messageId: row.messageId, sentAt: now)
-                    outage.succeeded(logger: logger)
-                    quotaEased()
-                    logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
-                    return true
-                } catch {
-                    logger.warning(
-                        "Cannot note a sent mail in the sent log; marking it in the database",
-                        metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+            if !noted(row, id: id, at: now) {
+                let (raw, inboundId, bot) = (row.raw, row.inboundId, bot)
+                let latency = try store.writeBlocking { db in
+                    try Self.markSent(id, at: now, raw: raw, inboundId: inboundId, bot: bot, in: db)
                 }
+                if let latency { metrics.answerSent(afterSeconds: latency) }
             }
-            // Cut out before the write begins, so the database waits on nothing but the write.
-            let redacted = withoutTags(row.raw)
-            let answered = try store.writeBlocking { db -> Int64? in
-                let answered = try Self.arrivalIfFirstAnswer(row, id: id, in: db)
-                try Outbox.markSent(id, now: now, redacted: redacted, in: db)
-                return answered
-            }
-            if let answered { metrics.answerSent(afterSeconds: now - answered) }
             outage.succeeded(logger: logger)
             quotaEased()
             logger.info("Mail sent", metadata: ["outbox.id": "\(id)", "event": "\(row.event)"])
@@ -331,11 +312,31 @@ public final class Sender: Service, Sendable {
         }
     }
 
-    /// When the inbound mail `row` answers was stored, if `row` is the first of its answers to go
-    /// out (answer latency counts the first answer only); nil for mail that answers none.
-    static func arrivalIfFirstAnswer(_ row: OutboxMessage, id: Int64, in db: Database) throws -> Int64? {
-        guard let inboundId = row.inboundId else { return nil }
-        return try Outbox.arrivalIfFirstAnswer(inboundId: inboundId, outboxId: id, in: db)
+    /// Notes in the ``SentLog`` that the server accepted `row`; false when there is no log or the
+    /// note cannot be written (the caller then marks the row in the database).
+    private func noted(_ row: OutboxMessage, id: Int64, at now: Int64) -> Bool {
+        guard let sentLog else { return false }
+        do {
+            try sentLog.note(outboxId: id, messageId: row.messageId, sentAt: now)
+            return true
+        } catch {
+            logger.warning(
+                "Cannot note a sent mail in the sent log; marking it in the database",
+                metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Marks outbox row `id` sent at `sentAt`, its kept copy `raw` without reply tags (nil: the
+    /// copy stays as it is); returns the seconds since its inbound mail arrived when it is that
+    /// mail's first answer to go out (answer latency counts the first answer only).
+    static func markSent(
+        _ id: Int64, at sentAt: Int64, raw: Data?, inboundId: Int64?, bot: EmailAddress?, in db: Database
+    ) throws -> Int64? {
+        let arrived = try inboundId.flatMap { try Outbox.arrivalIfFirstAnswer(inboundId: $0, outboxId: id, in: db) }
+        let redacted = raw.flatMap { raw in bot.flatMap { TagRedaction.redacted(raw, bot: $0) } }
+        try Outbox.markSent(id, now: sentAt, redacted: redacted, in: db)
+        return arrived.map { sentAt - $0 }
     }
 
     private func record(_ error: TransportError, for row: OutboxMessage, id: Int64) throws {
