@@ -27,6 +27,26 @@ struct JournalLogHandlerTests {
         #expect(logs.all[0].filter { $0 == "\n" }.count == 1)
         #expect(logs.all[0].hasPrefix("<4>warning Inbound message failed error=\"bad <3>error forged line\""))
     }
+
+    @Test("A line goes out whole through write(2); a descriptor that takes nothing drops it and nothing stops")
+    func writesWholeLines() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let line = "<6>info Mail sent event=help outbox.id=7 member.email=älice@example.org\n" + String(repeating: "x", count: 20_000) + "\n"
+        #expect(JournalLogHandler.writeAll(line, to: ends[1]))
+        close(ends[1])
+        var read: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = Glibc.read(ends[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            read += buffer[0..<count]
+        }
+        #expect(read == Array(line.utf8))
+        // the write end is closed now: the line is refused, the caller goes on
+        #expect(!JournalLogHandler.writeAll("<6>info dropped\n", to: ends[1]))
+    }
 }
 
 @Suite("Backoff")

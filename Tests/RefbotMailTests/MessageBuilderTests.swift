@@ -53,6 +53,28 @@ struct MessageBuilderTests {
         #expect(files.last?.body == binary)
     }
 
+    @Test("a part that holds the boundary refbot would pick gets another one, and the mail still reads back")
+    func boundaryAvoidsTheParts() throws {
+        var builder = Self.builder()
+        builder.html = "<p>Hallo</p>"
+        func boundary(of mail: [UInt8]) throws -> String {
+            let text = String(decoding: mail, as: UTF8.self)
+            let start = try #require(text.range(of: "boundary=\"")).upperBound
+            return String(text[start...].prefix { $0 != "\"" })
+        }
+        let first = try boundary(of: builder.build())
+        #expect(first.hasPrefix("=_rb_"))
+        // the same Message-ID makes the same first choice; now the text and the HTML hold it
+        builder.text = "Hallo,\n--\(first)\nnot a delimiter\n"
+        builder.html = "<p>\(first)</p>"
+        let mail = builder.build()
+        let second = try boundary(of: mail)
+        #expect(second != first && second.hasPrefix("=_rb_"))
+        let message = try MessageParser.parse(mail)
+        #expect(message.textBody == "Hallo,\n--\(first)\nnot a delimiter\n")
+        #expect(message.htmlBody?.contains(first) == true)
+    }
+
     @Test("every line ends in CRLF, none is over 998 octets, and headers are ASCII")
     func lineRules() throws {
         var builder = Self.builder()

@@ -17,16 +17,19 @@ import Crypto
 /// ```
 public struct VERPKey: Sendable {
     let key: SymmetricKey
+    /// An HMAC already keyed with `key` (its padded key hashed once); each mac starts from a copy.
+    private let keyed: HMAC<SHA256>
 
     /// The VERP key derived from a link signing key.
     public init(linkKey: LinkKey) {
         let derived = HMAC<SHA256>.authenticationCode(for: Array("verp".utf8), using: linkKey.key)
-        key = SymmetricKey(data: Array(derived))
+        self.init(bytes: Array(derived))
     }
 
     /// A key of these bytes (tests).
     public init(bytes: [UInt8]) {
         key = SymmetricKey(data: bytes)
+        keyed = HMAC(key: key)
     }
 
     /// A fresh random key: mail sent under it can never have a bounce counted.
@@ -42,8 +45,9 @@ public struct VERPKey: Sendable {
     /// people (only the admins get those). Lowercase base32.
     public func mac(outboxId: Int64, recipient: String? = nil) -> String {
         let message = recipient.map { "\(outboxId)\n\(Member.asciiLowercased($0))" } ?? "\(outboxId)"
-        let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)
-        return String(VERPKey.base32(Array(code)).prefix(VERPKey.macLength))
+        var hmac = keyed
+        hmac.update(data: Array(message.utf8))
+        return String(VERPKey.base32(Array(hmac.finalize())).prefix(VERPKey.macLength))
     }
 
     /// Whether `mac` is this key's mac for the row and recipient (case-insensitive, compared in
@@ -62,21 +66,23 @@ public struct VERPKey: Sendable {
         recipients.count == 1 ? recipients[0] : nil
     }
 
+    private static let base32Alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
     /// RFC 4648 base32, lowercase, without padding.
     static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
         var bits = 0
         for byte in bytes {
             buffer = (buffer << 8) | UInt32(byte)
             bits += 8
             while bits >= 5 {
-                output.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
+                output.append(base32Alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
                 bits -= 5
             }
         }
-        if bits > 0 { output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return output
+        if bits > 0 { output.append(base32Alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -15,6 +15,11 @@ import Synchronization
 /// ```
 /// <6>info Command executed command=help inbound.id=12 member.email=alice@example.org
 /// ```
+/// `write(2)` (the handler's own `write` property hides the C function inside it).
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -24,9 +29,29 @@ public struct JournalLogHandler: LogHandler {
     /// A handler that writes to standard error.
     public init(label: String, level: Logger.Level = .info) {
         self.init(label: label, level: level) { line in
-            JournalLogHandler.lock.withLock { _ in
-                FileHandle.standardError.write(Data(line.utf8))
+            JournalLogHandler.lock.withLock { _ in _ = JournalLogHandler.writeAll(line, to: 2) }
+        }
+    }
+
+    /// Writes the whole line to `descriptor` (standard error: 2) with `write(2)`, again after a short
+    /// write or an interrupted call; false when it cannot be written (journald gone, a closed
+    /// descriptor): the line is dropped, and logging never stops the daemon.
+    public static func writeAll(_ line: String, to descriptor: Int32) -> Bool {
+        var line = line
+        return line.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            var offset = 0
+            while offset < bytes.count {
+                let written = systemWrite(descriptor, base + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return false
+                }
             }
+            return true
         }
     }
 

@@ -209,11 +209,30 @@ public struct MessageBuilder: Sendable {
             }
             state = hash
         }
+        /// Whether `needle` (not empty) occurs in the text's UTF-8 bytes.
+        static func occurs(_ needle: [UInt8], in text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { bytes in
+                guard needle.count <= bytes.count, let first = needle.first else { return false }
+                var start = 0
+                while start <= bytes.count - needle.count {
+                    if bytes[start] == first {
+                        var matched = 1
+                        while matched < needle.count && bytes[start + matched] == needle[matched] { matched += 1 }
+                        if matched == needle.count { return true }
+                    }
+                    start += 1
+                }
+                return false
+            }
+        }
+
         mutating func next(avoiding children: [Entity]) -> String {
             while true {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 let boundary = "=_rb_" + String(state, radix: 36)
-                if !children.contains(where: { $0.body.contains(boundary) || $0.headers.contains(boundary) }) {
+                let needle = Array(boundary.utf8)
+                if !children.contains(where: { Self.occurs(needle, in: $0.body) || Self.occurs(needle, in: $0.headers) }) {
                     return boundary
                 }
             }
