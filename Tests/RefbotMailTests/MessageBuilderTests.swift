@@ -102,6 +102,19 @@ struct MessageBuilderTests {
         for line in header.components(separatedBy: "\r\n") { #expect(line.count <= 78, "\(line)") }
     }
 
+    @Test("runs of spaces in a header value fold as one; a space before a combining mark is kept in its character")
+    func headerWords() throws {
+        var builder = Self.builder()
+        builder.subject = SafeHeaderValue("Re:   HELP    now")
+        builder.extraHeaders = [(name: "X-Refbot-Note", value: SafeHeaderValue("a \u{301}b  c"))]
+        let mail = builder.build()
+        let header = String(decoding: mail, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+        #expect(header.contains("\r\nSubject: Re: HELP now\r\n"))
+        let message = try MessageParser.parse(mail)
+        #expect(message.subject == "Re: HELP now")
+        #expect(message.header("X-Refbot-Note") == "a \u{301}b c")
+    }
+
     @Test("the Date header is RFC 5322")
     func date() throws {
         let message = try MessageParser.parse(Self.builder().build())
