@@ -21,9 +21,7 @@ public struct JSONLogHandler: LogHandler {
     /// A handler that writes to standard error.
     public init(label: String, level: Logger.Level = .info) {
         self.init(label: label, level: level) { line in
-            JSONLogHandler.lock.withLock { _ in
-                FileHandle.standardError.write(Data(line.utf8))
-            }
+            JSONLogHandler.lock.withLock { _ in _ = JournalLogHandler.writeAll(line, to: 2) }
         }
     }
 

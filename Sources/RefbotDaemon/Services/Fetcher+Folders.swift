@@ -95,7 +95,9 @@ extension Fetcher {
     /// Reads one folder's listed mail with the same rules for the inbox and `imap.also_poll`: mail
     /// stored before (a crash between the commit and the move) is only moved; the rest is fetched
     /// in batches of at most ``batchSize`` messages and ``batchBytes`` bytes (where the listing gave
-    /// sizes), each batch stored in one transaction, and only then moved to `processed`.
+    /// sizes), each batch stored in one transaction, and only then moved to `processed`: up to
+    /// ``moveBatchSize`` stored messages in one move, the rest at the end of the pass. A pass that
+    /// fails part-way leaves what it stored in the folder, and the next one only moves it.
     /// `after`: the listing holds only UIDs above it, so only those are looked up in the store.
     func readFolder(
         _ listing: FolderListing, storedValidity validity: Int64, after: UInt32, from folder: String?,
@@ -112,6 +114,14 @@ extension Fetcher {
         var handled = Set(leftBehind)
         var stored = 0
         let fresh = listing.uids.filter { !known.contains(Int64($0)) }
+        // Stored and waiting to be moved: one MOVE for many batches, as each makes the server
+        // go over the folder again (Dovecot reads a Maildir's whole listing after each).
+        var unfiled: [UInt32] = []
+        func fileUnfiled() async throws {
+            try await file(uids: unfiled, uidValidity: validity, to: processed, from: folder)
+            handled.formUnion(unfiled)
+            unfiled = []
+        }
         var start = 0
         while start < fresh.count {
             var end = start
@@ -152,9 +162,10 @@ extension Fetcher {
                 }
             }
             if !outcomes.isEmpty { afterStore() }
-            try await file(uids: messages.map(\.uid), uidValidity: validity, to: processed, from: folder)
-            handled.formUnion(messages.map(\.uid))
+            unfiled += messages.map(\.uid)
+            if unfiled.count >= Fetcher.moveBatchSize { try await fileUnfiled() }
         }
+        try await fileUnfiled()
         return (stored, handled)
     }
 

@@ -22,6 +22,10 @@ public final class Fetcher: Service, Sendable {
     /// The most bytes of mail fetched and stored per transaction, where the listing gave sizes (one
     /// larger message goes alone).
     public static let batchBytes = 16 << 20
+    /// The most stored messages moved to the processed folder in one command. Each move makes the
+    /// server read the folder's listing again (Dovecot with Maildir: every file name), so a deep
+    /// inbox moved 100 at a time cost it time that grew with the inbox.
+    public static let moveBatchSize = 1000
 
     let mailbox: any InboundMailbox
     let store: Store
