@@ -7,6 +7,11 @@ import Foundation
 import Logging
 import Synchronization
 
+/// `write(2)` (the handler's own `write` property hides the C function inside it).
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+
 /// One line per event on standard error, in a form journald keeps: a `<N>` syslog priority
 /// prefix (journald reads it as the level), the level word, the constant message, then
 /// `key=value` fields sorted by key. Values are single-line: CR, LF and other control
@@ -15,11 +20,6 @@ import Synchronization
 /// ```
 /// <6>info Command executed command=help inbound.id=12 member.email=alice@example.org
 /// ```
-/// `write(2)` (the handler's own `write` property hides the C function inside it).
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
-}
-
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
