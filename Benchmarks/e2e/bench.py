@@ -841,7 +841,48 @@ def sizes(text):
     return values
 
 
+def summary(paths):
+    """One table of the e2e runs saved by `scripts/bench e2e --repeat R` (each run's
+    bench-results.json), and how many runs met each target of issue 13."""
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs.append(json.load(f).get("e2e_sizes") or [])
+    sizes = sorted({run["messages"] for sizes in runs for run in sizes})
+    ratio = lambda run: run["e2e"]["answers_delivered_per_s"] / run["ceiling"]["deliver_per_s"]
+    print()
+    print("| run | " + " | ".join(f"ratio at {n}" for n in sizes) + " | flat | ceilings, mails/s | refbot CPU a command |")
+    print("| ---: | " + " | ".join("---:" for _ in sizes) + " | ---: | --- | --- |")
+    flats = []
+    for number, sized in enumerate(runs, 1):
+        by_size = {run["messages"]: run for run in sized}
+        cells = [f"{ratio(by_size[n]):.2f}" if n in by_size else "—" for n in sizes]
+        flat = "—"
+        if len(sized) > 1:
+            value = sized[-1]["e2e"]["messages_delivered_per_s"] / sized[0]["e2e"]["messages_delivered_per_s"]
+            flats.append(value)
+            flat = f"{value:.2f}"
+        ceilings = " / ".join(f"{by_size[n]['ceiling']['deliver_per_s']:.0f}" for n in sizes if n in by_size)
+        cpu = " / ".join(f"{by_size[n]['e2e']['cpu_seconds'] * 1000 / n:.2f}" for n in sizes if n in by_size)
+        print(f"| {number} | " + " | ".join(cells) + f" | {flat} | {ceilings} | {cpu} ms |")
+    print()
+    print("| target | runs | min | mean | max | met |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for n in sizes:
+        values = [ratio(run) for sized in runs for run in sized if run["messages"] == n]
+        met = sum(v >= 0.8 for v in values)
+        print(f"| end to end ≥ 0.8 × SMTP ceiling at {n} | {len(values)} | {min(values):.2f} |"
+              f" {sum(values) / len(values):.2f} | {max(values):.2f} | {met} of {len(values)} |")
+    if flats:
+        met = sum(v >= 0.9 for v in flats)
+        print(f"| flat: rate at {sizes[-1]} ≥ 0.9 × rate at {sizes[0]} | {len(flats)} | {min(flats):.2f} |"
+              f" {sum(flats) / len(flats):.2f} | {max(flats):.2f} | {met} of {len(flats)} |")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "summary":
+        summary(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["all", "e2e", "ceilings", "latency", "memory", "fetch"])
     parser.add_argument("--stack", required=True)
