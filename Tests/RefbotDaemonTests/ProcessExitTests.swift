@@ -36,4 +36,25 @@ struct ProcessExitTests {
         ok.executableURL = URL(fileURLWithPath: "/bin/true")
         #expect(try await runToCompletion(ok) == 0)
     }
+
+    @Test("exitStatus(of:) waits for a child started before, running or already ended, and reads a signal's end")
+    func startedBefore() async throws {
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: "/bin/sh")
+        slow.arguments = ["-c", "sleep 0.3; exit 4"]
+        try slow.run()
+        #expect(await RefbotTestSupport.exitStatus(of: slow) == 4)
+        let quick = Process()
+        quick.executableURL = URL(fileURLWithPath: "/bin/sh")
+        quick.arguments = ["-c", "exit 5"]
+        try quick.run()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await RefbotTestSupport.exitStatus(of: quick) == 5)
+        let killed = Process()
+        killed.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        killed.arguments = ["10"]
+        try killed.run()
+        kill(killed.processIdentifier, SIGKILL)
+        #expect(await RefbotTestSupport.exitStatus(of: killed) == SIGKILL)
+    }
 }

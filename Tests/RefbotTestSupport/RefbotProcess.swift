@@ -97,21 +97,11 @@ public final class RefbotProcess: @unchecked Sendable {
         } else {
             process.standardInput = FileHandle.nullDevice
         }
-        try process.run()
-        await waitForExit(process)
+        let status = try await runToCompletion(process)
         return Result(
-            status: process.terminationStatus,
+            status: status,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-    }
-
-    private static func waitForExit(_ process: Process) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
     }
 
     /// Makes the database the configuration at `configPath` names, as the service's first start
@@ -138,8 +128,7 @@ public final class RefbotProcess: @unchecked Sendable {
     /// Waits until the process has exited and returns its status.
     @discardableResult
     public func wait() async -> Int32 {
-        await Self.waitForExit(process)
-        return process.terminationStatus
+        await exitStatus(of: process)
     }
 
     /// What the process has written to standard error so far.

@@ -37,12 +37,7 @@ public final class SQLiteLockHolder: @unchecked Sendable {
     public func release() async throws {
         input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
         try input.fileHandleForWriting.close()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        _ = await exitStatus(of: process)
     }
 
     deinit {

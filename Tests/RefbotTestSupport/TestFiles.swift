@@ -72,15 +72,38 @@ public func runToCompletion(_ process: Process) async throws -> Int32 {
                 guard zombieFor >= 3 else { continue }
                 var status: Int32 = 0
                 let reaped = waitpid(pid, &status, WNOHANG)
-                if reaped == pid {
-                    // Exited: the low 7 bits are the signal that ended it, if any; else the status.
-                    report(.success(status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f))
-                }
+                if reaped == pid { report(.success(exitCode(waitStatus: status))) }
                 // -1: Foundation reaped it after all, and its handler reports.
                 if reaped != 0 { return }
             }
         }
     }
+}
+
+/// Waits for a process already started (`process.run()`) to end, without blocking a thread, and
+/// returns its exit status (the signal's number when a signal ended it). Where Foundation never
+/// reports the exit (see ``runToCompletion(_:)``), a child seen as a zombie for 1.5 s is reaped here;
+/// `process.terminationStatus` must then not be read (Foundation still thinks the child runs):
+/// use what this returns.
+public func exitStatus(of process: Process) async -> Int32 {
+    let pid = process.processIdentifier
+    var zombieChecks = 0
+    while true {
+        if !process.isRunning { return process.terminationStatus }
+        zombieChecks = isZombie(pid) ? zombieChecks + 1 : 0
+        if zombieChecks >= 150 {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return exitCode(waitStatus: status) }
+            zombieChecks = 0
+        }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// What `waitpid` said of an exited child: the signal that ended it (the low 7 bits), if any; else
+/// its exit status.
+func exitCode(waitStatus status: Int32) -> Int32 {
+    status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
 }
 
 /// Whether process `pid` has exited and waits to be reaped (state `Z` in `/proc/PID/stat`).
