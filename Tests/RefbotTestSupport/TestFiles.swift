@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,52 +38,21 @@ public func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Starts a configured `process` and waits for it without blocking a thread; returns its exit status.
-///
-/// Foundation on Linux now and then never reports a child's exit: the child stays a zombie and
-/// `terminationHandler` never runs, which hung a whole test run in `MailStack.start` (its
-/// `mailstack.sh up` had exited). A watchdog thread checks the child twice a second; one seen as a
-/// zombie for 1.5 s in a row, still unreported, it reaps itself and reports.
+/// Starts a configured `process` and waits for it without blocking a thread; returns its exit status
+/// (``exitStatus(of:)``).
 public func runToCompletion(_ process: Process) async throws -> Int32 {
-    let reported = Mutex(false)
-    return try await withCheckedThrowingContinuation { continuation in
-        let report: @Sendable (Result<Int32, any Error>) -> Void = { result in
-            let first = reported.withLock { done in
-                defer { done = true }
-                return !done
-            }
-            if first { continuation.resume(with: result) }
-        }
-        process.terminationHandler = { finished in report(.success(finished.terminationStatus)) }
-        do {
-            try process.run()
-        } catch {
-            process.terminationHandler = nil
-            report(.failure(error))
-            return
-        }
-        let pid = process.processIdentifier
-        Thread.detachNewThread {
-            var zombieFor = 0
-            while !reported.withLock({ $0 }) {
-                usleep(500_000)
-                zombieFor = isZombie(pid) ? zombieFor + 1 : 0
-                guard zombieFor >= 3 else { continue }
-                var status: Int32 = 0
-                let reaped = waitpid(pid, &status, WNOHANG)
-                if reaped == pid { report(.success(exitCode(waitStatus: status))) }
-                // -1: Foundation reaped it after all, and its handler reports.
-                if reaped != 0 { return }
-            }
-        }
-    }
+    try process.run()
+    return await exitStatus(of: process)
 }
 
 /// Waits for a process already started (`process.run()`) to end, without blocking a thread, and
-/// returns its exit status (the signal's number when a signal ended it). Where Foundation never
-/// reports the exit (see ``runToCompletion(_:)``), a child seen as a zombie for 1.5 s is reaped here;
-/// `process.terminationStatus` must then not be read (Foundation still thinks the child runs):
-/// use what this returns.
+/// returns its exit status (the signal's number when a signal ended it).
+///
+/// Foundation on Linux now and then never reports a child's exit: the child stays a zombie and
+/// `isRunning` stays true, which hung a whole test run in `MailStack.start` (its `mailstack.sh up`
+/// had exited). A child seen as a zombie for 1.5 s in a row, still unreported, is reaped here;
+/// `process.terminationStatus` must then not be read (Foundation still thinks the child runs): use
+/// what this returns.
 public func exitStatus(of process: Process) async -> Int32 {
     let pid = process.processIdentifier
     var zombieChecks = 0
@@ -94,6 +62,7 @@ public func exitStatus(of process: Process) async -> Int32 {
         if zombieChecks >= 150 {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return exitCode(waitStatus: status) }
+            // -1: Foundation reaped it after all, and `isRunning` says so next time.
             zombieChecks = 0
         }
         try? await Task.sleep(for: .milliseconds(10))
