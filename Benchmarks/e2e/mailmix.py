@@ -189,8 +189,12 @@ def generate(n, seeded, seed_value=42, now=None):
                     f"before the summer\nConsent: yes\n\nBest,\n{name}\n")
             auth = (f"{AUTHSERV}; spf=pass smtp.mailfrom={email}; dkim=pass header.d={DOMAIN}; "
                     f"dmarc=pass (p=reject) header.from={DOMAIN}")
-            messages.append(_message([("Authentication-Results", auth)] + base + [("Subject", f"REFER L-{listing}")],
-                                     body))
+            # The MTA's own Received: field under its Authentication-Results, as Postfix with a DMARC
+            # milter writes them: refbot trusts only fields above the first SMTP Received: field.
+            received = (f"from mail.{DOMAIN} (mail.{DOMAIN} [192.0.2.25]) by {AUTHSERV} (Postfix) with ESMTPS"
+                        f" id B{index:08d} for <{BOT}>; Sat, 05 Dec 2026 09:00:00 +0000")
+            messages.append(_message([("Authentication-Results", auth), ("Received", received)] + base
+                                     + [("Subject", f"REFER L-{listing}")], body))
         elif kind == "accept":
             r = next(referrals)
             email, name = member_email(r["owner"]), member_name(r["owner"])
