@@ -192,7 +192,7 @@ def generate(n, seeded, seed_value=42, now=None):
             # The MTA's own Received: field under its Authentication-Results, as Postfix with a DMARC
             # milter writes them: refbot trusts only fields above the first SMTP Received: field.
             received = (f"from mail.{DOMAIN} (mail.{DOMAIN} [192.0.2.25]) by {AUTHSERV} (Postfix) with ESMTPS"
-                        f" id B{index:08d} for <{BOT}>; Sat, 05 Dec 2026 09:00:00 +0000")
+                        f" id B{index:08d} for <{BOT}>; {date}")
             messages.append(_message([("Authentication-Results", auth), ("Received", received)] + base
                                      + [("Subject", f"REFER L-{listing}")], body))
         elif kind == "accept":
