@@ -58,6 +58,8 @@ public protocol MemberLedger {
     func member(email: String) throws -> Member?
     /// The member with this id, if any.
     func member(id: Int64) throws -> Member?
+    /// The members with these ids, by id (ids with no member are left out).
+    func members(ids: [Int64]) throws -> [Int64: Member]
     /// Inserts the member (setting its id) or updates it.
     func save(_ member: inout Member) throws
     /// Makes a new reply tag for `email`, valid until `expiresAt` (at most
@@ -95,6 +97,17 @@ public protocol MemberLedger {
     /// mail that carried them (except mail still waiting to be processed, other than
     /// `currentMessageID`, the mail being acted on). Ledger rows stay, anonymised.
     func erase(email: String, now: Int64, currentMessageID: String?) throws -> Erasure
+}
+
+extension MemberLedger {
+    /// One ``member(id:)`` after another; a store answers in one query.
+    public func members(ids: [Int64]) throws -> [Int64: Member] {
+        var found: [Int64: Member] = [:]
+        for id in ids where found[id] == nil {
+            if let member = try member(id: id) { found[id] = member }
+        }
+        return found
+    }
 }
 
 /// A state-changing command held until its sender confirms it (spec §2, sender authentication path 3).

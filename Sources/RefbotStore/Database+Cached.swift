@@ -12,6 +12,21 @@ extension Database {
     }
 }
 
+extension Database {
+    /// Inserts one row with a cached ``insertSQL(table:columns:)`` statement and returns its rowid:
+    /// GRDB's record insert builds and looks up its statement again on every call.
+    func insertCached(sql: String, values: [(any DatabaseValueConvertible)?]) throws -> Int64 {
+        try executeCached(sql: sql, arguments: StatementArguments(values))
+        return lastInsertedRowID
+    }
+
+    /// `INSERT INTO table (a, b …) VALUES (?, ? …)`.
+    static func insertSQL(table: String, columns: [String]) -> String {
+        "INSERT INTO \(table) (" + columns.joined(separator: ", ") + ") VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+    }
+}
+
 extension FetchableRecord {
     /// ``FetchableRecord/fetchOne(_:sql:arguments:adapter:)`` through the statement cache.
     public static func fetchOne(cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws -> Self? {

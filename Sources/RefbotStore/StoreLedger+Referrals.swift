@@ -15,21 +15,33 @@ extension StoreLedger {
         return try Referral.filter(states.contains(Column("state"))).order(Column("id")).fetchAll(db)
     }
 
+    // REFER asks these three for every referral: plain SQL through the statement cache, where the
+    // query interface built and prepared each statement again.
     public func recentReferral(listingId: Int64, customerEmail: String?, customerName: String, since: Int64) throws
         -> Referral?
     {
-        let request = Referral.filter(Column("listingId") == listingId && Column("createdAt") >= since)
         if let customerEmail {
-            return try request.filter(Column("customerEmail") == Member.normalizedEmail(customerEmail))
-                .order(Column("id").desc).fetchOne(db)
+            return try Referral.fetchOne(
+                cached: db,
+                sql: """
+                    SELECT * FROM referral WHERE listingId = ? AND createdAt >= ? AND customerEmail = ?
+                    ORDER BY id DESC LIMIT 1
+                    """,
+                arguments: [listingId, since, Member.normalizedEmail(customerEmail)])
         }
-        return try request.filter(
-            sql: "lower(trim(customerName)) = lower(trim(?))", arguments: [customerName]
-        ).order(Column("id").desc).fetchOne(db)
+        return try Referral.fetchOne(
+            cached: db,
+            sql: """
+                SELECT * FROM referral WHERE listingId = ? AND createdAt >= ? AND lower(trim(customerName)) = lower(trim(?))
+                ORDER BY id DESC LIMIT 1
+                """,
+            arguments: [listingId, since, customerName])
     }
 
     public func referralCount(by referrerId: Int64, since: Int64) throws -> Int {
-        try Referral.filter(Column("referrerId") == referrerId && Column("createdAt") >= since).fetchCount(db)
+        try Int.fetchOne(
+            cached: db, sql: "SELECT COUNT(*) FROM referral WHERE referrerId = ? AND createdAt >= ?",
+            arguments: [referrerId, since]) ?? 0
     }
 
     public func undeliveredReferrals(listingId: Int64, referrerId: Int64) throws -> [Referral] {
@@ -40,10 +52,10 @@ extension StoreLedger {
     }
 
     public func agreement(listingId: Int64, referrerId: Int64, version: String, sha256: String) throws -> Agreement? {
-        try Agreement.filter(
-            Column("listingId") == listingId && Column("referrerId") == referrerId && Column("version") == version
-                && Column("sha256") == sha256.lowercased()
-        ).fetchOne(db)
+        try Agreement.fetchOne(
+            cached: db,
+            sql: "SELECT * FROM agreement WHERE listingId = ? AND referrerId = ? AND version = ? AND sha256 = ? LIMIT 1",
+            arguments: [listingId, referrerId, version, sha256.lowercased()])
     }
 
     public func save(_ agreement: inout Agreement) throws {

@@ -21,9 +21,35 @@ public struct StoreLedger: Ledger {
         try Member.fetchOne(cached: db, sql: "SELECT * FROM member WHERE id = ?", arguments: [id])
     }
 
+    /// One cached statement for any number of ids (a JSON array of them).
+    public func members(ids: [Int64]) throws -> [Int64: Member] {
+        guard !ids.isEmpty else { return [:] }
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        var found: [Int64: Member] = [:]
+        for member in try Member.fetchAll(
+            cached: db, sql: "SELECT * FROM member WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
+        {
+            if let id = member.id { found[id] = member }
+        }
+        return found
+    }
+
+    /// The bounce count of the member with this address when their mail is stopped for bouncing
+    /// (``Member/isBouncing(limit:)``); nil for anyone else. One narrow read, asked for every
+    /// recipient of every mail queued, where the whole member row was read before.
+    public func stoppedBounceCount(email: String) throws -> Int? {
+        try Int.fetchOne(
+            cached: db, sql: "SELECT bounceCount FROM member WHERE email = ? AND bounceStoppedAt IS NOT NULL",
+            arguments: [Member.normalizedEmail(email)])
+    }
+
     /// Saves the member; a member who has left loses every tag made for them until then.
     public func save(_ member: inout Member) throws {
-        if !(try update(member.id, sql: Member.updateSQL, values: member.storedValues)) { try member.save(db) }
+        if member.id == nil {
+            member.id = try db.insertCached(sql: Member.insertSQL, values: member.storedValues)
+        } else if !(try update(member.id, sql: Member.updateSQL, values: member.storedValues)) {
+            try member.save(db)
+        }
         if member.state == .left {
             try revokeReplyTags(memberEmail: member.email, at: member.leftAt ?? member.joinedAt)
         }
@@ -94,7 +120,11 @@ public struct StoreLedger: Ledger {
 
     /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
     public func save(_ listing: inout Listing) throws {
-        if !(try update(listing.id, sql: Listing.updateSQL, values: listing.storedValues)) { try listing.save(db) }
+        if listing.id == nil {
+            listing.id = try db.insertCached(sql: Listing.insertSQL, values: listing.storedValues)
+        } else if !(try update(listing.id, sql: Listing.updateSQL, values: listing.storedValues)) {
+            try listing.save(db)
+        }
         if [ListingState.closed, .declined, .expired].contains(listing.state), let ref = listing.listingID {
             try revokeReplyTags(ref: ref.description, keeping: [], at: listing.updatedAt)
         }
@@ -120,7 +150,11 @@ public struct StoreLedger: Ledger {
     /// Saves the referral; when it closes every tag about it dies, except that after a rejection or
     /// an expiry the referrer's tag lives on for `REFER L-m` (sending the customer elsewhere).
     public func save(_ referral: inout Referral) throws {
-        if !(try update(referral.id, sql: Referral.updateSQL, values: referral.storedValues)) { try referral.save(db) }
+        if referral.id == nil {
+            referral.id = try db.insertCached(sql: Referral.insertSQL, values: referral.storedValues)
+        } else if !(try update(referral.id, sql: Referral.updateSQL, values: referral.storedValues)) {
+            try referral.save(db)
+        }
         guard referral.state.isFinal, let ref = referral.referralID else { return }
         try revokeReplyTags(
             ref: ref.description, keeping: referral.state == .closed ? [] : [ReplyAction.referralReferrer],

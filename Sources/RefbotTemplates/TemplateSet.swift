@@ -130,8 +130,7 @@ public struct TemplateSet: Sendable {
         guard let subjectLine = lines.first, rendered[subjectLine].starts(with: prefix) else {
             throw TemplateError(code: .invalid, message: "\(event.rawValue).txt rendered without a Subject: line first")
         }
-        let subject = String(decoding: rendered[subjectLine].dropFirst(prefix.count), as: UTF8.self)
-            .trimmingCharacters(in: .whitespaces)
+        let subject = Self.trimmed(rendered[subjectLine].dropFirst(prefix.count))
         var body = lines.dropFirst()
         while let first = body.first, Self.isBlank(rendered[first]) { body = body.dropFirst() }
         let textBody = Self.tidy(rendered, lines: body)
@@ -227,6 +226,18 @@ public struct TemplateSet: Sendable {
         }
         result.append(start..<bytes.count)
         return result
+    }
+
+    /// The line without the white space at either end (Foundation's `.whitespaces`): spaces and tabs
+    /// cut on bytes, Foundation asked only when a non-ASCII character is left at an end.
+    static func trimmed(_ line: ArraySlice<UInt8>) -> String {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var line = line
+        while let first = line.first, isSpace(first) { line = line.dropFirst() }
+        while let last = line.last, isSpace(last) { line = line.dropLast() }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let first = line.first, let last = line.last, first >= 0x80 || last >= 0x80 else { return text }
+        return text.trimmingCharacters(in: .whitespaces)
     }
 
     /// Whether a line holds only white space (Foundation's `.whitespaces`: tab and the space separators).

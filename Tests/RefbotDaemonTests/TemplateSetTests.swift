@@ -50,4 +50,19 @@ struct TemplateSetTests {
         #expect(mail.text.hasSuffix("\n"))
         #expect(!mail.text.contains("\n\n\n"))
     }
+
+    @Test("The subject loses the white space at its ends, ASCII and Unicode spaces alike, and keeps what is inside")
+    func subjectTrimmed() throws {
+        let templates = try TemplateSet(directory: templatesDirectory)
+        func subject(_ original: String) throws -> String {
+            try templates.render(
+                .commandError, values: ["line": "L", "problem": "P.", "remedy": "R.", "originalSubject": .text(original), "botName": "Net"]
+            ).subject
+        }
+        #expect(try subject("Q \t ") == "We could not use your message: Q")
+        #expect(try subject("Q\u{00A0}\u{2003}") == "We could not use your message: Q")
+        #expect(try subject("Q\u{00A0}R") == "We could not use your message: Q\u{00A0}R")
+        #expect(try subject("Café") == "We could not use your message: Café")
+        #expect(try subject("") == "We could not use your message:")
+    }
 }

@@ -48,7 +48,7 @@ extension Processor {
         let ledger = StoreLedger(db)
         guard let mailTagHash = context.tag else { return .failed }
         let synthetic = Self.heldForm(parsed)
-        try refuseIfSuspended(synthetic, sender: sender.address, context: context, ledger: ledger, inboundId: id)
+        try refuseIfSuspended(synthetic, member: try ledger.member(email: sender.address), context: context, inboundId: id)
         let mailTag = try ledger.replyTag(hash: mailTagHash)
         let ownTag = mailTag.map { Member.sameEmail($0.memberEmail, Member.normalizedEmail(sender.address)) && $0.isLive(at: now) }
             ?? false

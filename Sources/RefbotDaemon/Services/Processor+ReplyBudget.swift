@@ -8,18 +8,17 @@ import RefbotStore
 /// (``ReplyBudget``) and notices to the admins (``AdminNotices``).
 extension Processor {
     /// What ``ReplyBudget`` says about answering this mail's sender.
+    /// `tag` is the stored tag the mail came to (if any) and `member` the sender's member row (if
+    /// any), both as read at the start of the mail's work.
     func replyVerdict(
-        _ budget: ReplyBudget, sender: EmailAddress, evidence: SenderAuthentication.Evidence, context: CommandContext, now: Int64,
-        in db: Database
+        _ budget: ReplyBudget, sender: EmailAddress, tag: ReplyTag?, member: Member?, evidence: SenderAuthentication.Evidence,
+        context: CommandContext, now: Int64, in db: Database
     ) throws -> ReplyBudget.Verdict {
-        let ledger = StoreLedger(db)
         // A live tag of the sender's own proves the address for answering (whatever the tag's
         // scope: it reached only its owner); otherwise the MTA's verdict.
-        let tag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
         let ownsTag = tag.map { Member.sameEmail($0.memberEmail, sender.address) && $0.isLive(at: now) } ?? false
         let proof = ownsTag ? .ownedTag : SenderAuthentication.proof(evidence: evidence)
-        let proven = ReplyBudget.isProvenMember(
-            member: try ledger.member(email: sender.address), isAdmin: context.isAdmin, proof: proof)
+        let proven = ReplyBudget.isProvenMember(member: member, isAdmin: context.isAdmin, proof: proof)
         return try budget.verdict(sender: sender.address, proven: proven, now: now, in: db)
     }
 

@@ -358,7 +358,11 @@ public final class Processor: Service, Sendable {
         }
         // Every automatic answer to an address nobody has proven counts against a cap.
         let budget = ReplyBudget(configuration: configuration)
-        let answers = try replyVerdict(budget, sender: sender, evidence: evidence, context: context, now: now, in: db)
+        // The tag the mail came to and the sender's member row, read once for the checks below.
+        let storedTag = try context.tag.flatMap { try StoreLedger(db).replyTag(hash: $0) }
+        let senderMember = try StoreLedger(db).member(email: sender.address)
+        let answers = try replyVerdict(
+            budget, sender: sender, tag: storedTag, member: senderMember, evidence: evidence, context: context, now: now, in: db)
         if case .withheld(let rule) = answers {
             return try withholdAnswers(id: id, rule: rule, sender: sender.address, now: now, in: db)
         }
@@ -376,8 +380,8 @@ public final class Processor: Service, Sendable {
             }
             let command = try CommandParser.parse(subject: message.subject, newText: trimmed.newText).get()
             commandWord = command.word.rawValue
-            let replyTag = try context.tag.flatMap { try ledger.replyTag(hash: $0) }
-            try refuseIfSuspended(command, sender: sender.address, context: context, ledger: ledger, inboundId: id)
+            let replyTag = storedTag
+            try refuseIfSuspended(command, member: senderMember, context: context, inboundId: id)
             if command.word == .confirm, let replyTag, replyTag.action == SenderAuthentication.heldCommandAction {
                 (notifications, disposition) = try runHeld(command, context: context, ledger: ledger, in: db)
                 tallies.record(id, disposition, .executed)
@@ -532,12 +536,12 @@ public final class Processor: Service, Sendable {
             let ledger = StoreLedger(db)
             notification.to = try notification.to.filter { address in
                 if configuration.bot.admins.contains(Member.normalizedEmail(address)) { return true }
-                guard let member = try ledger.member(email: address), member.isBouncing(limit: limit) else { return true }
+                guard let bounceCount = try ledger.stoppedBounceCount(email: address) else { return true }
                 logger.notice(
                     "Mail withheld from a bouncing member",
                     metadata: [
-                        "member.email": "\(member.email)", "event": "\(notification.event.rawValue)",
-                        "bounce.count": "\(member.bounceCount)",
+                        "member.email": "\(Member.normalizedEmail(address))", "event": "\(notification.event.rawValue)",
+                        "bounce.count": "\(bounceCount)",
                     ])
                 return false
             }
@@ -896,11 +900,9 @@ extension Processor {
 
     /// Refuses any other command from a member an admin suspended, with an answer that says so
     /// (sent through the error-reply limit like every refusal).
-    func refuseIfSuspended(
-        _ command: ParsedCommand, sender: String, context: CommandContext, ledger: StoreLedger, inboundId: Int64
-    ) throws {
-        guard !context.isAdmin, !Processor.wordsWhileSuspended.contains(command.word),
-            let member = try ledger.member(email: sender), member.isSuspended
+    /// `member` is the sender's member row, if they are one.
+    func refuseIfSuspended(_ command: ParsedCommand, member: Member?, context: CommandContext, inboundId: Int64) throws {
+        guard !context.isAdmin, !Processor.wordsWhileSuspended.contains(command.word), let member, member.isSuspended
         else { return }
         logger.notice(
             "Command refused",

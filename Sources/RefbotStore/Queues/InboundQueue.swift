@@ -35,12 +35,15 @@ public enum InboundQueue {
         {
             return .duplicate(existing)
         }
-        var row = message
-        try row.insert(db)
-        guard let id = row.id else {
-            throw StoreError(code: .invalidState, message: "inserted inbound mail has no id")
+        guard message.id == nil else {
+            var row = message
+            try row.insert(db)
+            guard let id = row.id else {
+                throw StoreError(code: .invalidState, message: "inserted inbound mail has no id")
+            }
+            return .inserted(id)
         }
-        return .inserted(id)
+        return .inserted(try db.insertCached(sql: InboundMessage.insertSQL, values: message.storedValues))
     }
 
     /// Rows waiting to be acted on, oldest first (`inboundMessage_state`; a cached statement, as

@@ -81,6 +81,9 @@ public struct InboundMessage: Codable, Sendable, Equatable, FetchableRecord, Mut
         ]
     }
 
+    /// One statement that inserts a new row with every stored column (SQLite picks the id).
+    static let insertSQL = Database.insertSQL(table: databaseTableName, columns: storedColumns)
+
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
         for (column, value) in zip(Self.storedColumns, storedValues) { container[column] = value }

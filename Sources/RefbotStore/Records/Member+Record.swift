@@ -40,6 +40,8 @@ extension Member: FetchableRecord, MutablePersistableRecord {
 
     /// One statement that writes every stored column of the row with the given id.
     static let updateSQL = StoreLedger.updateSQL(table: databaseTableName, columns: storedColumns)
+    /// One statement that inserts a new row with every stored column (SQLite picks the id).
+    static let insertSQL = Database.insertSQL(table: databaseTableName, columns: storedColumns)
 
     public func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id

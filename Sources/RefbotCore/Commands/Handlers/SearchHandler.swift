@@ -17,14 +17,9 @@ public struct SearchHandler: CommandHandler {
         let query = ListingQuery(parsing: command.arguments)
         let found = try ledger.searchListings(query, now: context.now, limit: Self.maxResults + 1)
         let shown = found.prefix(Self.maxResults)
-        var owners: [Int64: Member] = [:]
-        var results: [TemplateValue] = []
-        for candidate in shown {
-            let listing = candidate.listing
-            if owners[listing.ownerId] == nil, let owner = try ledger.member(id: listing.ownerId) {
-                owners[listing.ownerId] = owner
-            }
-            results.append(.object(listing.mailValues(owner: owners[listing.ownerId], now: context.now)))
+        let owners = try ledger.members(ids: shown.map(\.listing.ownerId))
+        let results: [TemplateValue] = shown.map {
+            .object($0.listing.mailValues(owner: owners[$0.listing.ownerId], now: context.now))
         }
         let described = query.description
         let values: [String: TemplateValue] = [
