@@ -45,11 +45,7 @@ public struct StoreLedger: Ledger {
 
     /// Saves the member; a member who has left loses every tag made for them until then.
     public func save(_ member: inout Member) throws {
-        if member.id == nil {
-            member.id = try db.insertCached(sql: Member.insertSQL, values: member.storedValues)
-        } else if !(try update(member.id, sql: Member.updateSQL, values: member.storedValues)) {
-            try member.save(db)
-        }
+        try write(&member, id: \.id, values: member.storedValues, insert: Member.insertSQL, update: Member.updateSQL)
         if member.state == .left {
             try revokeReplyTags(memberEmail: member.email, at: member.leftAt ?? member.joinedAt)
         }
@@ -92,6 +88,20 @@ public struct StoreLedger: Ledger {
             arguments: StatementArguments([time, ref] as [any DatabaseValueConvertible]) + StatementArguments(kept))
     }
 
+    /// Writes a record's stored columns with cached statements: a new one (no id) is inserted and
+    /// gets its id; a stored one is updated; one made with an id that is not stored goes through
+    /// GRDB's `save`, which inserts it under that id.
+    private func write<Record: MutablePersistableRecord>(
+        _ record: inout Record, id: WritableKeyPath<Record, Int64?>, values: [(any DatabaseValueConvertible)?],
+        insert: String, update: String
+    ) throws {
+        guard let stored = record[keyPath: id] else {
+            record[keyPath: id] = try db.insertCached(sql: insert, values: values)
+            return
+        }
+        if !(try self.update(stored, sql: update, values: values)) { try record.save(db) }
+    }
+
     /// Writes a stored row's columns with one cached statement; false when there is no id or no
     /// such row (the caller then saves the record the general way, which inserts it).
     private func update(_ id: Int64?, sql: String, values: [(any DatabaseValueConvertible)?]) throws -> Bool {
@@ -120,11 +130,7 @@ public struct StoreLedger: Ledger {
 
     /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
     public func save(_ listing: inout Listing) throws {
-        if listing.id == nil {
-            listing.id = try db.insertCached(sql: Listing.insertSQL, values: listing.storedValues)
-        } else if !(try update(listing.id, sql: Listing.updateSQL, values: listing.storedValues)) {
-            try listing.save(db)
-        }
+        try write(&listing, id: \.id, values: listing.storedValues, insert: Listing.insertSQL, update: Listing.updateSQL)
         if [ListingState.closed, .declined, .expired].contains(listing.state), let ref = listing.listingID {
             try revokeReplyTags(ref: ref.description, keeping: [], at: listing.updatedAt)
         }
@@ -150,11 +156,7 @@ public struct StoreLedger: Ledger {
     /// Saves the referral; when it closes every tag about it dies, except that after a rejection or
     /// an expiry the referrer's tag lives on for `REFER L-m` (sending the customer elsewhere).
     public func save(_ referral: inout Referral) throws {
-        if referral.id == nil {
-            referral.id = try db.insertCached(sql: Referral.insertSQL, values: referral.storedValues)
-        } else if !(try update(referral.id, sql: Referral.updateSQL, values: referral.storedValues)) {
-            try referral.save(db)
-        }
+        try write(&referral, id: \.id, values: referral.storedValues, insert: Referral.insertSQL, update: Referral.updateSQL)
         guard referral.state.isFinal, let ref = referral.referralID else { return }
         try revokeReplyTags(
             ref: ref.description, keeping: referral.state == .closed ? [] : [ReplyAction.referralReferrer],

@@ -359,8 +359,9 @@ public final class Processor: Service, Sendable {
         // Every automatic answer to an address nobody has proven counts against a cap.
         let budget = ReplyBudget(configuration: configuration)
         // The tag the mail came to and the sender's member row, read once for the checks below.
-        let storedTag = try context.tag.flatMap { try StoreLedger(db).replyTag(hash: $0) }
-        let senderMember = try StoreLedger(db).member(email: sender.address)
+        let reads = StoreLedger(db)
+        let storedTag = try context.tag.flatMap { try reads.replyTag(hash: $0) }
+        let senderMember = try reads.member(email: sender.address)
         let answers = try replyVerdict(
             budget, sender: sender, tag: storedTag, member: senderMember, evidence: evidence, context: context, now: now, in: db)
         if case .withheld(let rule) = answers {
