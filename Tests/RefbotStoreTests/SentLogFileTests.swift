@@ -96,7 +96,8 @@ struct SentLogFileTests {
         let log = try SentLog(path: logPath)
         try log.note(outboxId: first, messageId: rows[0].messageId, sentAt: 111)
         try log.note(outboxId: second, messageId: "another-mail@example.org", sentAt: 222)
-        let folded = try await log.fold(into: store) { db, note in
+        let folded = try await log.fold(into: store) { db, note, row in
+            #expect(row["id"] == note.outboxId && row["messageId"] == note.messageId, "the note's own row: \(row)")
             try Outbox.markSent(note.outboxId, now: note.sentAt, in: db)
             // The second session's note, written while the fold's transaction is open.
             if note.outboxId == first { try log.note(outboxId: 99, messageId: "late@example.org", sentAt: 333) }
@@ -122,7 +123,7 @@ struct SentLogFileTests {
         let count = SentLog.compactionBytes / perNote + 1
         for n in 0..<count { try log.note(outboxId: Int64(1000 + n), messageId: "m-\(1000 + n)@referrals.example.org", sentAt: 1_796_000_000) }
         #expect(try bytes().count >= SentLog.compactionBytes)
-        let folded = try await log.fold(into: store) { _, note in note.outboxId }
+        let folded = try await log.fold(into: store) { _, note, _ in note.outboxId }
         #expect(folded.dropped.count == count, "no such rows: dropped")
         #expect(try bytes().isEmpty)
         try log.note(outboxId: 5, messageId: "after@example.org", sentAt: 1)
@@ -134,7 +135,7 @@ struct SentLogFileTests {
         let (store, _) = try makeStore()
         let log = try SentLog(path: logPath)
         try log.note(outboxId: 1, messageId: "one@example.org", sentAt: 1)
-        _ = try await log.fold(into: store) { _, note in note.outboxId }
+        _ = try await log.fold(into: store) { _, note, _ in note.outboxId }
         let left = try bytes()
         #expect(!left.isEmpty && left.allSatisfy { $0 == 0 || $0 == UInt8(ascii: "\n") })
         #expect(try log.notes().isEmpty)

@@ -240,12 +240,8 @@ public final class Sender: Service, Sendable {
         guard let sentLog else { return true }
         let bot = self.bot
         do {
-            let folded = try await sentLog.fold(into: store) { db, note -> Int64? in
-                guard let row = try Row.fetchOne(
-                    cached: db, sql: "SELECT state, raw, purgedAt, inboundId FROM outboxMessage WHERE id = ?",
-                    arguments: [note.outboxId]),
-                    row["state"] != OutboxMessage.State.sent.rawValue
-                else { return nil }
+            let folded = try await sentLog.fold(into: store) { db, note, row -> Int64? in
+                guard row["state"] != OutboxMessage.State.sent.rawValue else { return nil }
                 // A copy purged since it went out stays empty.
                 let raw: Data? = (row["purgedAt"] as Int64?) == nil ? row["raw"] : nil
                 return try Self.markSent(

@@ -31,7 +31,7 @@ import Synchronization
 /// ```swift
 /// let log = try SentLog(path: SentLog.path(forDatabase: "/var/lib/refbot/refbot.sqlite"))
 /// try log.note(outboxId: 42, messageId: "<a@b>", sentAt: now)
-/// let folded = try await log.fold(into: store) { db, note in
+/// let folded = try await log.fold(into: store) { db, note, row in
 ///     try Outbox.markSent(note.outboxId, now: note.sentAt, in: db)
 /// }
 /// ```
@@ -116,7 +116,7 @@ public final class SentLog: Sendable {
         guard !messageId.isEmpty, messageId.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw SentLogError.unwritableMessageId(messageId)
         }
-        let line = Array(Self.line(outboxId: outboxId, messageId: messageId, sentAt: sentAt).utf8)
+        let line = Self.lineBytes(outboxId: outboxId, messageId: messageId, sentAt: sentAt)
         try lock.withLock { _ in try Self.writeAll(line, to: appending) }
     }
 
@@ -133,10 +133,11 @@ public final class SentLog: Sendable {
     }
 
     /// Applies every note to the database in one transaction of `store` (`apply` is called for
-    /// each note whose row still holds that mail), then forgets them. Nothing is forgotten when
-    /// the transaction fails; notes written meanwhile are left for the next fold.
+    /// each note whose row still holds that mail, with that `outboxMessage` row, every column),
+    /// then forgets them. Nothing is forgotten when the transaction fails; notes written meanwhile
+    /// are left for the next fold.
     public func fold<T: Sendable>(
-        into store: Store, _ apply: @escaping @Sendable (Database, Note) throws -> T
+        into store: Store, _ apply: @escaping @Sendable (Database, Note, Row) throws -> T
     ) async throws -> Folded<T> {
         let placed = try lock.withLock { _ in try readNotes() }
         guard !placed.isEmpty else { return Folded() }
@@ -144,10 +145,14 @@ public final class SentLog: Sendable {
         let folded = try await store.write { db -> Folded<T> in
             var folded = Folded<T>()
             for note in notes {
-                let holds = try Bool.fetchOne(
-                    cached: db, sql: "SELECT EXISTS (SELECT 1 FROM outboxMessage WHERE id = ? AND messageId = ?)",
-                    arguments: [note.outboxId, note.messageId]) ?? false
-                if holds { folded.applied.append(try apply(db, note)) } else { folded.dropped.append(note) }
+                if let row = try Row.fetchOne(
+                    cached: db, sql: "SELECT * FROM outboxMessage WHERE id = ? AND messageId = ?",
+                    arguments: [note.outboxId, note.messageId])
+                {
+                    folded.applied.append(try apply(db, note, row))
+                } else {
+                    folded.dropped.append(note)
+                }
             }
             return folded
         }
@@ -165,8 +170,27 @@ public final class SentLog: Sendable {
 
     /// The line of one note, ending in LF.
     public static func line(outboxId: Int64, messageId: String, sentAt: Int64) -> String {
-        let body = "\(outboxId) \(sentAt) \(messageId)"
-        return body + " " + hex(checksum(Array(body.utf8))) + "\n"
+        String(decoding: lineBytes(outboxId: outboxId, messageId: messageId, sentAt: sentAt), as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// ``line(outboxId:messageId:sentAt:)`` as bytes, written without Foundation or interpolation.
+    static func lineBytes(outboxId: Int64, messageId: String, sentAt: Int64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(messageId.utf8.count + 60)
+        bytes.append(contentsOf: String(outboxId).utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: String(sentAt).utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: messageId.utf8)
+        let sum = checksum(bytes)
+        bytes.append(UInt8(ascii: " "))
+        for shift in stride(from: 60, through: 0, by: -4) {
+            bytes.append(hexDigits[Int((sum >> UInt64(shift)) & 0xF)])
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
     /// The note a line (without its LF) holds, or nil for zeros, a line cut short or one altered.
