@@ -19,7 +19,7 @@ import Synchronization
 /// and before the mail is noted as sent sends it again with the same Message-ID (RFC 1047), the
 /// one duplicate SMTP cannot rule out. Each mail is noted right after its own reply, before the
 /// next mail goes out on the same connection, to keep that window to one message: in the
-/// ``SentLog`` when the daemon has one (a one-page commit that never waits for the database's
+/// ``SentLog`` when the daemon has one (one `write(2)` to a file of its own, never waiting for the database's
 /// writer; the notes are folded into the outbox after each batch and before anything is sent),
 /// else in the outbox itself. When neither can be written just then (another process holds the
 /// lock, the disk is full), a sent mail is remembered in memory, never sent again by this
