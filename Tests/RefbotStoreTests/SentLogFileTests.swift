@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import RefbotStore
+@testable import RefbotStore
 import Synchronization
 import Testing
 
@@ -60,6 +60,25 @@ struct SentLogFileTests {
         let whole = Array("2 20 two@example.org ".utf8)
         try append(whole)  // no checksum, no line end
         let log = try SentLog(path: logPath)
+        try log.note(outboxId: 3, messageId: "three@example.org", sentAt: 30)
+        #expect(try log.notes().map(\.outboxId) == [1, 3])
+    }
+
+    @Test("after a write that failed (a full disk here) and left part of a line, the next note starts on a line of its own")
+    func noteAfterFailedWrite() throws {
+        let log = try SentLog(path: logPath)
+        try log.note(outboxId: 1, messageId: "one@example.org", sentAt: 10)
+        // The log's descriptor pointed at /dev/full for one note: the write fails with ENOSPC.
+        let saved = dup(log.appending)
+        let full = open("/dev/full", O_WRONLY)
+        #expect(saved >= 0 && full >= 0)
+        #expect(dup2(full, log.appending) == log.appending)
+        #expect(throws: SentLogError.self) { try log.note(outboxId: 2, messageId: "two@example.org", sentAt: 20) }
+        #expect(dup2(saved, log.appending) == log.appending)
+        close(saved)
+        close(full)
+        // What a write cut short by the full disk would have left.
+        try append(Array("2 20 two@exa".utf8))
         try log.note(outboxId: 3, messageId: "three@example.org", sentAt: 30)
         #expect(try log.notes().map(\.outboxId) == [1, 3])
     }

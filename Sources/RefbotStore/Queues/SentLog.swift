@@ -64,12 +64,13 @@ public final class SentLog: Sendable {
     /// The log's file.
     public let path: String
     /// Notes are appended through this descriptor (`O_APPEND`: each `write` lands at the end).
-    private let appending: Int32
+    let appending: Int32
     /// Reads, overwrites and empties go through this one (Linux appends every `pwrite` on an
     /// `O_APPEND` descriptor, whatever its offset).
     private let editing: Int32
-    /// One note, read or edit at a time within this process.
-    private let lock = Mutex(())
+    /// One note, read or edit at a time within this process; holds whether the last note's write
+    /// failed (it may have left part of a line, which the next note must not run on from).
+    private let lock = Mutex(false)
 
     /// Opens the log at `path`, creating it (owner-only, like the database's folder) when missing.
     /// A log an earlier refbot kept as a SQLite database is converted first, its notes kept.
@@ -117,7 +118,15 @@ public final class SentLog: Sendable {
             throw SentLogError.unwritableMessageId(messageId)
         }
         let line = Self.lineBytes(outboxId: outboxId, messageId: messageId, sentAt: sentAt)
-        try lock.withLock { _ in try Self.writeAll(line, to: appending) }
+        try lock.withLock { lastFailed in
+            do {
+                try Self.writeAll(lastFailed ? [UInt8(ascii: "\n")] + line : line, to: appending)
+                lastFailed = false
+            } catch {
+                lastFailed = true
+                throw error
+            }
+        }
     }
 
     /// Every note not yet folded, in the order they were written.
