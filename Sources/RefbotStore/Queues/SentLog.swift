@@ -195,9 +195,7 @@ public final class SentLog: Sendable {
         bytes.append(contentsOf: messageId.utf8)
         let sum = checksum(bytes)
         bytes.append(UInt8(ascii: " "))
-        for shift in stride(from: 60, through: 0, by: -4) {
-            bytes.append(hexDigits[Int((sum >> UInt64(shift)) & 0xF)])
-        }
+        bytes.append(contentsOf: hexBytes(sum))
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
@@ -209,7 +207,7 @@ public final class SentLog: Sendable {
         while line.last == 0 { line.removeLast() }
         guard let lastSpace = line.lastIndex(of: UInt8(ascii: " ")) else { return nil }
         let body = line[..<lastSpace]
-        guard String(decoding: line[(lastSpace + 1)...], as: UTF8.self) == hex(checksum(Array(body))) else { return nil }
+        guard line[(lastSpace + 1)...].elementsEqual(hexBytes(checksum(Array(body)))) else { return nil }
         let fields = body.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard fields.count == 3,
             let outboxId = Int64(String(decoding: fields[0], as: UTF8.self)),
@@ -229,9 +227,9 @@ public final class SentLog: Sendable {
         return hash
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// `value` as sixteen lowercase hex digits.
+    private static func hexBytes(_ value: UInt64) -> [UInt8] {
+        stride(from: 60, through: 0, by: -4).map { hexDigits[Int((value >> UInt64($0)) & 0xF)] }
     }
 
     /// The whole file (caller holds `lock`).
@@ -249,7 +247,8 @@ public final class SentLog: Sendable {
             }
             done += got
         }
-        return Array(bytes[..<done])
+        bytes.removeLast(bytes.count - done)
+        return bytes
     }
 
     /// The notes in the file with their lines' places (caller holds `lock`).
