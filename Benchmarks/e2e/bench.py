@@ -60,6 +60,12 @@ def cpu_by_process():
         except OSError:
             continue
         name = text[text.index("(") + 1:text.rindex(")")]
+        if name == "lmtp":
+            # Postfix's LMTP client and Dovecot's LMTP server share the name
+            try:
+                name = "lmtp (Postfix)" if "postfix" in os.readlink(f"/proc/{pid}/exe") else "lmtp (Dovecot)"
+            except OSError:
+                pass
         fields = text.rsplit(")", 1)[1].split()
         result[pid] = (name, (int(fields[11]) + int(fields[12])) / tick)
     return result
@@ -73,6 +79,17 @@ def cpu_by_name(start, end):
         name = name.split("/")[0]
         totals[name] = totals.get(name, 0) + seconds - (start[pid][1] if pid in start else 0)
     return sorted(((n, round(v, 2)) for n, v in totals.items() if v >= 0.05), key=lambda x: -x[1])
+
+
+def started_by_name(start, end):
+    """How many processes of each name started between two cpu_by_process() readings and still ran at
+    the second (Postfix and Dovecot start their workers on demand and keep them a while)."""
+    counts = {}
+    for pid, (name, _) in end.items():
+        if pid not in start:
+            name = name.split("/")[0]
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda x: -x[1])
 
 
 def machine_share(start, end):
@@ -320,7 +337,9 @@ admin_notices_per_hour = 1000000
                     break
             else:
                 stable_since = None
-        by_process = cpu_by_name(processes_start, cpu_by_process())
+        processes_end = cpu_by_process()
+        by_process = cpu_by_name(processes_start, processes_end)
+        started = started_by_name(processes_start, processes_end)
         sampler_end = os.times()
         sampler_cpu = (sampler_end.user - sampler_start.user) + (sampler_end.system - sampler_start.system)
         hwm = self.memory()["VmHWM"]
@@ -370,7 +389,7 @@ admin_notices_per_hour = 1000000
             "max_unprocessed": max_unprocessed, "max_unsent": max_unsent,
             "states": states, "dispositions": dispositions, "events": events,
             "rss_peak_mb": max(peak["VmHWM"], hwm), "cpu_seconds": cpu, "cpu_user_seconds": cpu_user,
-            "cpu_system_seconds": cpu_system, "io": io, "sampler_cpu_seconds": sampler_cpu, "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process, "uptime": open("/proc/loadavg").read().strip(),
+            "cpu_system_seconds": cpu_system, "io": io, "sampler_cpu_seconds": sampler_cpu, "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process, "processes_started": started, "uptime": open("/proc/loadavg").read().strip(),
         }
         self.results["e2e"] = r
         self.answers_for_ceiling = None
@@ -544,13 +563,16 @@ admin_notices_per_hour = 1000000
         delivered_files, last = self.last_delivery(start)
         took = last - start if delivered_files else sampled
         busy, kinds = machine_share(machine_start, machine_times())
-        by_process = cpu_by_name(processes_start, cpu_by_process())
+        processes_end = cpu_by_process()
+        by_process = cpu_by_name(processes_start, processes_end)
+        started = started_by_name(processes_start, processes_end)
         log(f"SMTP ceiling: {n} mails submitted in {submitted:.2f} s ({n / submitted:.0f}/s), all delivered at "
             f"{took:.2f} s (queue sampled empty at {sampled:.1f} s; {delivered_files} files) = {n / took:.0f} mails/s;"
             f" machine {busy * 100:.0f} % busy")
         return {"mails": n, "submit_per_s": n / submitted, "deliver_seconds": took, "deliver_sampled_seconds": sampled,
                 "delivered_files": delivered_files, "deliver_per_s": n / took,
-                "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process}
+                "machine_busy": busy, "machine_seconds": kinds, "cpu_by_process": by_process,
+                "processes_started": started}
 
     def warm_mailboxes(self):
         """One message into every member's mailbox over LMTP, straight to Dovecot, before anything is
@@ -822,6 +844,8 @@ admin_notices_per_hour = 1000000
                       f" load {e['uptime']}")
                 print(f"\nCPU-s by process, drain of {run['messages']}: {e.get('cpu_by_process', [])[:10]}")
                 print(f"CPU-s by process, ceiling of {run['messages']}: {run['ceiling'].get('cpu_by_process', [])[:10]}")
+                print(f"processes started, drain: {e.get('processes_started', [])[:8]};"
+                      f" ceiling: {run['ceiling'].get('processes_started', [])[:8]}")
                 print(f"machine CPU-s, drain: {e.get('machine_seconds')}; ceiling: {run['ceiling'].get('machine_seconds')}")
 
 
