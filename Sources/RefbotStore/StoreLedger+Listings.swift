@@ -10,31 +10,32 @@ extension StoreLedger {
         guard limit > 0 else { return [] }
         let candidates: [SearchCandidate]
         if query.isEmpty {
-            // Through a cursor: each column is found by name once for all the rows.
-            let rows = try Row.fetchCursor(
-                cached: db,
-                sql: """
-                    SELECT * FROM listing
-                    WHERE state = 'live' AND (expiresAt IS NULL OR expiresAt > :now)
-                      AND ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
-                    ORDER BY coalesce(featuredUntil, 0) > :now DESC, createdAt DESC, id DESC
-                    LIMIT :limit
-                    """, arguments: ["now": now, "limit": limit])
-            candidates = try Array(rows.map { SearchCandidate(listing: try Listing(row: $0), matchScore: nil) })
+            candidates = try db.allRows(
+                cached: StoreLedger.liveListingsSQL, arguments: ["now": now, "limit": limit]
+            ) { SearchCandidate(listing: try Listing(orderedRow: $0), matchScore: nil) }
         } else {
             guard let match = StoreLedger.matchExpression(for: query) else { return [] }
-            let rows = try Row.fetchCursor(
-                cached: db, sql: StoreLedger.matchingListingsSQL, arguments: ["match": match, "now": now, "limit": limit])
-            candidates = try Array(rows.map {
-                SearchCandidate(listing: try Listing(row: $0), matchScore: $0["matchScore"] as Double?)
-            })
+            let score = Listing.orderedColumns.count
+            candidates = try db.allRows(
+                cached: StoreLedger.matchingListingsSQL, arguments: ["match": match, "now": now, "limit": limit]
+            ) { SearchCandidate(listing: try Listing(orderedRow: $0), matchScore: $0[score] as Double?) }
         }
         return Array(SearchRanking.rank(candidates, now: now).prefix(limit))
     }
 
-    /// Live listings matching an FTS5 expression, best first (one constant text, so it is prepared once).
+    /// Every live listing, featured first, then newest (rows read by position: `Listing(orderedRow:)`).
+    static let liveListingsSQL = """
+        SELECT \(Listing.selection("listing")) FROM listing
+        WHERE state = 'live' AND (expiresAt IS NULL OR expiresAt > :now)
+          AND ownerId NOT IN (SELECT id FROM member WHERE suspendedAt IS NOT NULL)
+        ORDER BY coalesce(featuredUntil, 0) > :now DESC, createdAt DESC, id DESC
+        LIMIT :limit
+        """
+
+    /// Live listings matching an FTS5 expression, best first (one constant text, so it is prepared
+    /// once; rows read by position, the score after the listing's columns).
     static let matchingListingsSQL = """
-        SELECT listing.*, bm25(listingSearch, \(StoreLedger.searchWeights)) AS matchScore
+        SELECT \(Listing.selection("listing")), bm25(listingSearch, \(StoreLedger.searchWeights)) AS matchScore
         FROM listingSearch JOIN listing ON listing.id = listingSearch.rowid
         WHERE listingSearch MATCH :match
           AND listing.state = 'live' AND (listing.expiresAt IS NULL OR listing.expiresAt > :now)

@@ -14,21 +14,24 @@ public struct StoreLedger: Ledger {
     // MARK: MemberLedger
 
     public func member(email: String) throws -> Member? {
-        try Member.fetchOne(cached: db, sql: "SELECT * FROM member WHERE email = ?", arguments: [Member.normalizedEmail(email)])
+        try db.firstRow(cached: Self.memberByEmailSQL, arguments: [Member.normalizedEmail(email)], Member.init(orderedRow:))
     }
 
     public func member(id: Int64) throws -> Member? {
-        try Member.fetchOne(cached: db, sql: "SELECT * FROM member WHERE id = ?", arguments: [id])
+        try db.firstRow(cached: Self.memberByIdSQL, arguments: [id], Member.init(orderedRow:))
     }
+
+    private static let memberByEmailSQL = "SELECT \(Member.selection("member")) FROM member WHERE email = ?"
+    private static let memberByIdSQL = "SELECT \(Member.selection("member")) FROM member WHERE id = ?"
+    private static let membersByIdsSQL =
+        "SELECT \(Member.selection("member")) FROM member WHERE id IN (SELECT value FROM json_each(?))"
 
     /// One cached statement for any number of ids (a JSON array of them).
     public func members(ids: [Int64]) throws -> [Int64: Member] {
         guard !ids.isEmpty else { return [:] }
         let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
         var found: [Int64: Member] = [:]
-        for member in try Member.fetchAll(
-            cached: db, sql: "SELECT * FROM member WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
-        {
+        for member in try db.allRows(cached: Self.membersByIdsSQL, arguments: [list], Member.init(orderedRow:)) {
             if let id = member.id { found[id] = member }
         }
         return found
@@ -62,11 +65,14 @@ public struct StoreLedger: Ledger {
     }
 
     public func replyTag(hash: String) throws -> ReplyTag? {
-        guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM replyToken WHERE tokenHash = ?", arguments: [hash.lowercased()])
-        else { return nil }
-        return ReplyTag(
-            token: "", hash: row["tokenHash"], memberEmail: row["memberEmail"], action: row["action"], ref: row["ref"],
-            expiresAt: row["expiresAt"], revokedAt: row["revokedAt"])
+        try db.firstRow(
+            cached: "SELECT tokenHash, memberEmail, action, ref, expiresAt, revokedAt FROM replyToken WHERE tokenHash = ?",
+            arguments: [hash.lowercased()]
+        ) { row in
+            ReplyTag(
+                token: "", hash: row[0], memberEmail: row[1], action: row[2], ref: row[3], expiresAt: row[4],
+                revokedAt: row[5])
+        }
     }
 
     public func revokeReplyTag(hash: String, at time: Int64) throws {
@@ -125,8 +131,10 @@ public struct StoreLedger: Ledger {
     // MARK: ListingLedger
 
     public func listing(id: Int64) throws -> Listing? {
-        try Listing.fetchOne(cached: db, sql: "SELECT * FROM listing WHERE id = ?", arguments: [id])
+        try db.firstRow(cached: Self.listingByIdSQL, arguments: [id], Listing.init(orderedRow:))
     }
+
+    private static let listingByIdSQL = "SELECT \(Listing.selection("listing")) FROM listing WHERE id = ?"
 
     /// Saves the listing; when it closes (closed, declined, expired) every tag about it dies.
     public func save(_ listing: inout Listing) throws {

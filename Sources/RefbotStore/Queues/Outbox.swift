@@ -36,17 +36,18 @@ public enum Outbox {
     }
 
     /// ``due(now:limit:in:)`` of the rows that also match the SQL `filter` (with its `arguments`).
+    /// `filter` is constant text (values go in `arguments`): each form is prepared once per connection.
     static func due(
         now: Int64, limit: Int, filter: String, arguments: StatementArguments, in db: Database
     ) throws -> [OutboxMessage] {
         let fresh = try OutboxMessage.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts = 0 AND nextAttemptAt <= ? AND \(filter)
                 ORDER BY nextAttemptAt, id LIMIT ?
                 """, arguments: [now] + arguments + [limit])
         let retries = try OutboxMessage.fetchAll(
-            db,
+            cached: db,
             sql: """
                 SELECT * FROM outboxMessage WHERE state = 'pending' AND attempts > 0 AND nextAttemptAt <= ? AND \(filter)
                 ORDER BY nextAttemptAt, id LIMIT ?

@@ -13,11 +13,10 @@ public enum ReplayGuard {
     /// The inbound row that first carried this Message-ID from this sender, if one was acted on.
     /// Message-IDs are compared as written; senders ASCII-lowercased.
     public static func firstSeen(messageId: String, sender: String, in db: Database) throws -> Int64?? {
-        guard let row = try Row.fetchOne(
-            cached: db, sql: "SELECT inboundId FROM commandSeen WHERE messageId = ? AND sender = ?",
-            arguments: [messageId, Member.normalizedEmail(sender)])
-        else { return nil }
-        return .some(row["inboundId"])
+        try db.firstRow(
+            cached: "SELECT inboundId FROM commandSeen WHERE messageId = ? AND sender = ?",
+            arguments: [messageId, Member.normalizedEmail(sender)]
+        ) { row in row[0] as Int64? }
     }
 
     /// Records that the command of this mail is being acted on, in the caller's transaction.

@@ -6,22 +6,23 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "listing"
 
     public init(row: Row) throws {
-        let kind = Reward.Kind(rawValue: row["rewardKind"] ?? "none") ?? .none
+        self.init(row: row, at: try row.positions(of: Self.orderedColumns, table: Self.databaseTableName))
+    }
+
+    /// Reads the row with column `orderedColumns[n]` at `p[n]`.
+    private init(row: Row, at p: [Int]) {
+        let kind = Reward.Kind(rawValue: row[p[6]] ?? "none") ?? .none
         let reward = Reward(
-            kind: kind, amountMinor: row["rewardAmountMinor"], currency: row["rewardCurrency"],
-            basisPoints: row["rewardBasisPoints"], text: row["rewardText"]) ?? .none
-        let customTerms: String? = row["customTerms"]
+            kind: kind, amountMinor: row[p[7]], currency: row[p[8]], basisPoints: row[p[9]], text: row[p[10]]) ?? .none
+        let customTerms: String? = row[p[11]]
         self.init(
-            id: row["id"], ownerId: row["ownerId"], title: row["title"], category: row["category"],
-            location: row["location"], customer: row["customer"], reward: reward,
-            terms: customTerms.map { .custom($0) } ?? .standard,
-            state: ListingState(rawValue: row["state"] ?? "") ?? .pending, featuredUntil: row["featuredUntil"],
-            expiresAt: row["expiresAt"], createdAt: row["createdAt"], updatedAt: row["updatedAt"],
-            declineReason: row["declineReason"])
+            id: row[p[0]], ownerId: row[p[1]], title: row[p[2]], category: row[p[3]], location: row[p[4]],
+            customer: row[p[5]], reward: reward, terms: customTerms.map { .custom($0) } ?? .standard,
+            state: ListingState(rawValue: row[p[12]] ?? "") ?? .pending, featuredUntil: row[p[13]],
+            expiresAt: row[p[14]], createdAt: row[p[15]], updatedAt: row[p[16]], declineReason: row[p[17]])
         compliance = ListingCompliance(
-            profession: row["profession"], jurisdiction: row["jurisdiction"], heldBy: row["complianceHeldBy"],
-            disclosure: row["complianceDisclosure"], overrideReason: row["complianceOverrideReason"],
-            overrideBy: row["complianceOverrideBy"], overrideAt: row["complianceOverrideAt"])
+            profession: row[p[18]], jurisdiction: row[p[19]], heldBy: row[p[20]], disclosure: row[p[21]],
+            overrideReason: row[p[22]], overrideBy: row[p[23]], overrideAt: row[p[24]])
     }
 
     /// The terms' text when they are custom.
@@ -37,6 +38,11 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
         "updatedAt", "declineReason", "profession", "jurisdiction", "complianceHeldBy", "complianceDisclosure",
         "complianceOverrideReason", "complianceOverrideBy", "complianceOverrideAt",
     ]
+
+    /// `id`, then ``storedColumns``: the order ``init(row:at:)`` reads them in.
+    static let orderedColumns = ["id"] + storedColumns
+    /// Positions 0, 1, 2 … of ``orderedColumns``.
+    private static let inOrder = Array(orderedColumns.indices)
 
     /// The values of ``storedColumns``.
     var storedValues: [(any DatabaseValueConvertible)?] {
@@ -60,6 +66,10 @@ extension Listing: FetchableRecord, MutablePersistableRecord {
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension Listing: OrderedColumns {
+    init(orderedRow row: Row) throws { self.init(row: row, at: Self.inOrder) }
 }
 
 /// Referral money is kept as minor units plus currency columns.

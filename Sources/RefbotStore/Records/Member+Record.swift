@@ -7,19 +7,23 @@ extension Member: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "member"
 
     public init(row: Row) throws {
+        try self.init(row: row, at: try row.positions(of: Self.orderedColumns, table: Self.databaseTableName))
+    }
+
+    /// Reads the row with column `orderedColumns[n]` at `p[n]`.
+    private init(row: Row, at p: [Int]) throws {
         self.init(
-            id: row["id"], email: "", name: row["name"], business: row["business"], category: row["category"],
-            city: row["city"], website: row["website"], phone: row["phone"], about: row["about"],
-            state: try row.storedCase("state", table: Self.databaseTableName),
-            announcementsOff: row["announcementsOff"], credits: row["credits"], points: row["points"],
-            bounceCount: row["bounceCount"], joinedAt: row["joinedAt"], confirmedAt: row["confirmedAt"],
-            leftAt: row["leftAt"])
+            id: row[p[0]], email: "", name: row[p[2]], business: row[p[3]], category: row[p[4]], city: row[p[5]],
+            website: row[p[6]], phone: row[p[7]], about: row[p[8]],
+            state: try row.storedCase(at: p[9], column: "state", table: Self.databaseTableName),
+            announcementsOff: row[p[10]], credits: row[p[11]], points: row[p[12]], bounceCount: row[p[13]],
+            joinedAt: row[p[14]], confirmedAt: row[p[15]], leftAt: row[p[16]])
         // As stored (already normalised), not normalised again.
-        email = row["email"]
-        bounceStoppedAt = row["bounceStoppedAt"]
-        suspendedAt = row["suspendedAt"]
-        suspendReason = row["suspendReason"]
-        recognitionOff = row["recognitionOff"]
+        email = row[p[1]]
+        bounceStoppedAt = row[p[17]]
+        suspendedAt = row[p[18]]
+        suspendReason = row[p[19]]
+        recognitionOff = row[p[20]]
     }
 
     /// Every stored column but `id`, in the order of ``storedValues``.
@@ -28,6 +32,11 @@ extension Member: FetchableRecord, MutablePersistableRecord {
         "credits", "points", "bounceCount", "joinedAt", "confirmedAt", "leftAt", "bounceStoppedAt", "suspendedAt",
         "suspendReason", "recognitionOff",
     ]
+
+    /// `id`, then ``storedColumns``: the order ``init(row:at:)`` reads them in.
+    static let orderedColumns = ["id"] + storedColumns
+    /// Positions 0, 1, 2 … of ``orderedColumns``.
+    private static let inOrder = Array(orderedColumns.indices)
 
     /// The values of ``storedColumns``.
     var storedValues: [(any DatabaseValueConvertible)?] {
@@ -63,4 +72,8 @@ extension Follow: FetchableRecord, MutablePersistableRecord {
 extension Agreement: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "agreement"
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension Member: OrderedColumns {
+    init(orderedRow row: Row) throws { try self.init(row: row, at: Self.inOrder) }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import RefbotCore
+@testable import RefbotStore
+import Testing
+
+/// The member and listing reads every command makes take their columns by position; every other
+/// query's rows are read by column name. Both must give back exactly what was saved.
+@Suite("Members and listings read by position and by name")
+struct OrderedColumnsTests {
+    /// A member with every column set, each to a value no other column holds.
+    private static func fullMember() -> Member {
+        var member = Member(
+            email: "Full.Member@Example.com", name: "Fay Full", business: "Full Kitchens", category: "Home",
+            city: "Leeds", website: "https://full.example.com", phone: "+44 113 000 0001", about: "Kitchens since 1999",
+            state: .left, announcementsOff: true, credits: 17, points: 23, bounceCount: 2,
+            joinedAt: 1_790_000_001, confirmedAt: 1_790_000_002, leftAt: 1_790_000_003)
+        member.bounceStoppedAt = 1_790_000_004
+        member.suspendedAt = 1_790_000_005
+        member.suspendReason = "Asked to pause"
+        member.recognitionOff = true
+        return member
+    }
+
+    /// A listing with every column set, each to a value no other column holds.
+    private static func fullListing(ownerId: Int64) -> Listing {
+        var listing = Listing(
+            ownerId: ownerId, title: "Garden design", category: "Gardens", location: "Hillcrest",
+            customer: "New homeowners", reward: .perLead(Money(amountMinor: 2_500, currency: "EUR")),
+            terms: .custom("Paid within 30 days"), state: .live, featuredUntil: 1_790_000_010,
+            expiresAt: 1_790_900_000, createdAt: 1_790_000_011, updatedAt: 1_790_000_012, declineReason: "none given")
+        listing.compliance = ListingCompliance(
+            profession: "surveyor", jurisdiction: "GB", heldBy: "admin@example.com", disclosure: "We are paid",
+            overrideReason: "Checked by hand", overrideBy: "root@example.com", overrideAt: 1_790_000_013)
+        return listing
+    }
+
+    @Test("a member read by id, by address and among several ids is the member saved, column for column, and the same as a read by name")
+    func memberRoundTrip() async throws {
+        let (store, directory) = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.write { db in
+            let ledger = StoreLedger(db)
+            var member = Self.fullMember()
+            try ledger.save(&member)
+            let id = try #require(member.id)
+            let byName = try #require(try Member.fetchOne(db, sql: "SELECT * FROM member WHERE id = ?", arguments: [id]))
+            #expect(byName == member)
+            #expect(try ledger.member(id: id) == member)
+            #expect(try ledger.member(email: "full.member@example.com") == member)
+            #expect(try ledger.members(ids: [id, id + 99]) == [id: member])
+            #expect(try ledger.member(id: id + 99) == nil)
+            #expect(try ledger.member(email: "nobody@example.com") == nil)
+        }
+    }
+
+    @Test("a listing read by id and by SEARCH is the listing saved, column for column, and the same as a read by name")
+    func listingRoundTrip() async throws {
+        let (store, directory) = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.write { db in
+            let ledger = StoreLedger(db)
+            var owner = Member(email: "owner@example.com", name: "Owen", state: .active, joinedAt: 1_790_000_000)
+            try ledger.save(&owner)
+            var listing = Self.fullListing(ownerId: try #require(owner.id))
+            try ledger.save(&listing)
+            let id = try #require(listing.id)
+            let byName = try #require(try Listing.fetchOne(db, sql: "SELECT * FROM listing WHERE id = ?", arguments: [id]))
+            #expect(byName == listing)
+            #expect(try ledger.listing(id: id) == listing)
+
+            let everything = try ledger.searchListings(ListingQuery(), now: 1_790_000_100, limit: 10)
+            #expect(everything.map(\.listing) == [listing])
+            #expect(everything.first?.matchScore == nil)
+            let matched = try ledger.searchListings(ListingQuery(words: ["garden"]), now: 1_790_000_100, limit: 10)
+            #expect(matched.map(\.listing) == [listing])
+            #expect(matched.first?.matchScore != nil, "the score is read from the column after the listing's")
+        }
+    }
+
+    @Test("read by name, the columns may come in any order; a row without one of them is an error, not a crash")
+    func byNameInAnyOrder() async throws {
+        let (store, directory) = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.write { db in
+            let ledger = StoreLedger(db)
+            var member = Self.fullMember()
+            try ledger.save(&member)
+            let id = try #require(member.id)
+            let reversed = Member.orderedColumns.reversed().joined(separator: ", ")
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT \(reversed) FROM member WHERE id = ?", arguments: [id]))
+            #expect(try Member(row: row) == member)
+
+            let short = try #require(try Row.fetchOne(db, sql: "SELECT id, email FROM member WHERE id = ?", arguments: [id]))
+            #expect(throws: DatabaseError.self) { try Member(row: short) }
+            let shortListing = try #require(try Row.fetchOne(db, sql: "SELECT 1 AS id"))
+            #expect(throws: DatabaseError.self) { try Listing(row: shortListing) }
+        }
+    }
+}
