@@ -35,15 +35,23 @@ struct OrderedColumnsTests {
         return listing
     }
 
-    @Test("a member read by id, by address and among several ids is the member saved, column for column, and the same as a read by name")
-    func memberRoundTrip() async throws {
+    /// Runs `body` in a write transaction of a fresh store holding ``fullMember()`` as saved (and its id).
+    private func withSavedMember(
+        _ body: @escaping @Sendable (Database, StoreLedger, Member, Int64) throws -> Void
+    ) async throws {
         let (store, directory) = try makeStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await store.write { db in
             let ledger = StoreLedger(db)
             var member = Self.fullMember()
             try ledger.save(&member)
-            let id = try #require(member.id)
+            try body(db, ledger, member, try #require(member.id))
+        }
+    }
+
+    @Test("a member read by id, by address and among several ids is the member saved, column for column, and the same as a read by name")
+    func memberRoundTrip() async throws {
+        try await withSavedMember { db, ledger, member, id in
             let byName = try #require(try Member.fetchOne(db, sql: "SELECT * FROM member WHERE id = ?", arguments: [id]))
             #expect(byName == member)
             #expect(try ledger.member(id: id) == member)
@@ -80,13 +88,7 @@ struct OrderedColumnsTests {
 
     @Test("read by name, the columns may come in any order; a row without one of them is an error, not a crash")
     func byNameInAnyOrder() async throws {
-        let (store, directory) = try makeStore()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await store.write { db in
-            let ledger = StoreLedger(db)
-            var member = Self.fullMember()
-            try ledger.save(&member)
-            let id = try #require(member.id)
+        try await withSavedMember { db, ledger, member, id in
             let reversed = Member.orderedColumns.reversed().joined(separator: ", ")
             let row = try #require(try Row.fetchOne(db, sql: "SELECT \(reversed) FROM member WHERE id = ?", arguments: [id]))
             #expect(try Member(row: row) == member)
