@@ -4,20 +4,17 @@ extension Row {
     /// A text column read as one of `T`'s cases (a state, say). A value refbot does not know
     /// throws rather than turn into some other case.
     func storedCase<T: RawRepresentable>(_ column: String, table: String) throws -> T where T.RawValue == String {
-        let text: String = self[column]
-        guard let value = T(rawValue: text) else {
-            throw DatabaseError(
-                resultCode: .SQLITE_MISMATCH, message: "\(table).\(column) '\(text)' is not a value refbot knows")
-        }
-        return value
+        try Self.storedCase(self[column], column: column, table: table)
     }
-}
 
-extension Row {
     /// ``storedCase(_:table:)`` of the column at `index` (`column` names it in the error).
     func storedCase<T: RawRepresentable>(at index: Int, column: String, table: String) throws -> T
     where T.RawValue == String {
-        let text: String = self[index]
+        try Self.storedCase(self[index], column: column, table: table)
+    }
+
+    private static func storedCase<T: RawRepresentable>(_ text: String, column: String, table: String) throws -> T
+    where T.RawValue == String {
         guard let value = T(rawValue: text) else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISMATCH, message: "\(table).\(column) '\(text)' is not a value refbot knows")
