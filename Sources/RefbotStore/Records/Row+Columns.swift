@@ -55,28 +55,3 @@ extension OrderedColumns {
         orderedColumns.map { "\(table).\($0)" }.joined(separator: ", ")
     }
 }
-
-extension Database {
-    /// The first row of constant `sql` (through the statement cache), read by `decode` while the
-    /// statement still holds it: the row is neither copied nor looked up by column name.
-    func firstRow<T>(
-        cached sql: String, arguments: StatementArguments, _ decode: (Row) throws -> T
-    ) throws -> T? {
-        // The row is the statement's current row: the cursor must outlive its decoding, or its end
-        // resets the statement and the row reads as NULLs.
-        let rows = try Row.fetchCursor(cachedStatement(sql: sql), arguments: arguments)
-        return try withExtendedLifetime(rows) { try rows.next().map(decode) }
-    }
-
-    /// Every row of constant `sql`, each read by `decode` in place (see ``firstRow(cached:arguments:_:)``).
-    func allRows<T>(
-        cached sql: String, arguments: StatementArguments, _ decode: (Row) throws -> T
-    ) throws -> [T] {
-        let rows = try Row.fetchCursor(cachedStatement(sql: sql), arguments: arguments)
-        return try withExtendedLifetime(rows) {
-            var result: [T] = []
-            while let row = try rows.next() { result.append(try decode(row)) }
-            return result
-        }
-    }
-}
