@@ -56,13 +56,24 @@ public struct Daemon: Sendable {
             fetched: fetched, processed: processed, sent: sent, scheduled: scheduled, webhooksDelivered: webhooksDelivered)
     }
 
-    /// Runs every service until SIGTERM or SIGINT.
-    public func run(logger: Logger) async throws {
+    /// Runs every service until SIGTERM or SIGINT. `stopSignals` are trapped by the caller before
+    /// anything else starts, so a signal that came while the daemon was being built (the lock
+    /// already taken, the store opening) is waiting here and stops the services as soon as they run.
+    public func run(logger: Logger, stopSignals: StopSignals) async throws {
         let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+            configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                for await signal in stopSignals.sequence {
+                    logger.notice("Stopping", metadata: ["signal": "\(signal)"])
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            // The services ended (stopped, or one failed): stop listening for signals too.
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
     }
 
     /// Ends the kept SMTP session and stops the libcurl threads.

@@ -14,7 +14,8 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon: poll the mailbox, act on commands, send the answers.",
         discussion: """
-            Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0. Under systemd \
+            Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0 (a signal that \
+            comes while it is still starting stops it as soon as it is up). Under systemd \
             (Type=notify) it reports READY=1 after the first good poll and pings the watchdog while \
             polls succeed. Logs go to standard error, one line per event: key=value text for \
             journald, or with --log-format json one JSON object per line for log shippers. \
@@ -52,6 +53,9 @@ struct Run: AsyncParsableCommand {
         #if canImport(Glibc)
         signal(SIGPIPE, SIG_IGN)
         #endif
+
+        // Trapped before anything else: a SIGTERM while the daemon starts must stop it in order.
+        let stopSignals: StopSignals? = once ? nil : await StopSignals.trap()
 
         // One daemon per database: a second would send the same outbox again.
         let instanceLock: InstanceLock
@@ -103,8 +107,9 @@ struct Run: AsyncParsableCommand {
             if summary.fetched == nil { throw ExitCode(75) }
             return
         }
+        let signals = if let stopSignals { stopSignals } else { await StopSignals.trap() }
         do {
-            try await daemon.run(logger: logger)
+            try await daemon.run(logger: logger, stopSignals: signals)
         } catch {
             await daemon.shutdown()
             throw error

@@ -197,8 +197,25 @@ struct SingleInstanceTests {
         #expect(first.isRunning)
 
         first.signal(SIGTERM)
-        #expect(await first.wait() == 0)
+        let status = await first.wait()
+        #expect(status == 0, "exit status \(status): \(first.stderr)")
         // The lock went with the process: the next start takes it (and then finds IMAP unreachable).
+        let after = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
+        #expect(!after.stderr.contains("already using the database"), "\(after.stderr)")
+    }
+
+    @Test("SIGTERM while the daemon is still starting (lock taken, services not yet up) is an orderly stop: exit 0, lock released")
+    func termDuringStartup() async throws {
+        let fixture = try ServiceFixture()
+        defer { fixture.remove() }
+        let first = try RefbotProcess.start(["run", "--config", fixture.configPath])
+        defer { if first.isRunning { first.signal(SIGKILL) } }
+        // The lock is taken before the store is opened and the services built: signal at once.
+        try await waitForLock(fixture, pid: first.pid, daemon: first)
+        first.signal(SIGTERM)
+        let status = await first.wait()
+        #expect(status == 0, "exit status \(status) (a signal number when the signal killed it): \(first.stderr)")
+        #expect(first.stderr.contains("Daemon stopped"), "\(first.stderr)")
         let after = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
         #expect(!after.stderr.contains("already using the database"), "\(after.stderr)")
     }
