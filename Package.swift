@@ -160,7 +160,7 @@ let package = Package(
             name: "RefbotDaemonTests",
             dependencies: [
                 "RefbotDaemon", "RefbotCore", "RefbotMail", "RefbotStore", "RefbotTemplates", "RefbotTransport",
-                "RefbotTestSupport",
+                "RefbotCurl", "RefbotTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -5,6 +5,11 @@ import RefbotTransport
 public struct HTTPFormAnswer: Sendable {
     public var status: Int
     public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
 }
 
 /// HTTPS form POSTs over libcurl, for OAuth2 token endpoints (RFC 6749 §3.2, RFC 8628 §3.1).

@@ -69,3 +69,11 @@ public struct SMTPServerSettings: Sendable, Equatable {
         self.auth = auth
     }
 }
+
+extension IMAPServerSettings: RedactsSecrets {
+    public static let secretLabels: Set<String> = ["password"]
+}
+
+extension SMTPServerSettings: RedactsSecrets {
+    public static let secretLabels: Set<String> = ["password"]
+}

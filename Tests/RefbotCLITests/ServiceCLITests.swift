@@ -236,3 +236,28 @@ struct SingleInstanceTests {
         await next.wait()
     }
 }
+
+@Suite("The daemon's own log")
+struct DaemonLogTests {
+    @Test("At --log-level debug the service group names each service by its short name, and no password reaches the log")
+    func debugLogHasNoPassword() async throws {
+        let password = "Pa55-\(UUID().uuidString)"
+        let fixture = try ServiceFixture(imapPassword: password)
+        defer { fixture.remove() }
+        let daemon = try RefbotProcess.start(["run", "--log-level", "debug", "--config", fixture.configPath])
+        defer { if daemon.isRunning { daemon.signal(SIGKILL) } }
+        // The group logs every service as it starts it; the sender is started after the fetcher.
+        for _ in 0..<600 where !daemon.stderr.contains("sl-service=sender") && daemon.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        daemon.signal(SIGTERM)
+        let status = await daemon.wait()
+        let log = daemon.stderr
+        #expect(status == 0, "\(log)")
+        #expect(log.contains("Starting service lifecycle"), "\(log)")
+        #expect(log.contains(#"sl-services="[\"fetcher\", \"processor\", \"sender\", \"scheduler\", \"systemd-notifier\", \"http\", \"webhooks\"]""#), "\(log)")
+        #expect(log.contains("sl-service=fetcher"))
+        #expect(!log.contains(password), "the IMAP password is in the log")
+        #expect(!log.contains("Configuration("), "the configuration is printed into the log")
+    }
+}
