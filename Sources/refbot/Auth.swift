@@ -6,12 +6,14 @@ import RefbotDaemon
 /// `refbot auth`: OAuth2 sign-in for the bot's mailbox.
 struct Auth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "auth",
         abstract: "Sign the bot's mailbox in with OAuth2 (Microsoft 365, Google).",
         subcommands: [Login.self])
 
     /// `refbot auth login`
     struct Login: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "login",
             abstract: "Get the first OAuth2 refresh token and write it to oauth.refresh_token_file.",
             discussion: """
                 Run it once, as the user refbot runs as, after setting up [oauth] (or bot.provider) in the \

@@ -6,6 +6,7 @@ import RefbotMail
 /// `refbot parse`: show how refbot reads a mail.
 struct Parse: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "parse",
         abstract: "Show how refbot reads a mail: headers, body, new text, command, robot or bounce.",
         discussion: """
             Reads an RFC 5322 message (an .eml file, or - for standard input) and prints what refbot \

@@ -12,6 +12,7 @@ import Glibc
 /// `refbot run`: the daemon.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the daemon: poll the mailbox, act on commands, send the answers.",
         discussion: """
             Runs until SIGTERM or SIGINT, then finishes the mail in hand and exits 0 (a signal that \

@@ -9,6 +9,7 @@ extension Admin {
     /// on them now, with a traffic light.
     struct Activity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "activity",
             abstract: "Show each member's referral activity for a month and who needs a nudge.",
             discussion: """
                 One row per active member, including those with no activity: referrals they gave (sent) \

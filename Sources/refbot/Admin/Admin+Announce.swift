@@ -9,6 +9,7 @@ extension Admin {
     /// `refbot admin announce`: the same ANNOUNCE an admin can send by mail.
     struct Announce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "announce",
             abstract: "Send a training announcement to every active member who has not sent STOP.",
             discussion: """
                 Each member gets training.announcement with a List-Unsubscribe address of their own; a STOP \

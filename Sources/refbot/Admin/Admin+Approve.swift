@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin approve L-n`: the same APPROVE an admin can send by mail.
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "approve",
             abstract: "Put a pending listing live.",
             discussion: """
                 The owner gets listing.approved and the members who follow the owner get listing.new, \

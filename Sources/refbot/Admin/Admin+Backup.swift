@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin backup`: SQLite online backup while the daemon runs, with the link secret.
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Copy the database to FILE while the daemon keeps running (SQLite online backup).",
             discussion: """
                 The link secret (bot.secret_file) is copied beside it as FILE.secret: links in mail \

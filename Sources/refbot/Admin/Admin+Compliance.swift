@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin compliance override|rules`: the listing guardrails of `compliance.rules_file`.
     struct Compliance: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compliance",
             abstract: "Show the compliance rules in force, or publish a listing a rule holds back.",
             discussion: """
                 A LISTING whose reward breaks a compliance rule (for example a money reward from a US real \
@@ -20,6 +21,7 @@ extension Admin {
         /// `refbot admin compliance rules`
         struct Rules: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "rules",
                 abstract: "Print the compliance rules in force: professions, jurisdictions, allowed rewards, disclosures.",
                 discussion: """
                     They are read from compliance.rules_file (relative: beside the configuration file), or, \
@@ -42,6 +44,7 @@ extension Admin {
         /// `refbot admin compliance override L-n --reason TEXT`
         struct Override: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "override",
                 abstract: "Publish a listing a compliance rule holds back, recording why.",
                 discussion: """
                     The listing goes live as with approve; the reason, the admin (the first address of \

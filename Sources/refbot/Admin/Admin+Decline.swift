@@ -5,6 +5,7 @@ extension Admin {
     /// `refbot admin decline L-n --reason T`: the same DECLINE an admin can send by mail.
     struct Decline: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decline",
             abstract: "Decline a pending or live listing.",
             discussion: """
                 The owner gets listing.declined with the reason, queued in the same transaction as the change. \

@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin erase EMAIL`: erases a person's personal data, member or customer.
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "erase",
             abstract: "Erase a person's personal data: a member's profile, or a customer's details in every referral.",
             discussion: """
                 For a member: the profile (name, business, category, city, website, phone, about) is blanked, \

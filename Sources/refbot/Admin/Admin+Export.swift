@@ -13,6 +13,7 @@ extension Admin {
     /// `refbot admin export members|listings|referrals`: the network's rows as CSV or JSON.
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Export members, listings or referrals as CSV or JSON, for a spreadsheet or a CRM.",
             discussion: """
                 CSV is RFC 4180 with a header row and CRLF line ends; a field a spreadsheet would run as a \

@@ -5,6 +5,7 @@ extension Admin {
     /// `refbot admin feature L-n --days N`: the same FEATURE an admin can send by mail.
     struct Feature: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "feature",
             abstract: "Show a live listing first in search results for a number of days.",
             discussion: "Exit status: 0 done, 1 refused (the message says why), 64 usage, 78 configuration.")
 

@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin grant EMAIL N`: the same GRANT an admin can send by mail.
     struct Grant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "grant",
             abstract: "Give a member credits (a negative number takes credits away).",
             discussion: """
                 The member is told by mail (credits.granted), queued in the same transaction as the change; \

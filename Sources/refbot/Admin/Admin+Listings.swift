@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin listings [--pending]`: the listings, newest last.
     struct Listings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "listings",
             abstract: "List listings, or only those waiting for review with --pending.",
             discussion: """
                 Approve one with `refbot admin approve L-n`, decline it with \

@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin members`: every member with their state, credits, points and bounces.
     struct Members: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "members",
             abstract: "List the members: email, name, state, credits, points and bounces.",
             discussion: """
                 States are pending (sent JOIN, not confirmed yet), active and left. A member whose bounces \

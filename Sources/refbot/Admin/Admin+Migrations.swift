@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin migrations`: the schema migrations the database has and the ones it lacks.
     struct Migrations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrations",
             abstract: "List the database's applied and pending schema migrations.",
             discussion: """
                 Reads the database without migrating or writing it. Pending migrations are applied \

@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin outbox`: the mail queue, like Postfix's mailq.
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "outbox",
             abstract: "List outbound mail waiting to be sent, or failed mail with --failed; show, retry or cancel one.",
             discussion: """
                 Pending mail is retried with backoff until smtp.give_up_hours, then marked failed and \

@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin payouts --year Y`: money rewards marked PAID in a year, per payee.
     struct Payouts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "payouts",
             abstract: "Total the money rewards marked PAID in one year, per payee, and flag the large ones.",
             discussion: """
                 A payee is the member who made the referral. A reward counts in the calendar year (UTC) the \

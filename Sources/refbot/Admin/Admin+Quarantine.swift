@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin quarantine list|show|export|requeue`: inbound mail refbot could not handle.
     struct Quarantine: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "quarantine",
             abstract: "Look at inbound mail refbot could not handle, save it, or process it again once.",
             discussion: """
                 A mail is quarantined when it cannot be read, is larger than mail.max_message_bytes, or \
@@ -19,6 +20,7 @@ extension Admin {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List quarantined mail, newest first: id, received, sender, subject and the reason.",
                 discussion: "Exit status: 0 done, 64 usage, 78 configuration.")
 
@@ -52,6 +54,7 @@ extension Admin {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Show one quarantined mail: why, when, attempts, where it was filed and its header.",
                 discussion: """
                     Control characters in the header are shown as ?, so a mail cannot drive your terminal. \
@@ -92,6 +95,7 @@ extension Admin {
 
         struct Export: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "export",
                 abstract: "Write a quarantined mail's raw bytes to a file, or to standard output.",
                 discussion: """
                     The bytes are exactly as received, so they may hold escape sequences: they are not written \
@@ -144,6 +148,7 @@ extension Admin {
 
         struct Requeue: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "requeue",
                 abstract: "Process a quarantined mail again, once, after its cause is fixed.",
                 discussion: """
                     The mail goes back in the inbound queue with its attempts reset; a running daemon \

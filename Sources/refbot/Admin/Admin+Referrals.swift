@@ -8,6 +8,7 @@ extension Admin {
     /// `refbot admin referrals`: the referrals, filtered by state, member or disagreement.
     struct Referrals: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "referrals",
             abstract: "List referrals: by state, by member, or the disputed ones.",
             discussion: """
                 Newest first: number, state, owner, referrer, listing and when it last changed. --disputed \

@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin restore FILE`: puts a backup in place of the database, with the daemon stopped.
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Replace the database with a backup FILE (stop the daemon first).",
             discussion: """
                 FILE must be a refbot database: SQLite's integrity check must pass and it must hold \

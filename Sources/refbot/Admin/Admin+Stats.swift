@@ -6,7 +6,7 @@ import RefbotStore
 extension Admin {
     /// `refbot admin stats`: counts of inbound and outbound mail by state.
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show counts of inbound and outbound mail by state.")
+        static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show counts of inbound and outbound mail by state.")
 
         @OptionGroup var options: ConfigOptions
 

@@ -7,6 +7,7 @@ extension Admin {
     /// `refbot admin webhooks [--failed [--retry]]`.
     struct Webhooks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "webhooks",
             abstract: "List webhook events waiting to be posted, or failed ones with --failed; post failed ones again.",
             discussion: """
                 Every state change a [[webhooks]] entry takes is queued in the same transaction as the \

@@ -3,6 +3,7 @@ import ArgumentParser
 /// `refbot admin`: tools for the people who run the network.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "admin",
         abstract: "Inspect and manage the network: listings, the outbox, statistics, backups.",
         discussion: """
             Each command works on the database named in the configuration, beside a running daemon. \
