@@ -170,6 +170,17 @@ struct SingleInstanceTests {
         throw RefbotProcessError("the first daemon never took the lock: \(daemon.stderr)")
     }
 
+    /// Stops `daemon` with SIGTERM: it exits 0 after `Daemon stopped`, and the lock goes with it (the
+    /// next start takes it, and then finds IMAP unreachable).
+    func expectOrderlyStop(_ daemon: RefbotProcess, _ fixture: ServiceFixture) async throws {
+        daemon.signal(SIGTERM)
+        let status = await daemon.wait()
+        #expect(status == 0, "exit status \(status) (the signal's number when the signal killed it): \(daemon.stderr)")
+        #expect(daemon.stderr.contains("Daemon stopped"), "\(daemon.stderr)")
+        let after = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
+        #expect(!after.stderr.contains("already using the database"), "\(after.stderr)")
+    }
+
     @Test("A second refbot run on the same database is refused naming the database and the first process; admin commands still work")
     func secondDaemonRefused() async throws {
         let fixture = try ServiceFixture()
@@ -196,12 +207,7 @@ struct SingleInstanceTests {
         #expect(stats.status == 0, "\(stats.stderr)")
         #expect(first.isRunning)
 
-        first.signal(SIGTERM)
-        let status = await first.wait()
-        #expect(status == 0, "exit status \(status): \(first.stderr)")
-        // The lock went with the process: the next start takes it (and then finds IMAP unreachable).
-        let after = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
-        #expect(!after.stderr.contains("already using the database"), "\(after.stderr)")
+        try await expectOrderlyStop(first, fixture)
     }
 
     @Test("SIGTERM while the daemon is still starting (lock taken, services not yet up) is an orderly stop: exit 0, lock released")
@@ -212,12 +218,7 @@ struct SingleInstanceTests {
         defer { if first.isRunning { first.signal(SIGKILL) } }
         // The lock is taken before the store is opened and the services built: signal at once.
         try await waitForLock(fixture, pid: first.pid, daemon: first)
-        first.signal(SIGTERM)
-        let status = await first.wait()
-        #expect(status == 0, "exit status \(status) (a signal number when the signal killed it): \(first.stderr)")
-        #expect(first.stderr.contains("Daemon stopped"), "\(first.stderr)")
-        let after = try await RefbotProcess.run(["run", "--once", "--config", fixture.configPath])
-        #expect(!after.stderr.contains("already using the database"), "\(after.stderr)")
+        try await expectOrderlyStop(first, fixture)
     }
 
     @Test("A daemon killed with SIGKILL leaves no lock behind")
