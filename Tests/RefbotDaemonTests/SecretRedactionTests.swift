@@ -54,5 +54,10 @@ struct SecretRedactionTests {
         }
         #expect("\(smtp)".contains("username: \"bot\""))
         #expect("\(reply)".contains("expiresIn: 3600"))
+        #expect("\(reply)".contains("refreshToken: <redacted>"))
+        let withoutRefresh = #"{"access_token": "ya29.access-T0ken", "expires_in": 60}"#
+        let short = try? TokenReply(HTTPFormAnswer(status: 200, body: Array(withoutRefresh.utf8)), endpoint: "https://id.example.org/token")
+        let shortText = short.map { "\($0)" } ?? "(the answer did not read)"
+        #expect(shortText.hasSuffix("refreshToken: nil)"), "an absent refresh token reads as absent: \(shortText)")
     }
 }
