@@ -39,11 +39,8 @@ public struct Daemon: Sendable {
         public var webhooksDelivered: Int = 0
     }
 
-    /// The services in start order; the group stops them in reverse, so the fetcher stops last.
-    public var services: [any Service] { namedServices.map(\.service) }
-
-    /// The services with the names the service group logs them by (`sl-service=fetcher`). Named
-    /// here: left to itself the group names a service by printing it whole, which for a struct
+    /// The services in start order (the group stops them in reverse, so the fetcher stops last),
+    /// with the names the service group logs them by (`sl-service=fetcher`). Named here: left to itself the group names a service by printing it whole, which for a struct
     /// prints every stored property, the configuration and its passwords included, into the
     /// debug log, and costs about 50 ms of reflection at every start.
     public var namedServices: [(name: String, service: any Service)] {

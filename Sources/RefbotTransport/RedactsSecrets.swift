@@ -4,8 +4,8 @@
 /// line's metadata, an error's text, a service's name) would print its passwords. A conforming
 /// type prints as usual, every property by name, with the properties named in ``secretLabels``
 /// shown as `<redacted>` (or `""` when empty and `nil` when absent, so "no password" still reads as
-/// such). `dump(_:)`
-/// reflects without these descriptions and shows everything: it is for a debugger, never a log.
+/// such). `dump(_:)` reflects without these descriptions and shows everything: it is for a
+/// debugger, never a log.
 public protocol RedactsSecrets: CustomStringConvertible, CustomDebugStringConvertible {
     /// The stored properties whose values never print.
     static var secretLabels: Set<String> { get }
