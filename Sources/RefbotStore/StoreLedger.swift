@@ -122,11 +122,7 @@ public struct StoreLedger: Ledger {
     }
 
     /// 20 random characters from a-z and 2-7 (100 bits), safe in an address's local part.
-    static func randomToken() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
-    }
+    static func randomToken() -> String { RandomBase32.string(count: 20) }
 
     // MARK: ListingLedger
 
@@ -158,8 +154,10 @@ public struct StoreLedger: Ledger {
     // MARK: ReferralLedger
 
     public func referral(id: Int64) throws -> Referral? {
-        try Referral.fetchOne(cached: db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [id])
+        try db.firstRow(cached: Self.referralByIdSQL, arguments: [id], Referral.init(orderedRow:))
     }
+
+    private static let referralByIdSQL = "SELECT \(Referral.selection("referral")) FROM referral WHERE id = ?"
 
     /// Saves the referral; when it closes every tag about it dies, except that after a rejection or
     /// an expiry the referrer's tag lives on for `REFER L-m` (sending the customer elsewhere).

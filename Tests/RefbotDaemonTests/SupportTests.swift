@@ -111,11 +111,13 @@ struct SystemdNotifierTests {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
             guard result == 0 else { throw POSIXError(.EADDRINUSE) }
-            var timeout = timeval(tv_sec: 60, tv_usec: 0)
+            // Long: on two cores, with every other suite running beside this one, the notifier's
+            // task has been seen to wait over a minute for a thread of the cooperative pool.
+            var timeout = timeval(tv_sec: 300, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
         deinit { close(fd) }
-        /// The next datagram, or nil after 60 s; waits on a Dispatch thread, not the cooperative pool.
+        /// The next datagram, or nil after 300 s; waits on a Dispatch thread, not the cooperative pool.
         func next() async -> String? {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async { continuation.resume(returning: self.receive()) }

@@ -4,9 +4,9 @@ import RefbotCore
 @testable import RefbotStore
 import Testing
 
-/// The member and listing reads every command makes take their columns by position; every other
-/// query's rows are read by column name. Both must give back exactly what was saved.
-@Suite("Members and listings read by position and by name")
+/// The member, listing and referral reads every command makes take their columns by position;
+/// every other query's rows are read by column name. Both must give back exactly what was saved.
+@Suite("Members, listings and referrals read by position and by name")
 struct OrderedColumnsTests {
     /// A member with every column set, each to a value no other column holds.
     private static func fullMember() -> Member {
@@ -83,6 +83,52 @@ struct OrderedColumnsTests {
             let matched = try ledger.searchListings(ListingQuery(words: ["garden"]), now: 1_790_000_100, limit: 10)
             #expect(matched.map(\.listing) == [listing])
             #expect(matched.first?.matchScore != nil, "the score is read from the column after the listing's")
+        }
+    }
+
+    @Test("a referral read by id is the referral saved, column for column, and the same as a read by name and from a join")
+    func referralRoundTrip() async throws {
+        let (store, directory) = try makeStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await store.write { db in
+            let ledger = StoreLedger(db)
+            var owner = Member(email: "owner@example.com", name: "Owen", state: .active, joinedAt: 1_790_000_000)
+            var referrer = Member(email: "referrer@example.com", name: "Rita", state: .active, joinedAt: 1_790_000_000)
+            try ledger.save(&owner)
+            try ledger.save(&referrer)
+            var listing = Self.fullListing(ownerId: try #require(owner.id))
+            try ledger.save(&listing)
+            // Every column set, each to a value no other column of its type holds.
+            var referral = Referral(
+                listingId: try #require(listing.id), ownerId: try #require(owner.id), referrerId: try #require(referrer.id),
+                customerName: "Cara Customer", customerEmail: "cara@example.net", customerPhone: "+44 113 000 0002",
+                need: "A new kitchen", consent: .granted, state: .won, createdAt: 1_790_000_020,
+                deliveredAt: 1_790_000_021, updatedAt: 1_790_000_022, remindedAt: 1_790_000_023, acceptedAt: 1_790_000_024,
+                closedAt: 1_790_000_025, rewardOwed: Money(amountMinor: 1_500, currency: "EUR"), inKindOwed: "A dinner",
+                rewardPaid: Money(amountMinor: 700, currency: "GBP"), wonAmount: Money(amountMinor: 90_000, currency: "USD"),
+                rejectReason: "not rejected", lostReason: "not lost", disputeReason: "settled", disputedAt: 1_790_000_026,
+                selfReferralFlag: true)
+            try ledger.save(&referral)
+            let id = try #require(referral.id)
+            let byName = try #require(try Referral.fetchOne(db, sql: "SELECT * FROM referral WHERE id = ?", arguments: [id]))
+            #expect(byName == referral)
+            #expect(try ledger.referral(id: id) == referral)
+            #expect(try ledger.referral(id: id + 99) == nil)
+            // A join that puts other tables' `id` columns after the referral's: the referral's is read.
+            let joined = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT referral.*, listing.*, member.id, member.email FROM referral
+                        JOIN listing ON listing.id = referral.listingId JOIN member ON member.id = referral.referrerId
+                        WHERE referral.id = ?
+                        """, arguments: [id]))
+            #expect(try Referral(row: joined) == referral)
+            let reversed = Referral.orderedColumns.reversed().joined(separator: ", ")
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT \(reversed) FROM referral WHERE id = ?", arguments: [id]))
+            #expect(try Referral(row: row) == referral)
+            let short = try #require(try Row.fetchOne(db, sql: "SELECT id, state FROM referral WHERE id = ?", arguments: [id]))
+            #expect(throws: DatabaseError.self) { try Referral(row: short) }
         }
     }
 

@@ -134,6 +134,25 @@ struct SentLogFileTests {
         #expect(states.first?.1 == 111)
     }
 
+    @Test("a fold given columns hands apply the note's row with those columns only, and still drops another mail's note")
+    func foldWithColumns() async throws {
+        let (store, _) = try makeStore()
+        let id = try await store.write { db in
+            try Outbox.enqueue(outbox(), envelopeFrom: { "bounce-\($0)@example.org" }, in: db)
+        }
+        let messageId = try await store.read { db in
+            try String.fetchOne(db, sql: "SELECT messageId FROM outboxMessage WHERE id = ?", arguments: [id])
+        }
+        let log = try SentLog(path: logPath)
+        try log.note(outboxId: id, messageId: try #require(messageId), sentAt: 5)
+        try log.note(outboxId: id, messageId: "another-mail@example.org", sentAt: 6)
+        let folded = try await log.fold(into: store, columns: "state, raw") { _, _, row in
+            Array(row.columnNames)
+        }
+        #expect(folded.applied == [["state", "raw"]])
+        #expect(folded.dropped.map(\.messageId) == ["another-mail@example.org"])
+    }
+
     @Test("a file of folded notes is emptied once it reaches the compaction size, and notes go on after")
     func foldedFileEmptied() async throws {
         let (store, _) = try makeStore()

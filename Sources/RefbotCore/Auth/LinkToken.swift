@@ -40,7 +40,15 @@ public struct LinkToken: Sendable, Equatable {
 
     /// A new link with a random nonce.
     public init<G: RandomNumberGenerator>(tagHash: String, word: String, expiresAt: Int64, using generator: inout G) {
-        let nonce = (0..<LinkToken.nonceLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // Whole 64-bit draws (two `getrandom` calls from the system generator, not one a byte).
+        var nonce: [UInt8] = []
+        nonce.reserveCapacity(LinkToken.nonceLength)
+        while nonce.count < LinkToken.nonceLength {
+            let word = generator.next()
+            for shift in stride(from: 0, to: 64, by: 8) where nonce.count < LinkToken.nonceLength {
+                nonce.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
+        }
         self.init(tagHash: tagHash, word: word, expiresAt: expiresAt, nonce: nonce)
     }
 

@@ -52,11 +52,7 @@ public struct Agreement: Sendable, Hashable, Codable, Identifiable {
 
     /// A new random evidence id: `ev-` and 20 characters from a-z and 2-7 (100 bits), not derived
     /// from anything.
-    public static func newEvidenceId() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var generator = SystemRandomNumberGenerator()
-        return "ev-" + String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
-    }
+    public static func newEvidenceId() -> String { "ev-" + RandomBase32.string(count: 20) }
 
     /// The version recorded for an owner's custom terms.
     public static let customVersion = "custom"

@@ -240,7 +240,9 @@ public final class Sender: Service, Sendable {
         guard let sentLog else { return true }
         let bot = self.bot
         do {
-            let folded = try await sentLog.fold(into: store) { db, note, row -> Int64? in
+            // The columns the mark needs, not the whole row (each column of which GRDB copies).
+            let folded = try await sentLog.fold(into: store, columns: "state, purgedAt, raw, inboundId") {
+                db, note, row -> Int64? in
                 guard row["state"] != OutboxMessage.State.sent.rawValue else { return nil }
                 // A copy purged since it went out stays empty.
                 let raw: Data? = (row["purgedAt"] as Int64?) == nil ? row["raw"] : nil

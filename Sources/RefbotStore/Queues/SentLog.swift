@@ -142,11 +142,11 @@ public final class SentLog: Sendable {
     }
 
     /// Applies every note to the database in one transaction of `store` (`apply` is called for
-    /// each note whose row still holds that mail, with that `outboxMessage` row, every column),
-    /// then forgets them. Nothing is forgotten when the transaction fails; notes written meanwhile
-    /// are left for the next fold.
+    /// each note whose row still holds that mail, with that `outboxMessage` row: the `columns`
+    /// given, constant SQL such as `"state, raw"`, or every column), then forgets them. Nothing is
+    /// forgotten when the transaction fails; notes written meanwhile are left for the next fold.
     public func fold<T: Sendable>(
-        into store: Store, _ apply: @escaping @Sendable (Database, Note, Row) throws -> T
+        into store: Store, columns: String = "*", _ apply: @escaping @Sendable (Database, Note, Row) throws -> T
     ) async throws -> Folded<T> {
         let placed = try lock.withLock { _ in try readNotes() }
         guard !placed.isEmpty else { return Folded() }
@@ -155,7 +155,7 @@ public final class SentLog: Sendable {
             var folded = Folded<T>()
             for note in notes {
                 if let row = try Row.fetchOne(
-                    cached: db, sql: "SELECT * FROM outboxMessage WHERE id = ? AND messageId = ?",
+                    cached: db, sql: "SELECT \(columns) FROM outboxMessage WHERE id = ? AND messageId = ?",
                     arguments: [note.outboxId, note.messageId])
                 {
                     folded.applied.append(try apply(db, note, row))

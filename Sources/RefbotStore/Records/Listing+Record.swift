@@ -76,24 +76,29 @@ extension Listing: OrderedColumns {
 extension Referral: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "referral"
 
-    private static func money(_ row: Row, _ prefix: String, currency: String) -> Money? {
-        guard let minor: Int64 = row["\(prefix)Minor"], let code: String = row[currency] else { return nil }
+    private static func money(_ row: Row, _ minor: Int, currency: Int) -> Money? {
+        guard let minor: Int64 = row[minor], let code: String = row[currency] else { return nil }
         return Money(amountMinor: minor, currency: code)
     }
 
     public init(row: Row) throws {
+        self.init(row: row, at: try row.positions(of: Self.orderedColumns, table: Self.databaseTableName))
+    }
+
+    /// Reads the row with column `orderedColumns[n]` at `p[n]`.
+    private init(row: Row, at p: [Int]) {
         self.init(
-            id: row["id"], listingId: row["listingId"], ownerId: row["ownerId"], referrerId: row["referrerId"],
-            customerName: row["customerName"], customerEmail: row["customerEmail"], customerPhone: row["customerPhone"],
-            need: row["need"], consent: CustomerConsent(rawValue: row["consent"] ?? "") ?? .byReferrer,
-            state: ReferralState(rawValue: row["state"] ?? "") ?? .pending, createdAt: row["createdAt"],
-            deliveredAt: row["deliveredAt"], updatedAt: row["updatedAt"], remindedAt: row["remindedAt"],
-            acceptedAt: row["acceptedAt"], closedAt: row["closedAt"],
-            rewardOwed: Self.money(row, "rewardOwed", currency: "rewardOwedCurrency"), inKindOwed: row["inKindOwed"],
-            rewardPaid: Self.money(row, "rewardPaid", currency: "rewardPaidCurrency"),
-            wonAmount: Self.money(row, "wonAmount", currency: "wonCurrency"), rejectReason: row["rejectReason"],
-            lostReason: row["lostReason"], disputeReason: row["disputeReason"], disputedAt: row["disputedAt"],
-            selfReferralFlag: row["selfReferralFlag"] ?? false)
+            id: row[p[0]], listingId: row[p[1]], ownerId: row[p[2]], referrerId: row[p[3]],
+            customerName: row[p[4]], customerEmail: row[p[5]], customerPhone: row[p[6]],
+            need: row[p[7]], consent: CustomerConsent(rawValue: row[p[8]] ?? "") ?? .byReferrer,
+            state: ReferralState(rawValue: row[p[9]] ?? "") ?? .pending, createdAt: row[p[10]],
+            deliveredAt: row[p[11]], updatedAt: row[p[12]], remindedAt: row[p[13]],
+            acceptedAt: row[p[14]], closedAt: row[p[15]],
+            rewardOwed: Self.money(row, p[16], currency: p[17]), inKindOwed: row[p[18]],
+            rewardPaid: Self.money(row, p[19], currency: p[20]),
+            wonAmount: Self.money(row, p[21], currency: p[22]), rejectReason: row[p[23]],
+            lostReason: row[p[24]], disputeReason: row[p[25]], disputedAt: row[p[26]],
+            selfReferralFlag: row[p[27]] ?? false)
     }
 
     /// Every stored column but `id`, in the order of ``storedValues``.
@@ -103,6 +108,11 @@ extension Referral: FetchableRecord, MutablePersistableRecord {
         "rewardOwedCurrency", "inKindOwed", "rewardPaidMinor", "rewardPaidCurrency", "wonAmountMinor", "wonCurrency",
         "rejectReason", "lostReason", "disputeReason", "disputedAt", "selfReferralFlag",
     ]
+
+    /// `id`, then ``storedColumns``: the order ``init(row:at:)`` reads them in.
+    static let orderedColumns = ["id"] + storedColumns
+    /// Positions 0, 1, 2 … of ``orderedColumns``.
+    private static let inOrder = Array(orderedColumns.indices)
 
     /// The values of ``storedColumns``.
     var storedValues: [(any DatabaseValueConvertible)?] {
@@ -126,4 +136,8 @@ extension Referral: FetchableRecord, MutablePersistableRecord {
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension Referral: OrderedColumns {
+    init(orderedRow row: Row) throws { self.init(row: row, at: Self.inOrder) }
 }
