@@ -31,19 +31,9 @@ struct LinkTokenTests {
         #expect(Base64URL.encode([0xfb, 0xff, 0xbf]) == "-_-_")
     }
 
-    /// Gives back the words it was made with, in order, and counts the draws.
-    struct FixedWords: RandomNumberGenerator {
-        var words: [UInt64]
-        var draws = 0
-        mutating func next() -> UInt64 {
-            defer { draws += 1 }
-            return words[draws]
-        }
-    }
-
     @Test("A new token's nonce is the bytes of two 64-bit draws, lowest first, nine of them")
     func nonceFromWholeDraws() {
-        var generator = FixedWords(words: [0x0807_0605_0403_0201, 0xFFFF_FFFF_FFFF_FF09])
+        var generator = RandomBase32Tests.FixedWords(words: [0x0807_0605_0403_0201, 0xFFFF_FFFF_FFFF_FF09])
         let made = LinkToken(tagHash: ReplyTag.hash("abcdefghij2345672345"), word: "ACCEPT", expiresAt: now, using: &generator)
         #expect(made.nonce == [1, 2, 3, 4, 5, 6, 7, 8, 9])
         #expect(generator.draws == 2)
