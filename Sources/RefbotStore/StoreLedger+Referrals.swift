@@ -16,27 +16,31 @@ extension StoreLedger {
     }
 
     // REFER asks these three for every referral: plain SQL through the statement cache, where the
-    // query interface built and prepared each statement again.
+    // query interface built and prepared each statement again; the duplicate check reads its row by
+    // position (`Referral(orderedRow:)`), as `referral(id:)` does.
     public func recentReferral(listingId: Int64, customerEmail: String?, customerName: String, since: Int64) throws
         -> Referral?
     {
         if let customerEmail {
-            return try Referral.fetchOne(
-                cached: db,
-                sql: """
-                    SELECT * FROM referral WHERE listingId = ? AND createdAt >= ? AND customerEmail = ?
-                    ORDER BY id DESC LIMIT 1
-                    """,
-                arguments: [listingId, since, Member.normalizedEmail(customerEmail)])
+            return try db.firstRow(
+                cached: Self.recentReferralByEmailSQL,
+                arguments: [listingId, since, Member.normalizedEmail(customerEmail)], Referral.init(orderedRow:))
         }
-        return try Referral.fetchOne(
-            cached: db,
-            sql: """
-                SELECT * FROM referral WHERE listingId = ? AND createdAt >= ? AND lower(trim(customerName)) = lower(trim(?))
-                ORDER BY id DESC LIMIT 1
-                """,
-            arguments: [listingId, since, customerName])
+        return try db.firstRow(
+            cached: Self.recentReferralByNameSQL, arguments: [listingId, since, customerName],
+            Referral.init(orderedRow:))
     }
+
+    private static let recentReferralByEmailSQL = """
+        SELECT \(Referral.selection("referral")) FROM referral
+        WHERE listingId = ? AND createdAt >= ? AND customerEmail = ?
+        ORDER BY id DESC LIMIT 1
+        """
+    private static let recentReferralByNameSQL = """
+        SELECT \(Referral.selection("referral")) FROM referral
+        WHERE listingId = ? AND createdAt >= ? AND lower(trim(customerName)) = lower(trim(?))
+        ORDER BY id DESC LIMIT 1
+        """
 
     public func referralCount(by referrerId: Int64, since: Int64) throws -> Int {
         try Int.fetchOne(

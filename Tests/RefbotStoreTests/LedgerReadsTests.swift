@@ -50,6 +50,7 @@ struct LedgerReadsTests {
             let found = try ledger.recentReferral(
                 listingId: listing.id!, customerEmail: "Bo@Example.com", customerName: "", since: 1_790_000_000)
             #expect(found?.id == newer.id)
+            #expect(found == newer, "the whole row comes back, every column in its place")
             #expect(
                 try ledger.recentReferral(
                     listingId: listing.id!, customerEmail: "bo@example.com", customerName: "", since: 1_790_000_201) == nil)
@@ -58,6 +59,7 @@ struct LedgerReadsTests {
                     listingId: listing.id! + 1, customerEmail: "bo@example.com", customerName: "", since: 0) == nil)
             let named = try ledger.recentReferral(listingId: listing.id!, customerEmail: nil, customerName: "cy lee", since: 0)
             #expect(named?.id == byName.id)
+            #expect(named == byName)
             #expect(try ledger.recentReferral(listingId: listing.id!, customerEmail: nil, customerName: "Cy", since: 0) == nil)
 
             #expect(try ledger.referralCount(by: referrer.id!, since: 1_790_000_150) == 2)
