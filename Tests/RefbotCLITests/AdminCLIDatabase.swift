@@ -9,13 +9,15 @@ struct AdminCLIDatabase {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    let directory: String
+    /// Removed with the last copy of this value.
+    private let folder: TemporaryDirectory
+    var directory: String { folder.path }
     let configPath: String
     let environment = ["REFBOT_IMAP_PASSWORD": "x", "REFBOT_SMTP_PASSWORD": "x"]
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        folder = try TemporaryDirectory()
+        let directory = folder.path
         configPath = directory + "/refbot.toml"
         try """
             [bot]

@@ -18,8 +18,13 @@ struct CLITests {
         url = "smtps://127.0.0.1:1"
         """
 
+    /// Holds every test's configuration folders; removed when the test's suite value goes.
+    let scratch: TemporaryDirectory
+
+    init() throws { scratch = try TemporaryDirectory() }
+
     func writeConfig(_ text: String) throws -> (String, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-cli-\(UUID().uuidString)").path
+        let dir = scratch.path + "/config-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/refbot.toml"
         try text.replacingOccurrences(of: "@DIR@", with: dir).replacingOccurrences(of: "@ROOT@", with: RefbotProcess.packageRoot)
@@ -170,7 +175,7 @@ struct CLITests {
     @Test("systemd-analyze verify accepts the unit (where systemd is installed)",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
     func systemdUnitVerifies() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-unit-\(UUID().uuidString)").path
+        let dir = scratch.path + "/unit"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // The unit names /usr/local/bin/refbot; point it at the built binary for the check.
         let unit = try String(contentsOfFile: RefbotProcess.packageRoot + "/systemd/refbot.service", encoding: .utf8)

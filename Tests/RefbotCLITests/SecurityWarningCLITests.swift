@@ -6,11 +6,12 @@ import Testing
 /// start say so loudly, without refusing to run.
 @Suite("Security warnings for weak settings")
 struct SecurityWarningCLITests {
-    func folder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("refbot-warn-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    /// Removed when the test's suite value goes.
+    let scratch: TemporaryDirectory
+
+    init() throws { scratch = try TemporaryDirectory() }
+
+    func folder() throws -> String { scratch.path }
 
     func write(_ text: String, to path: String, mode: Int) throws {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
