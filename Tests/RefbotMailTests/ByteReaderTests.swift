@@ -71,6 +71,33 @@ struct ByteReaderTests {
         #expect(reply.elided.contains("Sent from my iPhone 📱"))
     }
 
+    @Test("a client-signature opening that goes on as the member's sentence is kept alike in ASCII and beyond it")
+    func signatureOrSentence() {
+        // (line, kept as the member's words): a clause of three words after , ; . ! ? and a space, not an
+        // excuse, and no device named before it
+        let cases: [(String, Bool)] = [
+            ("Sent from my office, the quote is attached", true),
+            ("Sent from my laptop; we can meet on Friday", true),
+            ("Sent from my desk! Call me on Friday please", true),
+            ("Sent from my iPhone, the quote is attached", false),
+            ("Sent from my HTC phone. Please call me tomorrow", false),
+            ("Sent from my laptop. Please excuse the brevity", false),
+            ("Sent from my laptop, sorry for the typos here", false),
+            ("Sent from my laptop,\tthe quote is attached", false),
+            ("Sent from my laptop,   two words  ", false),
+            ("Sent from my laptop", false),
+        ]
+        for (line, kept) in cases {
+            // the same line with one letter outside ASCII takes the scalar path; the decision must not change
+            for variant in [line, line.replacingOccurrences(of: "my ", with: "mý ")] {
+                let body = "Thanks, see you then.\n\n\(variant)\n"
+                let newText = ReplyTrimmer.trim(body).newText
+                #expect(newText.contains(variant.trimmingCharacters(in: .whitespaces)) == kept, "\(variant): \(newText)")
+                #expect(newText.hasPrefix("Thanks, see you then."))
+            }
+        }
+    }
+
     @Test("the first line is trimmed by scalars: a combining mark after a leading space stays with the text")
     func combiningAfterSpace() throws {
         let reply = ReplyTrimmer.trim("\n \u{301}ACCEPT  \n\n> quoted")

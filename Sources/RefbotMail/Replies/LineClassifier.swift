@@ -150,6 +150,52 @@ enum LineClassifier {
 
     private static let excuses = ["please excuse", "excuse ", "pardon ", "sorry for "]
 
+    /// ``continuesAsSentence(_:)`` of ASCII text, read on its bytes (ASCII is one scalar a byte, and the
+    /// blanks there are space and tab).
+    static func continuesAsSentence(ascii core: ArraySlice<UInt8>) -> Bool {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 }
+        var index = core.startIndex
+        while index + 1 < core.endIndex {
+            let byte = core[index]
+            // , ; . ! ? then a space
+            if byte == 44 || byte == 59 || byte == 46 || byte == 33 || byte == 63, core[index + 1] == 32 {
+                let before = core[core.startIndex..<index]
+                if deviceBytes.contains(where: { contains(before, $0) }) { return false }
+                var start = index + 2
+                var end = core.endIndex
+                while start < end, isBlank(core[start]) { start += 1 }
+                while end > start, isBlank(core[end - 1]) { end -= 1 }
+                let rest = core[start..<end]
+                var words = 0
+                var inWord = false
+                for byte in rest {
+                    if isBlank(byte) {
+                        inWord = false
+                    } else if !inWord {
+                        inWord = true
+                        words += 1
+                    }
+                }
+                if words >= 3, !excuseBytes.contains(where: { rest.starts(with: $0) }) { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+
+    private static let deviceBytes = devices.map { Array($0.utf8) }
+    private static let excuseBytes = excuses.map { Array($0.utf8) }
+
+    private static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = haystack.startIndex
+        while index <= haystack.endIndex - needle.count {
+            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// Whether `text` holds the ASCII word `needle`, compared byte for byte.
     private static func containsBytes(_ text: String, _ needle: String) -> Bool {
         let haystack = Array(text.utf8)

@@ -29,8 +29,9 @@ struct ReplyLines {
         var index = 0
         let count = bytes.count
         var high = false
-        ranges.reserveCapacity(count / 32 + 4)
-        ascii.reserveCapacity(count / 32 + 4)
+        // replies run to short lines (quotes, blanks, signatures): about 23 bytes at the median
+        ranges.reserveCapacity(count / 16 + 4)
+        ascii.reserveCapacity(count / 16 + 4)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while index < count {
@@ -174,6 +175,14 @@ struct ReplyLines {
         }
     }
 
+    /// Whether the lowered range is exactly one of the patterns (compared as bytes, without a copy).
+    private func isOne(_ range: Range<Int>, of patterns: PatternTable) -> Bool {
+        guard let first = range.first else { return false }
+        return patterns.byFirstByte[Int(lowered[first])].contains { pattern in
+            pattern.count == range.count && lowered[range].elementsEqual(pattern)
+        }
+    }
+
     private func hasSuffix(_ range: Range<Int>, anyOf suffixes: PatternTable) -> Bool {
         guard let last = range.last else { return false }
         return suffixes.byLastByte[Int(lowered[last])].contains { suffix in
@@ -309,7 +318,9 @@ struct ReplyLines {
                 || byte == 32 || byte == 9
         }
         if hasPrefix(core, anyOf: ReplyLines.signatureStarts) {
-            return !LineClassifier.continuesAsSentence(String(decoding: lowered[core], as: UTF8.self))
+            let text = lowered[core]
+            if text.allSatisfy({ $0 < 0x80 }) { return !LineClassifier.continuesAsSentence(ascii: text) }
+            return !LineClassifier.continuesAsSentence(String(decoding: text, as: UTF8.self))
         }
         if hasSuffix(lower, anyOf: ReplyLines.signatureEndings) { return true }
         // From My Iphone 6
@@ -320,7 +331,7 @@ struct ReplyLines {
         return false
     }
 
-    private static let headerNameBytes = Set(QuoteHeaderPatterns.headerNames.map { Array($0.utf8) })
+    private static let headerNames = PatternTable(Array(QuoteHeaderPatterns.headerNames))
 
     /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.
     private func isHeader(_ line: Int, _ lower: Range<Int>) -> Bool {
@@ -338,7 +349,7 @@ struct ReplyLines {
         var end = colon
         while end > start, lowered[end - 1] == 42 || lowered[end - 1] == 32 { end -= 1 }
         guard loweredCount(line, start..<end, atMost: 20) else { return false }
-        return ReplyLines.headerNameBytes.contains(Array(lowered[start..<end]))
+        return isOne(start..<end, of: ReplyLines.headerNames)
     }
 
     // MARK: - Attributions over several lines

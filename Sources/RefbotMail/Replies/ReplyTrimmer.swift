@@ -168,6 +168,8 @@ public enum ReplyTrimmer {
 
         var newLines: [Range<Int>] = []
         var elidedLines: [Range<Int>] = []
+        newLines.reserveCapacity(min(end, count))
+        elidedLines.reserveCapacity(count - kept.count)
         for index in 0..<count {
             if index < end && keep[index] {
                 newLines.append(lines.ranges[index])
@@ -245,15 +247,24 @@ public enum ReplyTrimmer {
         }
         head = start..<stop
         output[first] = head
-        var size = 0
+        var size = -1
         for line in output[first...] { size += line.count + 1 }
-        var text: [UInt8] = []
-        text.reserveCapacity(size)
-        for (position, line) in output[first...].enumerated() {
-            if position > 0 { text.append(10) }
-            text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[line]))
+        guard size > 0, let base = bytes.baseAddress else { return "" }
+        // written straight into the string's storage; the lines are whole UTF-8 sequences of a valid
+        // body (`String.withUTF8`), so the text is valid as it is
+        return String(unsafeUninitializedCapacity: size) { text in
+            guard let out = text.baseAddress else { return 0 }
+            var at = 0
+            for (position, line) in output[first...].enumerated() {
+                if position > 0 {
+                    out[at] = 10
+                    at += 1
+                }
+                (out + at).initialize(from: base + line.lowerBound, count: line.count)
+                at += line.count
+            }
+            return at
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether a line names both reply commands of a referral notification ("Reply ACCEPT … or REJECT …").
