@@ -11,15 +11,25 @@ struct ReplyLines {
     private(set) var ranges: [Range<Int>] = []
     /// Each line's kind.
     private(set) var kinds: [LineKind] = []
-    /// Whether each line is standalone text (classified on bytes).
-    private var standalone: [Bool] = []
-    /// Whether each line is ASCII only (standalone, and lowercased a byte at a time).
-    private var ascii: [Bool] = []
-    /// The lowercased, trimmed form of each line, once made: a range of `lowered`.
-    private var loweredRanges: [Range<Int>?] = []
-    /// Whether a lowered form is standalone text too (its character count is its scalar count).
-    private var loweredStandalone: [Bool] = []
+    /// Each line's ``Flags``: one small array rather than one array a fact.
+    private var flags: [UInt8] = []
+    /// The lowercased, trimmed form of each line, once made: `lowered[bounds[2 * line]..<bounds[2 * line + 1]]`
+    /// (plain `Int`s: an array of them needs no type looked up at run time, as one of optional ranges does).
+    private var loweredBounds: [Int] = []
     private var lowered: [UInt8] = []
+
+    private enum Flags {
+        /// The line is ASCII only (standalone, and lowercased a byte at a time).
+        static let ascii: UInt8 = 1
+        /// The line is standalone text (classified on bytes).
+        static let standalone: UInt8 = 2
+        /// The lowered form is made (``loweredBounds``).
+        static let lowered: UInt8 = 4
+        /// The lowered form is standalone text too (its character count is its scalar count).
+        static let loweredStandalone: UInt8 = 8
+    }
+
+    private func has(_ line: Int, _ flag: UInt8) -> Bool { flags[line] & flag != 0 }
 
     /// Splits `bytes` at LF, CRLF and lone CR (a final line break yields a final empty line) and classifies
     /// every line.
@@ -31,7 +41,7 @@ struct ReplyLines {
         var high = false
         // replies run to short lines (quotes, blanks, signatures): about 23 bytes at the median
         ranges.reserveCapacity(count / 16 + 4)
-        ascii.reserveCapacity(count / 16 + 4)
+        flags.reserveCapacity(count / 16 + 4)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while index < count {
@@ -51,7 +61,7 @@ struct ReplyLines {
                 high = true
             } else if byte == 10 || byte == 13 {
                 ranges.append(start..<index)
-                ascii.append(!high)
+                flags.append(high ? 0 : Flags.ascii | Flags.standalone)
                 high = false
                 if byte == 13, index + 1 < count, bytes[index + 1] == 10 { index += 1 }
                 start = index + 1
@@ -59,11 +69,12 @@ struct ReplyLines {
             index += 1
         }
         ranges.append(start..<count)
-        ascii.append(!high)
+        flags.append(high ? 0 : Flags.ascii | Flags.standalone)
         // an ASCII line holds no CR LF (lines end there), so every character is a scalar of its own
-        standalone = ranges.indices.map { ascii[$0] || UTF8Text.isStandaloneText(bytes, ranges[$0]) }
-        loweredRanges = [Range<Int>?](repeating: nil, count: ranges.count)
-        loweredStandalone = [Bool](repeating: false, count: ranges.count)
+        for line in ranges.indices where flags[line] == 0 && UTF8Text.isStandaloneText(bytes, ranges[line]) {
+            flags[line] = Flags.standalone
+        }
+        loweredBounds = [Int](repeating: 0, count: 2 * ranges.count)
         lowered.reserveCapacity(count)
         kinds.reserveCapacity(ranges.count)
         for line in ranges.indices { kinds.append(kind(line)) }
@@ -77,7 +88,7 @@ struct ReplyLines {
     // MARK: - One line
 
     private mutating func kind(_ line: Int) -> LineKind {
-        guard standalone[line] else { return LineClassifier.kind(string(line)) }
+        guard has(line, Flags.standalone) else { return LineClassifier.kind(string(line)) }
         let range = ranges[line]
         let trimmed = UTF8Text.trimBlanks(bytes, range)
         if trimmed.isEmpty { return .empty }
@@ -123,21 +134,18 @@ struct ReplyLines {
 
     /// The lowercased, blank-trimmed line with no-break spaces as spaces (made once, then kept).
     private mutating func loweredLine(_ line: Int) -> Range<Int> {
-        if let range = loweredRanges[line] { return range }
+        if has(line, Flags.lowered) { return loweredBounds[2 * line]..<loweredBounds[2 * line + 1] }
         let start = lowered.count
         var isStandalone = false
-        if ascii[line] {
+        if has(line, Flags.ascii) {
             let trimmed = UTF8Text.trimBlanks(bytes, ranges[line])
             lowered.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[trimmed]))
             lowered.withUnsafeMutableBufferPointer { buffer in
                 for position in start..<buffer.count where buffer[position] &- 0x41 < 26 { buffer[position] |= 0x20 }
             }
-            let range = start..<lowered.count
-            loweredRanges[line] = range
-            loweredStandalone[line] = true
-            return range
+            return made(line, start, standalone: true)
         }
-        if standalone[line] {
+        if has(line, Flags.standalone) {
             let trimmed = UTF8Text.trimBlanks(bytes, ranges[line])
             isStandalone = UTF8Text.appendLowercased(bytes, trimmed, to: &lowered)
             if !isStandalone { lowered.removeSubrange(start...) }
@@ -146,10 +154,15 @@ struct ReplyLines {
             let text = LineClassifier.normalizedLower(TextLines.trim(string(line)))
             lowered.append(contentsOf: text.utf8)
         }
-        let range = start..<lowered.count
-        loweredRanges[line] = range
-        loweredStandalone[line] = isStandalone
-        return range
+        return made(line, start, standalone: isStandalone)
+    }
+
+    /// Records `lowered[start...]` as the line's lowered form.
+    private mutating func made(_ line: Int, _ start: Int, standalone: Bool) -> Range<Int> {
+        loweredBounds[2 * line] = start
+        loweredBounds[2 * line + 1] = lowered.count
+        flags[line] |= Flags.lowered | (standalone ? Flags.loweredStandalone : 0)
+        return start..<lowered.count
     }
 
     /// The number of characters (grapheme clusters) of a lowered line, or of part of one, is at most `limit`.
@@ -160,7 +173,7 @@ struct ReplyLines {
 
     /// The number of characters (grapheme clusters) of a lowered line, or of part of one.
     private func loweredCount(_ line: Int, _ range: Range<Int>) -> Int {
-        if loweredStandalone[line] {
+        if has(line, Flags.loweredStandalone) {
             var scalars = 0
             for index in range where lowered[index] & 0xC0 != 0x80 { scalars += 1 }
             return scalars
@@ -217,7 +230,7 @@ struct ReplyLines {
     /// Whether a lowered line holds the ASCII character `byte` (as a character of its own, as `String.contains`).
     private func contains(_ line: Int, _ range: Range<Int>, _ byte: UInt8) -> Bool {
         guard lowered[range].contains(byte) else { return false }
-        if loweredStandalone[line] { return true }
+        if has(line, Flags.loweredStandalone) { return true }
         return String(decoding: lowered[range], as: UTF8.self).contains(Character(Unicode.Scalar(byte)))
     }
 
