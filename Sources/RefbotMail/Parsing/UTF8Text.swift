@@ -50,6 +50,18 @@ enum UTF8Text {
         }
     }
 
+    /// Whether `haystack` holds the bytes of `needle` in a row (false for an empty needle).
+    static func contains<Bytes: RandomAccessCollection<UInt8>>(_ haystack: Bytes, _ needle: [UInt8]) -> Bool
+    where Bytes.Index == Int {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = haystack.startIndex
+        while index <= haystack.endIndex - needle.count {
+            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// The range without leading and trailing blanks: space, tab, no-break space, ideographic space
     /// (``TextLines/isBlank(_:)-(Unicode.Scalar)``).
     static func trimBlanks(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {

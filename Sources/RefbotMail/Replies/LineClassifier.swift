@@ -160,7 +160,7 @@ enum LineClassifier {
             // , ; . ! ? then a space
             if byte == 44 || byte == 59 || byte == 46 || byte == 33 || byte == 63, core[index + 1] == 32 {
                 let before = core[core.startIndex..<index]
-                if deviceBytes.contains(where: { contains(before, $0) }) { return false }
+                if deviceBytes.contains(where: { UTF8Text.contains(before, $0) }) { return false }
                 var start = index + 2
                 var end = core.endIndex
                 while start < end, isBlank(core[start]) { start += 1 }
@@ -186,27 +186,9 @@ enum LineClassifier {
     private static let deviceBytes = devices.map { Array($0.utf8) }
     private static let excuseBytes = excuses.map { Array($0.utf8) }
 
-    private static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var index = haystack.startIndex
-        while index <= haystack.endIndex - needle.count {
-            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
-    }
-
     /// Whether `text` holds the ASCII word `needle`, compared byte for byte.
     private static func containsBytes(_ text: String, _ needle: String) -> Bool {
-        let haystack = Array(text.utf8)
-        let pattern = Array(needle.utf8)
-        guard let first = pattern.first, haystack.count >= pattern.count else { return false }
-        var index = 0
-        while index <= haystack.count - pattern.count {
-            if haystack[index] == first, haystack[index..<(index + pattern.count)].elementsEqual(pattern) { return true }
-            index += 1
-        }
-        return false
+        UTF8Text.contains(Array(text.utf8), Array(needle.utf8))
     }
 
     /// `From: …`, `*From:* …`, `Sent: …` in the languages of ``QuoteHeaderPatterns/headerNames``.

@@ -188,23 +188,12 @@ public enum ReplyTrimmer {
     /// ``namesBothCommands(_:)``, read as a string only when the line holds both words.
     private static func namesBothCommands(_ lines: borrowing ReplyLines, _ index: Int) -> Bool {
         let line = lines.bytes[lines.ranges[index]]
-        guard line.count >= 13, contains(line, accept), contains(line, reject) else { return false }
+        guard line.count >= 13, UTF8Text.contains(line, accept), UTF8Text.contains(line, reject) else { return false }
         return namesBothCommands(lines.string(index))
     }
 
     private static let accept = Array("ACCEPT".utf8)
     private static let reject = Array("REJECT".utf8)
-
-    private static func contains(_ haystack: Slice<UnsafeBufferPointer<UInt8>>, _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        var index = haystack.startIndex
-        let last = haystack.endIndex - needle.count
-        while index <= last {
-            if haystack[index] == needle[0], haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
-    }
 
     /// Joins lines, collapsing runs of blank lines and trimming blank lines and whitespace at both ends
     /// (each line without trailing spaces, tabs and CRs; leading lines that are blank dropped; the first
